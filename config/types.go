@@ -1,0 +1,278 @@
+// Package config turns a Centrifugo-style configuration (flat v4/v5 keys or
+// the nested v6 layout, in JSON with comments, YAML or TOML, overridden by
+// CENTRIFUGO_* environment variables and CLI flags) into the typed structs
+// below. Every other part of Spindle receives these structs at start-up and
+// never reads files or the environment itself.
+package config
+
+import "time"
+
+// Config is the whole validated configuration of `spindle server`.
+type Config struct {
+	// Name is this node's name in the info API; hostname_port when empty.
+	Name     string
+	LogLevel string // trace, debug, info, warn, error, none
+
+	HTTP      HTTPServer
+	WebSocket WebSocket
+	Client    Client
+	Token     Token
+	// SubToken holds the subscription-token settings; it equals Token
+	// unless separate_subscription_token_config is on.
+	SubToken Token
+	Channel  Channels
+	RPC      RPC
+	Proxy    Proxies
+	HTTPAPI  HTTPAPI
+	GRPCAPI  GRPCAPI
+	Engine   Engine
+
+	Prometheus      bool
+	Health          bool
+	ShutdownTimeout time.Duration
+}
+
+// HTTPServer is the main listener serving WebSocket, HTTP API, /health and
+// /metrics.
+type HTTPServer struct {
+	Address string
+	Port    int
+	TLS     TLS
+}
+
+// TLS is a certificate pair for a listener or a client.
+type TLS struct {
+	Enabled  bool
+	CertFile string
+	KeyFile  string
+	CAFile   string
+}
+
+// WebSocket configures the /connection/websocket endpoint.
+type WebSocket struct {
+	Disabled         bool
+	HandlerPrefix    string        // default /connection/websocket
+	MessageSizeLimit int           // default 65536 bytes
+	WriteTimeout     time.Duration // default 1s
+	Compression      bool
+}
+
+// Client holds per-connection behaviour and limits.
+type Client struct {
+	AllowedOrigins                    []string
+	Insecure                          bool
+	InsecureSkipTokenSignature        bool
+	AllowAnonymousConnectWithoutToken bool
+	DisallowAnonymousConnectionTokens bool
+
+	PingInterval                time.Duration // 25s
+	PongTimeout                 time.Duration // 8s
+	StaleCloseDelay             time.Duration // 10s
+	ExpiredCloseDelay           time.Duration // 25s
+	ExpiredSubCloseDelay        time.Duration // 25s
+	PresenceUpdateInterval      time.Duration // 27s
+	PositionCheckDelay          time.Duration // 40s
+	ChannelLimit                int           // 128
+	QueueMaxSize                int           // 1048576 bytes
+	UserConnectionLimit         int           // 0 = unlimited
+	HistoryMaxPublicationLimit  int           // 300
+	RecoveryMaxPublicationLimit int           // 300
+	ConnectIncludeServerTime    bool
+	Concurrency                 int
+
+	SubscribeToUserPersonalChannel bool
+	PersonalChannelNamespace       string
+	PersonalSingleConnection       bool
+}
+
+// Token configures JWT verification (connection or subscription tokens).
+type Token struct {
+	HMACSecretKey      string
+	RSAPublicKey       string // PEM
+	ECDSAPublicKey     string // PEM
+	JWKSPublicEndpoint string
+	Audience           string
+	AudienceRegex      string
+	Issuer             string
+	IssuerRegex        string
+	UserIDClaim        string
+}
+
+// Channels holds channel-name rules, top-level channel options and
+// namespaces.
+type Channels struct {
+	MaxLength         int           // 255
+	PrivatePrefix     string        // "$"
+	NamespaceBoundary string        // ":"
+	UserBoundary      string        // "#"
+	UserSeparator     string        // ","
+	HistoryMetaTTL    time.Duration // 720h
+	// WithoutNamespace applies to channels with no namespace prefix.
+	WithoutNamespace ChannelOptions
+	Namespaces       []Namespace
+}
+
+// Namespace is a named set of channel options; channels `name:...` use it.
+type Namespace struct {
+	Name string
+	ChannelOptions
+}
+
+// ChannelOptions are the per-namespace switches of the flat config.
+type ChannelOptions struct {
+	Presence           bool
+	JoinLeave          bool
+	ForcePushJoinLeave bool
+	HistorySize        int
+	HistoryTTL         time.Duration
+	HistoryMetaTTL     time.Duration
+	ForcePositioning   bool
+	AllowPositioning   bool
+	ForceRecovery      bool
+	AllowRecovery      bool
+	ForceRecoveryMode  string // "", "stream" or "cache"
+
+	AllowSubscribeForClient    bool
+	AllowSubscribeForAnonymous bool
+	AllowPublishForClient      bool
+	AllowPublishForSubscriber  bool
+	AllowPublishForAnonymous   bool
+	AllowPresenceForClient     bool
+	AllowPresenceForSubscriber bool
+	AllowPresenceForAnonymous  bool
+	AllowHistoryForClient      bool
+	AllowHistoryForSubscriber  bool
+	AllowHistoryForAnonymous   bool
+	AllowUserLimitedChannels   bool
+	ChannelRegex               string
+
+	// Proxy switches (flat: proxy_subscribe, proxy_publish, proxy_sub_refresh)
+	// and granular-mode proxy names.
+	ProxySubscribe      bool
+	ProxyPublish        bool
+	ProxySubRefresh     bool
+	SubscribeProxyName  string
+	PublishProxyName    string
+	SubRefreshProxyName string
+
+	AllowedDeltaTypes []string
+	DeltaPublish      bool
+}
+
+// RPC configures client RPC routing.
+type RPC struct {
+	NamespaceBoundary string // ":"
+	Ping              bool
+	PingMethod        string // "ping"
+	ProxyName         string // granular mode, methods without namespace
+	Namespaces        []RPCNamespace
+}
+
+// RPCNamespace routes methods `name:...` to a named proxy.
+type RPCNamespace struct {
+	Name      string
+	ProxyName string
+}
+
+// Proxies holds the event proxies. In flat (non-granular) mode each event
+// has its own Proxy; in granular mode Named holds them and namespaces refer
+// to them by name.
+type Proxies struct {
+	Connect    *Proxy
+	Refresh    *Proxy
+	Subscribe  *Proxy
+	Publish    *Proxy
+	SubRefresh *Proxy
+	RPC        *Proxy
+
+	Granular         bool
+	Named            []Proxy
+	ConnectProxyName string
+	RefreshProxyName string
+}
+
+// Proxy is one backend endpoint for proxied events.
+type Proxy struct {
+	Name     string
+	Endpoint string // grpc://host:port, host:port, http(s)://...
+	Timeout  time.Duration
+
+	HTTPHeaders           []string
+	StaticHTTPHeaders     map[string]string
+	GRPCMetadata          []string
+	BinaryEncoding        bool
+	IncludeConnectionMeta bool
+	GRPCTLS               bool
+	GRPCCertFile          string
+	GRPCCredentialsKey    string
+	GRPCCredentialsValue  string
+	GRPCCompression       bool
+	StatusCodeTransforms  []StatusCodeTransform
+}
+
+// StatusCodeTransform maps an HTTP proxy status to a client error or
+// disconnect instead of the default internal error.
+type StatusCodeTransform struct {
+	StatusCode   int
+	ToError      *ProxyError
+	ToDisconnect *ProxyDisconnect
+}
+
+// ProxyError is a client-protocol error.
+type ProxyError struct {
+	Code      uint32
+	Message   string
+	Temporary bool
+}
+
+// ProxyDisconnect is a client-protocol disconnect.
+type ProxyDisconnect struct {
+	Code   uint32
+	Reason string
+}
+
+// HTTPAPI configures POST /api and /api/<method>.
+type HTTPAPI struct {
+	Disabled      bool
+	Key           string
+	Insecure      bool
+	HandlerPrefix string // "/api"
+	ErrorMode     string // "" or "transport"
+}
+
+// GRPCAPI configures the CentrifugoApi gRPC service.
+type GRPCAPI struct {
+	Enabled               bool
+	Address               string
+	Port                  int // 10000
+	Key                   string
+	ErrorMode             string
+	TLS                   TLS
+	Reflection            bool
+	MaxReceiveMessageSize int
+}
+
+// Engine selects and configures the shared-state backend.
+type Engine struct {
+	Type  string // "memory" (default) or "redis"
+	Redis Redis
+	// PresenceTTL is how long a presence entry lives without refresh.
+	PresenceTTL time.Duration // 60s
+}
+
+// Redis configures the Redis engine.
+type Redis struct {
+	Addresses          []string
+	Password           string
+	User               string
+	DB                 int
+	Prefix             string // "centrifugo"
+	ConnectTimeout     time.Duration
+	IOTimeout          time.Duration
+	TLS                TLS
+	ClusterAddresses   []string
+	SentinelAddresses  []string
+	SentinelMasterName string
+	SentinelUser       string
+	SentinelPassword   string
+}
