@@ -1,0 +1,34 @@
+package memory
+
+import "time"
+
+// runSweeper purges expired state periodically so channels nobody touches
+// again do not hold memory forever; lazy expiry alone would keep them.
+func (e *Engine) runSweeper(interval time.Duration) {
+	defer e.sweeperWG.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.sweep()
+		}
+	}
+}
+
+// sweep applies expiry to every channel, one shard at a time so other
+// shards stay available meanwhile.
+func (e *Engine) sweep() {
+	for i := range e.shards {
+		sh := &e.shards[i]
+		sh.mu.Lock()
+		now := e.now()
+		for ch, cs := range sh.channels {
+			cs.expire(now)
+			sh.dropIfEmpty(ch, cs)
+		}
+		sh.mu.Unlock()
+	}
+}
