@@ -1,0 +1,201 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/spindle-rt/spindle/engine"
+	"github.com/spindle-rt/spindle/proto/clientpb"
+)
+
+// channelForCommand validates the channel of publish, presence and history
+// commands.
+func (c *Client) channelForCommand(ch string) (channelInfo, error) {
+	if ch == "" {
+		return channelInfo{}, DisconnectBadRequest
+	}
+	info, err := c.n.rules.lookup(ch)
+	if err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
+// subscribed reports whether the client is subscribed to ch and its
+// channel info there.
+func (c *Client) subscribed(ch string) (bool, []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.subs[ch]
+	if s == nil {
+		return false, nil
+	}
+	return true, s.chanInfo
+}
+
+// permitted applies the client / subscriber / anonymous / insecure rules
+// shared by publish, presence and history.
+func (c *Client) permitted(forClient, forSubscriber, forAnonymous bool, ch string) bool {
+	if c.n.cfg.Client.Insecure {
+		return true
+	}
+	user := c.User()
+	if forClient && (user != "" || forAnonymous) {
+		return true
+	}
+	if forSubscriber && (user != "" || forAnonymous) {
+		ok, _ := c.subscribed(ch)
+		return ok
+	}
+	return false
+}
+
+func (c *Client) handlePublish(ctx context.Context, req *clientpb.PublishRequest) (*clientpb.Reply, error) {
+	info, err := c.channelForCommand(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	o := &info.ns.opts
+	if o.ProxyPublish || o.PublishProxyName != "" {
+		return nil, ErrorNotAvailable
+	}
+	if !c.permitted(o.AllowPublishForClient, o.AllowPublishForSubscriber, o.AllowPublishForAnonymous, req.Channel) {
+		return nil, ErrorPermissionDenied
+	}
+	_, chanInfo := c.subscribed(req.Channel)
+	if _, err := c.n.publish(ctx, req.Channel, info.ns, req.Data, publishOptions{info: c.clientInfo(chanInfo)}); err != nil {
+		return nil, err
+	}
+	return &clientpb.Reply{Publish: &clientpb.PublishResult{}}, nil
+}
+
+func (c *Client) handlePresence(ctx context.Context, req *clientpb.PresenceRequest) (*clientpb.Reply, error) {
+	info, err := c.channelForCommand(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	o := &info.ns.opts
+	if !o.Presence {
+		return nil, ErrorNotAvailable
+	}
+	if !c.permitted(o.AllowPresenceForClient, o.AllowPresenceForSubscriber, o.AllowPresenceForAnonymous, req.Channel) {
+		return nil, ErrorPermissionDenied
+	}
+	p, err := c.n.engine.Presence(ctx, req.Channel)
+	if err != nil {
+		return nil, engineError(err)
+	}
+	res := &clientpb.PresenceResult{Presence: make(map[string]*clientpb.ClientInfo, len(p))}
+	for id, ci := range p {
+		res.Presence[id] = toProtoInfo(ci)
+	}
+	return &clientpb.Reply{Presence: res}, nil
+}
+
+func (c *Client) handlePresenceStats(ctx context.Context, req *clientpb.PresenceStatsRequest) (*clientpb.Reply, error) {
+	info, err := c.channelForCommand(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	o := &info.ns.opts
+	if !o.Presence {
+		return nil, ErrorNotAvailable
+	}
+	if !c.permitted(o.AllowPresenceForClient, o.AllowPresenceForSubscriber, o.AllowPresenceForAnonymous, req.Channel) {
+		return nil, ErrorPermissionDenied
+	}
+	st, err := c.n.engine.PresenceStats(ctx, req.Channel)
+	if err != nil {
+		return nil, engineError(err)
+	}
+	return &clientpb.Reply{PresenceStats: &clientpb.PresenceStatsResult{NumClients: uint32(st.NumClients), NumUsers: uint32(st.NumUsers)}}, nil
+}
+
+func (c *Client) handleHistory(ctx context.Context, req *clientpb.HistoryRequest) (*clientpb.Reply, error) {
+	info, err := c.channelForCommand(req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	o := &info.ns.opts
+	if !historyOn(o) {
+		return nil, ErrorNotAvailable
+	}
+	if !c.permitted(o.AllowHistoryForClient, o.AllowHistoryForSubscriber, o.AllowHistoryForAnonymous, req.Channel) {
+		return nil, ErrorPermissionDenied
+	}
+	var since *engine.StreamPosition
+	if req.Since != nil {
+		since = &engine.StreamPosition{Offset: req.Since.Offset, Epoch: req.Since.Epoch}
+	}
+	pubs, top, err := c.n.history(ctx, req.Channel, info.ns, since, int(req.Limit), req.Reverse, c.n.cfg.Client.HistoryMaxPublicationLimit)
+	if err != nil {
+		return nil, err
+	}
+	res := &clientpb.HistoryResult{Epoch: top.Epoch, Offset: top.Offset, Publications: make([]*clientpb.Publication, len(pubs))}
+	for i, p := range pubs {
+		res.Publications[i] = toProtoPub(p)
+	}
+	return &clientpb.Reply{History: res}, nil
+}
+
+func (c *Client) handleRPC(_ context.Context, req *clientpb.RPCRequest) (*clientpb.Reply, error) {
+	rpc := &c.n.cfg.RPC
+	if rpc.Ping && req.Method == rpc.PingMethod {
+		return &clientpb.Reply{Rpc: &clientpb.RPCResult{}}, nil
+	}
+	return nil, ErrorNotAvailable
+}
+
+// startTicks arms the periodic work of a connection: presence refresh and
+// subscription expiry.
+func (c *Client) startTicks() {
+	iv := c.n.cfg.Client.PresenceUpdateInterval
+	if iv <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.tickTimer = time.AfterFunc(iv, c.tick)
+	c.mu.Unlock()
+}
+
+func (c *Client) tick() {
+	now := time.Now().Unix()
+	grace := int64(c.n.cfg.Client.ExpiredSubCloseDelay / time.Second)
+	type presenceEntry struct {
+		ch   string
+		info []byte
+	}
+	var presence []presenceEntry
+	var expired []*subscription
+	c.mu.Lock()
+	if c.status != statusConnected {
+		c.mu.Unlock()
+		return
+	}
+	for ch, s := range c.subs {
+		if s.expireAt > 0 && now >= s.expireAt+grace {
+			expired = append(expired, s)
+			continue
+		}
+		if s.presence {
+			presence = append(presence, presenceEntry{ch, s.chanInfo})
+		}
+	}
+	c.tickTimer.Reset(c.n.cfg.Client.PresenceUpdateInterval)
+	c.mu.Unlock()
+
+	for _, s := range expired {
+		if s.serverSide {
+			c.close(DisconnectSubExpired)
+			return
+		}
+		c.serverUnsubscribe(s.channel, UnsubscribeCodeExpired, "subscription expired")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, p := range presence {
+		if err := c.n.engine.AddPresence(ctx, p.ch, c.id, c.clientInfo(p.info)); err != nil {
+			c.log.Warn("refresh presence", "channel", p.ch, "error", err)
+		}
+	}
+}
