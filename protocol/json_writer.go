@@ -1,0 +1,183 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// jsonWriter appends compact JSON to b. The first error (an invalid embedded
+// payload) is kept in err and makes later writes no-ops, so the per-message
+// encoders stay free of error plumbing.
+type jsonWriter struct {
+	b   []byte
+	err error
+}
+
+// open starts an object; close ends it.
+func (w *jsonWriter) open()  { w.b = append(w.b, '{') }
+func (w *jsonWriter) close() { w.b = append(w.b, '}') }
+
+// key writes `"k":`, preceded by a comma unless it is the first member of
+// the current object or array.
+func (w *jsonWriter) key(k string) {
+	if c := w.b[len(w.b)-1]; c != '{' && c != '[' {
+		w.b = append(w.b, ',')
+	}
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+}
+
+// dynKey is key for map keys, which come from data and need escaping.
+func (w *jsonWriter) dynKey(k string) {
+	if c := w.b[len(w.b)-1]; c != '{' && c != '[' {
+		w.b = append(w.b, ',')
+	}
+	w.b = appendJSONString(w.b, k)
+	w.b = append(w.b, ':')
+}
+
+// elem separates array elements.
+func (w *jsonWriter) elem() {
+	if w.b[len(w.b)-1] != '[' {
+		w.b = append(w.b, ',')
+	}
+}
+
+func (w *jsonWriter) str(k, v string) {
+	if v != "" {
+		w.strAlways(k, v)
+	}
+}
+
+func (w *jsonWriter) strAlways(k, v string) {
+	w.key(k)
+	w.b = appendJSONString(w.b, v)
+}
+
+func (w *jsonWriter) boolean(k string, v bool) {
+	if v {
+		w.key(k)
+		w.b = append(w.b, "true"...)
+	}
+}
+
+func (w *jsonWriter) uint(k string, v uint64) {
+	if v != 0 {
+		w.uintAlways(k, v)
+	}
+}
+
+func (w *jsonWriter) uintAlways(k string, v uint64) {
+	w.key(k)
+	w.b = strconv.AppendUint(w.b, v, 10)
+}
+
+func (w *jsonWriter) int(k string, v int64) {
+	if v != 0 {
+		w.key(k)
+		w.b = strconv.AppendInt(w.b, v, 10)
+	}
+}
+
+// raw writes a bytes field as embedded JSON; where names the field in the
+// error if the payload is not JSON.
+func (w *jsonWriter) raw(k string, v []byte, where string) {
+	if len(v) == 0 || w.err != nil {
+		return
+	}
+	if !validJSON(v) {
+		w.err = fmt.Errorf("protocol: encode %s: %w", where, ErrInvalidJSONPayload)
+		return
+	}
+	w.key(k)
+	w.b = appendStrippingNewlines(w.b, v)
+}
+
+// appendStrippingNewlines appends valid JSON v without its raw CR and LF
+// bytes. In valid JSON those can only be insignificant whitespace (inside
+// strings they must be escaped), and clients split frames on '\n'.
+func appendStrippingNewlines(dst, v []byte) []byte {
+	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
+		return append(dst, v...)
+	}
+	for _, c := range v {
+		if c != '\n' && c != '\r' {
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// sortedKeys gives map fields a stable order, so equal replies encode to
+// equal bytes.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// safeASCII marks the ASCII bytes that need no escaping inside a JSON string.
+var safeASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD
+// and U+2028/U+2029 are escaped, so the output is valid UTF-8 and safe for
+// JavaScript consumers that eval or embed it.
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safeASCII[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
