@@ -125,7 +125,7 @@ type ChannelOptions struct {
 	ForcePushJoinLeave bool
 	HistorySize        int
 	HistoryTTL         time.Duration
-	HistoryMetaTTL     time.Duration
+	HistoryMetaTTL     time.Duration // 0 = Channels.HistoryMetaTTL
 	ForcePositioning   bool
 	AllowPositioning   bool
 	ForceRecovery      bool
@@ -146,14 +146,33 @@ type ChannelOptions struct {
 	AllowUserLimitedChannels   bool
 	ChannelRegex               string
 
-	// Proxy switches (flat: proxy_subscribe, proxy_publish, proxy_sub_refresh)
-	// and granular-mode proxy names.
+	// Proxy switches (flat: proxy_subscribe, proxy_publish, proxy_sub_refresh;
+	// v6: *_proxy_enabled) and proxy names (granular mode / v6 named
+	// proxies). Load normalises them: in v5 granular mode a name alone
+	// switches the proxy on, and the v6 name "default" becomes "".
 	ProxySubscribe      bool
 	ProxyPublish        bool
 	ProxySubRefresh     bool
 	SubscribeProxyName  string
 	PublishProxyName    string
 	SubRefreshProxyName string
+
+	// Experimental stream proxies (gRPC only). v5 spells the top-level
+	// switch proxy_stream_subscribe and the namespace one
+	// proxy_subscribe_stream; both are accepted.
+	ProxySubscribeStream              bool
+	ProxySubscribeStreamBidirectional bool
+	SubscribeStreamProxyName          string
+
+	// Resolved proxies, filled by Load so callers need no lookup rules:
+	// the proxy to call when the matching switch above is on, nil when
+	// the switch is off or no proxy is configured (clients then get error
+	// 108). A name picks from Proxies.Named, no name picks the event's
+	// default (Proxies.Subscribe, Publish, SubRefresh, SubscribeStream).
+	SubscribeProxy       *Proxy
+	PublishProxy         *Proxy
+	SubRefreshProxy      *Proxy
+	SubscribeStreamProxy *Proxy
 
 	AllowedDeltaTypes []string
 	DeltaPublish      bool
@@ -172,18 +191,30 @@ type RPC struct {
 type RPCNamespace struct {
 	Name      string
 	ProxyName string
+	// Proxy is the resolved proxy for this namespace's methods; nil means
+	// none is configured (clients get error 108).
+	Proxy *Proxy
 }
 
 // Proxies holds the event proxies. In flat (non-granular) mode each event
 // has its own Proxy; in granular mode Named holds them and namespaces refer
 // to them by name.
+//
+// Connect, Refresh and RPC are resolved by Load: they are the proxy to
+// call (named via connect_proxy_name / refresh_proxy_name / rpc_proxy_name
+// when set), or nil when that event is not proxied. Subscribe, Publish,
+// SubRefresh and SubscribeStream are the per-event defaults that
+// namespaces without a proxy name use; per-namespace resolution is in
+// ChannelOptions.SubscribeProxy and friends. In v5 granular mode the
+// proxy_*_endpoint keys are switched off, so the defaults are nil.
 type Proxies struct {
-	Connect    *Proxy
-	Refresh    *Proxy
-	Subscribe  *Proxy
-	Publish    *Proxy
-	SubRefresh *Proxy
-	RPC        *Proxy
+	Connect         *Proxy
+	Refresh         *Proxy
+	Subscribe       *Proxy
+	Publish         *Proxy
+	SubRefresh      *Proxy
+	RPC             *Proxy
+	SubscribeStream *Proxy
 
 	Granular         bool
 	Named            []Proxy
@@ -193,6 +224,8 @@ type Proxies struct {
 
 // Proxy is one backend endpoint for proxied events.
 type Proxy struct {
+	// Name is the proxies[] name, or the event name ("connect",
+	// "subscribe"…) for the flat per-event proxies.
 	Name     string
 	Endpoint string // grpc://host:port, host:port, http(s)://...
 	Timeout  time.Duration

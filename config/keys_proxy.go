@@ -1,0 +1,147 @@
+package config
+
+import "time"
+
+// proxyOpt is one option of a proxy object. The same option appears as a
+// shared v5 top-level key (proxy_http_headers…), inside granular-mode
+// proxies[] entries, and inside each v6 per-event proxy object.
+type proxyOpt struct {
+	name   string // in proxies[] entries (v5)
+	v6     string // v6 spelling inside proxy objects, when it differs
+	global string // v5 top-level key shared by the per-event proxies
+	target func(p *Proxy) any
+	decode func(st *state, n *node, at loc, p *Proxy)
+	kind   valueKind
+	doc    string
+}
+
+func (o *proxyOpt) v6Name() string {
+	if o.v6 != "" {
+		return o.v6
+	}
+	return o.name
+}
+
+var proxyOpts = withKinds([]*proxyOpt{
+	{name: "http_headers", global: "proxy_http_headers", doc: "request headers forwarded to the proxy (case-insensitive allow-list)",
+		target: func(p *Proxy) any { return &p.HTTPHeaders }},
+	{name: "grpc_metadata", global: "proxy_grpc_metadata", doc: "gRPC metadata keys forwarded to the proxy",
+		target: func(p *Proxy) any { return &p.GRPCMetadata }},
+	{name: "static_http_headers", v6: "http.static_headers", global: "proxy_static_http_headers", doc: "headers added to every HTTP proxy request",
+		target: func(p *Proxy) any { return &p.StaticHTTPHeaders }},
+	{name: "binary_encoding", global: "proxy_binary_encoding", doc: "send payloads base64-encoded (b64data/b64info)",
+		target: func(p *Proxy) any { return &p.BinaryEncoding }},
+	{name: "include_connection_meta", global: "proxy_include_connection_meta", doc: "add the connection meta to non-connect requests",
+		target: func(p *Proxy) any { return &p.IncludeConnectionMeta }},
+	{name: "grpc_tls", v6: "grpc.tls.enabled", global: "proxy_grpc_tls", doc: "call gRPC proxies over TLS",
+		target: func(p *Proxy) any { return &p.GRPCTLS }},
+	{name: "grpc_cert_file", v6: "grpc.tls.server_ca_pem", global: "proxy_grpc_cert_file", doc: "CA certificate that gRPC proxy servers must chain to",
+		target: func(p *Proxy) any { return &p.GRPCCertFile }},
+	{name: "grpc_credentials_key", v6: "grpc.credentials_key", global: "proxy_grpc_credentials_key", doc: "per-call metadata key sent to gRPC proxies",
+		target: func(p *Proxy) any { return &p.GRPCCredentialsKey }},
+	{name: "grpc_credentials_value", v6: "grpc.credentials_value", global: "proxy_grpc_credentials_value", doc: "value for grpc_credentials_key",
+		target: func(p *Proxy) any { return &p.GRPCCredentialsValue }},
+	{name: "grpc_compression", v6: "grpc.compression", global: "proxy_grpc_compression", doc: "gzip gRPC proxy calls",
+		target: func(p *Proxy) any { return &p.GRPCCompression }},
+	{name: "http_status_to_code_transforms", v6: "http.status_to_code_transforms", global: "proxy_http_status_code_transforms", kind: vObjects,
+		doc:    "map HTTP proxy status codes to client errors or disconnects",
+		decode: func(st *state, n *node, at loc, p *Proxy) { p.StatusCodeTransforms = st.decodeTransforms(n, at) }},
+})
+
+// withKinds derives each option's kind from its target field.
+func withKinds(opts []*proxyOpt) []*proxyOpt {
+	for _, o := range opts {
+		if o.target != nil {
+			o.kind = kindOfTarget(o.target(&Proxy{}))
+		}
+	}
+	return opts
+}
+
+// proxyEvent is one kind of proxied event with its own v5 endpoint keys.
+type proxyEvent struct {
+	name string // infix of proxy_<name>_endpoint
+	v6   string // v6 object path
+	// hint is the "enabled" switch key; empty when the event has none.
+	hint, hintV6 string
+}
+
+const (
+	evConnect = iota
+	evRefresh
+	evSubscribe
+	evPublish
+	evSubRefresh
+	evRPC
+	evSubscribeStream
+	numEvents
+)
+
+var proxyEvents = [numEvents]proxyEvent{
+	evConnect:         {name: "connect", v6: "client.proxy.connect", hint: "proxy_connect", hintV6: "client.proxy.connect.enabled"},
+	evRefresh:         {name: "refresh", v6: "client.proxy.refresh", hint: "proxy_refresh", hintV6: "client.proxy.refresh.enabled"},
+	evSubscribe:       {name: "subscribe", v6: "channel.proxy.subscribe"},
+	evPublish:         {name: "publish", v6: "channel.proxy.publish"},
+	evSubRefresh:      {name: "sub_refresh", v6: "channel.proxy.sub_refresh"},
+	evRPC:             {name: "rpc", v6: "rpc.proxy", hint: "proxy_rpc", hintV6: "rpc.without_namespace.proxy_enabled"},
+	evSubscribeStream: {name: "subscribe_stream", v6: "channel.proxy.subscribe_stream"},
+}
+
+func proxyKeys() []*keyDef {
+	var out []*keyDef
+	for ev := 0; ev < numEvents; ev++ {
+		ev, e := ev, proxyEvents[ev]
+		out = append(out,
+			&keyDef{name: "proxy_" + e.name + "_endpoint", aliases: a(e.v6 + ".endpoint"),
+				doc:    e.name + " proxy: grpc://host:port, host:port or http(s)://…; setting it enables the proxy",
+				target: func(s *state) any { return &s.endpoints[ev] }},
+			&keyDef{name: "proxy_" + e.name + "_timeout", aliases: a(e.v6 + ".timeout"), def: "1s",
+				doc:    e.name + " proxy call deadline",
+				target: func(s *state) any { return &s.timeouts[ev] }},
+		)
+		if e.hint != "" {
+			out = append(out, &keyDef{name: e.hint, aliases: a(e.hintV6), def: "false",
+				doc:    "v6 'enabled' switch of the " + e.name + " proxy; false turns a configured endpoint off",
+				notes:  map[string]string{e.hint: "not a Centrifugo v5 key (there the endpoint alone enables the proxy); read as v6's " + e.hintV6},
+				target: func(s *state) any { return &s.hints[ev] }})
+		}
+	}
+	for _, o := range proxyOpts {
+		o := o
+		d := &keyDef{name: o.global, kind: o.kind, doc: "shared by the flat per-event proxies: " + o.doc}
+		if o.target != nil {
+			d.target = func(s *state) any { return o.target(&s.common) }
+		} else {
+			d.decode = func(s *state, n *node, at loc) { o.decode(s, n, at, &s.common) }
+		}
+		out = append(out, d)
+	}
+	// v6 per-event proxy objects carry their own copy of every option.
+	for ev := 0; ev < numEvents; ev++ {
+		ev, e := ev, proxyEvents[ev]
+		for _, o := range proxyOpts {
+			o := o
+			d := &keyDef{name: e.v6 + "." + o.v6Name(), v6only: true, pass2: true, kind: o.kind, doc: e.name + " proxy: " + o.doc}
+			if o.target != nil {
+				d.target = func(s *state) any { return o.target(&s.events[ev]) }
+			} else {
+				d.decode = func(s *state, n *node, at loc) { o.decode(s, n, at, &s.events[ev]) }
+			}
+			out = append(out, d)
+		}
+	}
+	out = append(out,
+		&keyDef{name: "granular_proxy_mode", def: "false", doc: "v5 granular mode: proxies are named in proxies[] and picked per namespace; proxy_*_endpoint keys are off",
+			target: func(s *state) any { return &s.cfg.Proxy.Granular }},
+		&keyDef{name: "proxies", kind: vObjects, doc: "named proxies: objects with name, endpoint, timeout and proxy options",
+			decode: decodeProxies},
+		&keyDef{name: "connect_proxy_name", doc: "named proxy for connect",
+			target: func(s *state) any { return &s.cfg.Proxy.ConnectProxyName }},
+		&keyDef{name: "refresh_proxy_name", doc: "named proxy for refresh",
+			target: func(s *state) any { return &s.cfg.Proxy.RefreshProxyName }},
+	)
+	return out
+}
+
+// defaultProxyTimeout applies to every proxy without its own timeout.
+const defaultProxyTimeout = time.Second

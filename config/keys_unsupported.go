@@ -1,0 +1,99 @@
+package config
+
+// unsupportedKeys are real Centrifugo keys that Spindle does not
+// implement. They are accepted (so a Centrifugo config still loads) and a
+// Warning is returned when one is set to anything but its zero value, so
+// nobody believes a feature is on when it is not.
+func unsupportedKeys() []*keyDef {
+	type u struct {
+		name    string
+		aliases []string
+		doc     string
+	}
+	list := []u{
+		{"publish", nil, "Centrifugo v2 option; no meaning since v3"},
+		{"internal_address", a("http_server.internal_address"), "separate admin/API listener"},
+		{"internal_port", a("http_server.internal_port"), "separate admin/API listener"},
+		{"api_external", a("http_api.external"), "API on the external port when internal_port is set"},
+		{"admin_external", nil, "admin UI on the external port"},
+		{"tls_cert_pem", nil, "inline TLS certificate"},
+		{"tls_key_pem", nil, "inline TLS key"},
+		{"tls_client_ca", nil, "client CA file for mutual TLS (v6: http_server.tls.client_ca_pem)"},
+		{"tls_autocert", a("http_server.tls_autocert.enabled"), "ACME certificates"},
+		{"tls_autocert_host_whitelist", nil, "ACME certificates"},
+		{"tls_autocert_cache_dir", nil, "ACME certificates"},
+		{"tls_autocert_email", nil, "ACME certificates"},
+		{"tls_autocert_server_name", nil, "ACME certificates"},
+		{"tls_autocert_http", nil, "ACME certificates"},
+		{"tls_autocert_http_addr", nil, "ACME certificates"},
+		{"tls_external", a("http_server.tls_external"), "TLS only on external endpoints"},
+		{"websocket_compression_level", a("websocket.compression_level"), "deflate level"},
+		{"websocket_compression_min_size", a("websocket.compression_min_size"), "deflate threshold"},
+		{"websocket_read_buffer_size", a("websocket.read_buffer_size"), "WebSocket buffer tuning"},
+		{"websocket_write_buffer_size", a("websocket.write_buffer_size"), "WebSocket buffer tuning"},
+		{"websocket_use_write_buffer_pool", a("websocket.use_write_buffer_pool"), "WebSocket buffer tuning"},
+		{"http_stream", a("http_stream.enabled"), "HTTP-streaming emulation transport"},
+		{"http_stream_handler_prefix", a("http_stream.handler_prefix"), "HTTP-streaming emulation transport"},
+		{"sse", a("sse.enabled"), "SSE emulation transport"},
+		{"sse_handler_prefix", a("sse.handler_prefix"), "SSE emulation transport"},
+		{"emulation_handler_prefix", nil, "emulation endpoint"},
+		{"emulation_max_request_body_size", nil, "emulation endpoint"},
+		{"uni_websocket", a("uni_websocket.enabled"), "unidirectional WebSocket transport"},
+		{"uni_websocket_handler_prefix", a("uni_websocket.handler_prefix"), "unidirectional WebSocket transport"},
+		{"uni_sse", a("uni_sse.enabled"), "unidirectional SSE transport"},
+		{"uni_sse_handler_prefix", a("uni_sse.handler_prefix"), "unidirectional SSE transport"},
+		{"uni_http_stream", a("uni_http_stream.enabled"), "unidirectional HTTP-streaming transport"},
+		{"uni_http_stream_handler_prefix", a("uni_http_stream.handler_prefix"), "unidirectional HTTP-streaming transport"},
+		{"uni_grpc", a("uni_grpc.enabled"), "unidirectional gRPC transport"},
+		{"uni_grpc_address", a("uni_grpc.address"), "unidirectional gRPC transport"},
+		{"uni_grpc_port", a("uni_grpc.port"), "unidirectional gRPC transport"},
+		{"sockjs", nil, "SockJS transport (removed in Centrifugo v6)"},
+		{"sockjs_handler_prefix", nil, "SockJS transport"},
+		{"webtransport", a("webtransport.enabled"), "WebTransport"},
+		{"http3", a("http_server.http3.enabled"), "HTTP/3"},
+		{"client_connection_limit", a("client.connection_limit"), "per-node connection limit"},
+		{"client_connection_rate_limit", a("client.connection_rate_limit"), "per-node connection rate limit"},
+		{"client_channel_position_max_time_lag", a("client.channel_position_max_time_lag"), "position time lag"},
+		{"client_user_id_http_header", a("client.user_id_http_header"), "user id from a trusted header"},
+		{"log_file", a("log.file"), "log to a file"},
+		{"pid_file", nil, "pid file"},
+		{"debug", a("debug.enabled"), "/debug/pprof"},
+		{"swagger", a("swagger.enabled"), "/swagger"},
+		{"admin", a("admin.enabled"), "admin web UI"},
+		{"admin_password", a("admin.password"), "admin web UI"},
+		{"admin_secret", a("admin.secret"), "admin web UI"},
+		{"admin_insecure", a("admin.insecure"), "admin web UI"},
+		{"admin_web_path", a("admin.web_path"), "admin web UI"},
+		{"admin_web_proxy_address", a("admin.web_proxy_address"), "admin web UI"},
+		{"admin_handler_prefix", a("admin.handler_prefix"), "admin web UI"},
+		{"gomaxprocs", nil, "GOMAXPROCS override (use the environment variable)"},
+		{"usage_stats_disable", a("usage_stats.disabled"), "Centrifugo usage statistics"},
+		{"broker", a("broker.type", "broker.enabled"), "separate broker (NATS)"},
+		{"nats_url", a("broker.nats.url"), "NATS broker"},
+		{"nats_prefix", a("broker.nats.prefix"), "NATS broker"},
+		{"nats_dial_timeout", a("broker.nats.dial_timeout"), "NATS broker"},
+		{"nats_write_timeout", a("broker.nats.write_timeout"), "NATS broker"},
+		{"tarantool_address", nil, "Tarantool engine (removed in Centrifugo v6)"},
+		{"tarantool_mode", nil, "Tarantool engine"},
+		{"tarantool_user", nil, "Tarantool engine"},
+		{"tarantool_password", nil, "Tarantool engine"},
+		{"redis_client_name", a("engine.redis.client_name"), "Redis client name"},
+		{"redis_use_lists", a("engine.redis.history_use_lists"), "history in Redis lists"},
+		{"redis_force_resp2", a("engine.redis.force_resp2"), "RESP2 protocol"},
+		{"redis_sentinel_client_name", a("engine.redis.sentinel_client_name"), "Sentinel client name"},
+		{"redis_sentinel_tls", a("engine.redis.sentinel_tls.enabled"), "Sentinel TLS"},
+		{"redis_presence_hash_field_ttl", a("engine.redis.presence_hash_field_ttl"), "Redis 7.4 presence mode"},
+		{"global_redis_presence_user_mapping", a("engine.redis.presence_user_mapping"), "presence user mapping"},
+		{"grpc_api_tls_disable", nil, "opt the gRPC API out of the global TLS"},
+		{"consumers", nil, "async consumers (PostgreSQL outbox, Kafka)"},
+	}
+	out := make([]*keyDef, 0, len(list))
+	for _, it := range list {
+		d := &keyDef{name: it.name, aliases: it.aliases, unsupported: true, doc: it.doc + " (not supported by Spindle)"}
+		if it.name == "publish" {
+			d.notes = map[string]string{"publish": "a Centrifugo v2 option with no meaning since v3; ignored (client publishing is allow_publish_for_client or proxy_publish)"}
+		}
+		out = append(out, d)
+	}
+	return out
+}

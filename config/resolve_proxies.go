@@ -1,0 +1,189 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// buildProxies turns the per-event v5/v6 keys into Proxies.Connect…,
+// resolving connect/refresh/rpc proxy names.
+func (st *state) buildProxies() {
+	c := st.cfg
+	var out [numEvents]*Proxy
+	for ev := 0; ev < numEvents; ev++ {
+		out[ev] = st.eventProxy(ev)
+	}
+	c.Proxy.Connect = out[evConnect]
+	c.Proxy.Refresh = out[evRefresh]
+	c.Proxy.Subscribe = out[evSubscribe]
+	c.Proxy.Publish = out[evPublish]
+	c.Proxy.SubRefresh = out[evSubRefresh]
+	c.Proxy.RPC = out[evRPC]
+	c.Proxy.SubscribeStream = out[evSubscribeStream]
+}
+
+// eventRefs are the keys naming the proxy of connection-wide events.
+var eventRefs = map[int]struct {
+	key   string
+	field func(c *Config) *string
+}{
+	evConnect: {"connect_proxy_name", func(c *Config) *string { return &c.Proxy.ConnectProxyName }},
+	evRefresh: {"refresh_proxy_name", func(c *Config) *string { return &c.Proxy.RefreshProxyName }},
+	evRPC:     {"rpc_proxy_name", func(c *Config) *string { return &c.RPC.ProxyName }},
+}
+
+// eventProxy decides the proxy of one event from its endpoint, its
+// enabled hint and, for connect/refresh/rpc, a proxy name.
+func (st *state) eventProxy(ev int) *Proxy {
+	e := proxyEvents[ev]
+	epKey := "proxy_" + e.name + "_endpoint"
+	epAt := st.where(epKey)
+	endpoint := st.endpoints[ev]
+	if endpoint != "" {
+		if err := validateEndpoint(endpoint); err != nil {
+			st.errorf(epAt, "%v", err)
+			endpoint = ""
+		} else if ev == evSubscribeStream && isHTTPEndpoint(endpoint) {
+			st.errorf(epAt, "the subscribe stream proxy works over gRPC only")
+			endpoint = ""
+		}
+	}
+	if st.cfg.Proxy.Granular && endpoint != "" {
+		st.warnf(epAt, "ignored: granular_proxy_mode is on, so proxies come from proxies[] and the *_proxy_name keys")
+		endpoint = ""
+	}
+	hintSet := e.hint != "" && st.isSet(e.hint)
+	hint := st.hints[ev]
+	if ref, ok := eventRefs[ev]; ok {
+		name := ref.field(st.cfg)
+		if *name == "default" {
+			*name = ""
+		}
+		if *name != "" {
+			p := st.lookupProxy(*name, st.where(ref.key))
+			if hintSet && !hint {
+				return nil
+			}
+			return p
+		}
+	}
+	switch {
+	case hintSet && hint && st.endpoints[ev] == "":
+		hintAt := st.where(e.hint)
+		st.errorf(hintAt, "true but %s is empty: set the endpoint or remove %s", epKey, hintAt.key)
+		return nil
+	case hintSet && !hint:
+		if endpoint != "" {
+			st.warnf(st.where(e.hint), "false, so %s is not used", epAt.key)
+		}
+		return nil
+	case endpoint == "":
+		return nil
+	}
+	if st.timeouts[ev] <= 0 {
+		st.errorf(st.where("proxy_"+e.name+"_timeout"), "proxy timeout must be greater than 0")
+	}
+	p := st.events[ev]
+	p.Name = e.name
+	p.Endpoint = endpoint
+	p.Timeout = st.timeouts[ev]
+	return &p
+}
+
+func isHTTPEndpoint(ep string) bool {
+	l := strings.ToLower(ep)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}
+
+// resolveChannelProxies fills ChannelOptions.*Proxy for the top level and
+// every namespace, and RPCNamespace.Proxy.
+func (st *state) resolveChannelProxies() {
+	c := st.cfg
+	st.resolveOptions(&c.Channel.WithoutNamespace, st.where, "channels without namespace")
+	for i := range c.Channel.Namespaces {
+		ns := &c.Channel.Namespaces[i]
+		where := func(opt string) loc { return loc{key: "namespaces"} }
+		if i < len(st.nsInfos) {
+			where = st.nsInfos[i].where
+		}
+		st.resolveOptions(&ns.ChannelOptions, where, fmt.Sprintf("namespace %q", ns.Name))
+	}
+	for i := range c.RPC.Namespaces {
+		ns := &c.RPC.Namespaces[i]
+		var info rpcNsInfo
+		if i < len(st.rpcInfos) {
+			info = st.rpcInfos[i]
+		}
+		if ns.ProxyName == "default" {
+			ns.ProxyName = ""
+		}
+		enabled := ns.ProxyName != "" // v5: a name routes the namespace
+		if info.enabledSet {
+			enabled = info.enabled // v6: proxy_enabled decides
+		}
+		if !enabled {
+			continue
+		}
+		if ns.ProxyName != "" {
+			ns.Proxy = st.lookupProxy(ns.ProxyName, info.proxyAt)
+			continue
+		}
+		ns.Proxy = c.Proxy.RPC
+		if ns.Proxy == nil {
+			st.warnf(info.enabledAt, "rpc namespace %q has its proxy enabled but no rpc proxy is configured: its calls will fail with 108", ns.Name)
+		}
+	}
+}
+
+func (st *state) lookupProxy(name string, at loc) *Proxy {
+	for i := range st.cfg.Proxy.Named {
+		if st.cfg.Proxy.Named[i].Name == name {
+			return &st.cfg.Proxy.Named[i]
+		}
+	}
+	st.errorf(at, "unknown proxy %q (%s)", name, namedList(st.cfg.Proxy.Named))
+	return nil
+}
+
+func (st *state) resolveOptions(o *ChannelOptions, where func(string) loc, scope string) {
+	p := st.cfg.Proxy
+	for _, it := range []struct {
+		enabled  *bool
+		name     *string
+		out      **Proxy
+		def      *Proxy
+		optName  string
+		nameKey  string
+		endpoint string
+	}{
+		{&o.ProxySubscribe, &o.SubscribeProxyName, &o.SubscribeProxy, p.Subscribe, "proxy_subscribe", "subscribe_proxy_name", "proxy_subscribe_endpoint"},
+		{&o.ProxyPublish, &o.PublishProxyName, &o.PublishProxy, p.Publish, "proxy_publish", "publish_proxy_name", "proxy_publish_endpoint"},
+		{&o.ProxySubRefresh, &o.SubRefreshProxyName, &o.SubRefreshProxy, p.SubRefresh, "proxy_sub_refresh", "sub_refresh_proxy_name", "proxy_sub_refresh_endpoint"},
+		{&o.ProxySubscribeStream, &o.SubscribeStreamProxyName, &o.SubscribeStreamProxy, p.SubscribeStream, "proxy_subscribe_stream", "subscribe_stream_proxy_name", "proxy_subscribe_stream_endpoint"},
+	} {
+		if *it.name == "default" {
+			*it.name = ""
+		}
+		if p.Granular && *it.name != "" {
+			*it.enabled = true // v5 granular mode: the name is the switch
+		}
+		if !*it.enabled {
+			if *it.name != "" {
+				st.warnf(where(it.nameKey), "%s has no effect while %s is off (%s)", it.nameKey, it.optName, scope)
+			}
+			continue
+		}
+		if *it.name != "" {
+			*it.out = st.lookupProxy(*it.name, where(it.nameKey))
+			continue
+		}
+		*it.out = it.def
+		if it.def == nil {
+			how := "set " + it.endpoint
+			if p.Granular {
+				how = "set " + it.nameKey
+			}
+			st.warnf(where(it.optName), "%s is on but no proxy is configured for it: requests will fail with error 108; %s (%s)", it.optName, how, scope)
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+
+	"github.com/gobwas/glob"
+)
+
+// finish derives the combined settings and runs the checks that involve
+// more than one key.
+func (st *state) finish() {
+	st.checkClient()
+	st.checkTokens()
+	st.checkChannelOptions(&st.cfg.Channel.WithoutNamespace, st.where, "channels without namespace")
+	st.checkPersonalChannel()
+	st.buildProxies()
+	st.resolveChannelProxies()
+	st.checkAPI()
+	st.checkEngine()
+	st.checkAuthPossible()
+}
+
+func (st *state) checkClient() {
+	c := &st.cfg.Client
+	if c.PingInterval <= c.PongTimeout && !st.rejected(st.where("ping_interval")) && !st.rejected(st.where("pong_timeout")) {
+		at := st.where("ping_interval")
+		if !st.isSet("ping_interval") {
+			at = st.where("pong_timeout")
+		}
+		st.errorf(at, "ping_interval (%s) must be greater than pong_timeout (%s)", c.PingInterval, c.PongTimeout)
+	}
+	at := st.where("allowed_origins")
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			st.warnf(at, `contains "*": any web page can open connections on behalf of your users; list the real origins instead`)
+			continue
+		}
+		if strings.TrimSpace(o) == "" {
+			st.errorf(at, "contains an empty entry")
+			continue
+		}
+		if _, err := glob.Compile(strings.ToLower(o)); err != nil {
+			st.errorf(at, "entry %q is not a valid pattern: %v", o, err)
+		}
+	}
+	if c.Insecure {
+		st.warnf(st.where("client_insecure"), "no authentication and every permission for everyone; development only")
+	}
+	if c.InsecureSkipTokenSignature {
+		st.warnf(st.where("client_insecure_skip_token_signature_verify"), "token signatures are not verified: anyone can forge tokens; development only")
+	}
+}
+
+var userIDClaimRe = regexp.MustCompile(`^[a-zA-Z_]+$`)
+
+func (st *state) checkTokens() {
+	st.checkToken(&st.cfg.Token, "token_")
+	if st.separateSubToken {
+		st.cfg.SubToken = st.subToken
+		st.checkToken(&st.cfg.SubToken, "subscription_token_")
+		return
+	}
+	st.cfg.SubToken = st.cfg.Token
+	for _, f := range tokenFields {
+		if name := "subscription_token_" + f.suffix; st.isSet(name) {
+			st.warnf(st.where(name), "ignored because separate_subscription_token_config is off (subscription tokens use the token_* settings)")
+		}
+	}
+}
+
+// checkToken validates one token configuration; prefix is "token_" or
+// "subscription_token_" so errors name the key the user wrote.
+func (st *state) checkToken(t *Token, prefix string) {
+	at := func(suffix string) loc { return st.where(prefix + suffix) }
+	if t.RSAPublicKey != "" {
+		if err := checkPublicKey(t.RSAPublicKey, "RSA"); err != nil {
+			st.errorf(at("rsa_public_key"), "%v", err)
+		}
+	}
+	if t.ECDSAPublicKey != "" {
+		if err := checkPublicKey(t.ECDSAPublicKey, "ECDSA"); err != nil {
+			st.errorf(at("ecdsa_public_key"), "%v", err)
+		}
+	}
+	if t.Audience != "" && t.AudienceRegex != "" {
+		st.errorf(at("audience_regex"), "%saudience and %saudience_regex are mutually exclusive", prefix, prefix)
+	}
+	if t.Issuer != "" && t.IssuerRegex != "" {
+		st.errorf(at("issuer_regex"), "%sissuer and %sissuer_regex are mutually exclusive", prefix, prefix)
+	}
+	for _, r := range []struct{ suffix, expr string }{{"audience_regex", t.AudienceRegex}, {"issuer_regex", t.IssuerRegex}} {
+		if r.expr == "" {
+			continue
+		}
+		if _, err := regexp.Compile(r.expr); err != nil {
+			st.errorf(at(r.suffix), "invalid regular expression: %v", err)
+		}
+	}
+	if t.UserIDClaim != "" && !userIDClaimRe.MatchString(t.UserIDClaim) {
+		st.errorf(at("user_id_claim"), "claim name %q may only contain letters and _", t.UserIDClaim)
+	}
+	if ep := t.JWKSPublicEndpoint; ep != "" {
+		lower := strings.ToLower(ep)
+		if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
+			st.errorf(at("jwks_public_endpoint"), "JWKS endpoint %q must be an http:// or https:// URL", ep)
+		}
+	}
+}
+
+// checkChannelOptions validates one set of channel options; where
+// locates an option by its canonical name, scope names the set.
+func (st *state) checkChannelOptions(o *ChannelOptions, where func(string) loc, scope string) {
+	if !st.rejected(where("history_size")) && !st.rejected(where("history_ttl")) {
+		st.checkHistory(o, where, scope)
+	}
+	if o.ChannelRegex != "" {
+		if _, err := regexp.Compile(o.ChannelRegex); err != nil {
+			st.errorf(where("channel_regex"), "invalid regular expression: %v", err)
+		}
+	}
+	for _, t := range o.AllowedDeltaTypes {
+		if t != "fossil" {
+			st.errorf(where("allowed_delta_types"), `unknown delta type %q (only "fossil" exists)`, t)
+		}
+	}
+	if o.ProxySubscribeStream && (o.ProxySubscribe || o.ProxyPublish || o.ProxySubRefresh) {
+		st.errorf(where("proxy_subscribe_stream"), "the subscribe stream proxy cannot be combined with proxy_subscribe, proxy_publish or proxy_sub_refresh (%s)", scope)
+	}
+}
+
+func (st *state) checkPersonalChannel() {
+	c := st.cfg
+	ns := c.Client.PersonalChannelNamespace
+	opts := &c.Channel.WithoutNamespace
+	if ns != "" {
+		opts = nil
+		for i := range c.Channel.Namespaces {
+			if c.Channel.Namespaces[i].Name == ns {
+				opts = &c.Channel.Namespaces[i].ChannelOptions
+			}
+		}
+		if opts == nil {
+			st.errorf(st.where("user_personal_channel_namespace"), "namespace %q is not defined in namespaces", ns)
+			return
+		}
+	}
+	if c.Client.PersonalSingleConnection && !opts.Presence {
+		st.errorf(st.where("user_personal_single_connection"), "needs presence on the personal channel's namespace")
+	}
+}
+
+func (st *state) checkAPI() {
+	c := st.cfg
+	for _, pfx := range []struct {
+		key, val string
+		off      bool
+	}{
+		{"websocket_handler_prefix", c.WebSocket.HandlerPrefix, c.WebSocket.Disabled},
+		{"api_handler_prefix", c.HTTPAPI.HandlerPrefix, c.HTTPAPI.Disabled},
+	} {
+		if !pfx.off && !strings.HasPrefix(pfx.val, "/") {
+			st.errorf(st.where(pfx.key), "path %q must start with /", pfx.val)
+		}
+	}
+	if !c.HTTPAPI.Disabled && c.HTTPAPI.Key == "" && !c.HTTPAPI.Insecure {
+		st.warnf(st.where("api_key"), "empty and api_insecure is off: every HTTP API call will be rejected")
+	}
+	if !c.HTTPAPI.Disabled && c.HTTPAPI.Insecure {
+		st.warnf(st.where("api_insecure"), "anyone who can reach the HTTP API can publish")
+	}
+	if c.GRPCAPI.Enabled {
+		host := c.GRPCAPI.Address
+		if host == "" {
+			host = "0.0.0.0"
+		}
+		addr := net.JoinHostPort(host, fmt.Sprint(c.GRPCAPI.Port))
+		if c.GRPCAPI.Key == "" {
+			st.warnf(st.where("grpc_api"), "gRPC API on %s has no grpc_api_key: anyone who can reach it can publish", addr)
+		}
+		if c.GRPCAPI.Port != 0 && c.GRPCAPI.Port == c.HTTP.Port && c.GRPCAPI.Address == c.HTTP.Address {
+			st.errorf(st.where("grpc_api_port"), "grpc_api_port %d is also the HTTP port", c.GRPCAPI.Port)
+		}
+		st.checkTLS(c.GRPCAPI.TLS, "grpc_api_tls", "grpc_api_tls_cert", "grpc_api_tls_key")
+	}
+	st.checkTLS(c.HTTP.TLS, "tls", "tls_cert", "tls_key")
+}
+
+func (st *state) checkTLS(t TLS, enabledKey, certKey, keyKey string) {
+	if !t.Enabled {
+		return
+	}
+	if t.CertFile == "" {
+		st.errorf(st.where(enabledKey), "%s is on but %s is empty", st.where(enabledKey).key, certKey)
+	}
+	if t.KeyFile == "" {
+		st.errorf(st.where(enabledKey), "%s is on but %s is empty", st.where(enabledKey).key, keyKey)
+	}
+}
+
+func (st *state) checkEngine() {
+	r := &st.cfg.Engine.Redis
+	if st.cfg.Engine.Type != "redis" {
+		for _, k := range []string{"redis_address", "redis_cluster_address", "redis_sentinel_address"} {
+			if st.isSet(k) {
+				st.warnf(st.where(k), "ignored: engine is %q, not \"redis\"", st.cfg.Engine.Type)
+			}
+		}
+		return
+	}
+	for _, set := range []struct {
+		key   string
+		addrs []string
+	}{{"redis_address", r.Addresses}, {"redis_cluster_address", r.ClusterAddresses}, {"redis_sentinel_address", r.SentinelAddresses}} {
+		for _, addr := range set.addrs {
+			if err := validateRedisAddress(addr); err != nil {
+				st.errorf(st.where(set.key), "%v", err)
+			}
+		}
+	}
+	if len(r.Addresses) == 0 && len(r.ClusterAddresses) == 0 && len(r.SentinelAddresses) == 0 {
+		st.errorf(st.where("redis_address"), "engine is redis but no Redis address is set")
+	}
+	if len(r.SentinelAddresses) > 0 && r.SentinelMasterName == "" {
+		st.errorf(st.where("redis_sentinel_address"), "needs redis_sentinel_master_name")
+	}
+}
+
+// checkAuthPossible warns when no client could ever connect: a common
+// first-run mistake that otherwise shows up only as 3501 disconnects.
+func (st *state) checkAuthPossible() {
+	c := st.cfg
+	t := c.Token
+	if c.Client.Insecure || c.Client.AllowAnonymousConnectWithoutToken || c.Client.InsecureSkipTokenSignature || c.Proxy.Connect != nil {
+		return
+	}
+	if t.HMACSecretKey != "" || t.RSAPublicKey != "" || t.ECDSAPublicKey != "" || t.JWKSPublicEndpoint != "" {
+		return
+	}
+	st.warns = append(st.warns, Warning{Msg: "clients have no way to authenticate: set token_hmac_secret_key (or another token_* key), a connect proxy, or allow_anonymous_connect_without_token"})
+}
+
+// checkHistory validates the options that depend on history being on.
+func (st *state) checkHistory(o *ChannelOptions, where func(string) loc, scope string) {
+	history := o.HistorySize > 0 && o.HistoryTTL > 0
+	switch {
+	case o.HistorySize > 0 && o.HistoryTTL == 0:
+		st.errorf(where("history_size"), "history_size is set but history_ttl is not (%s): history needs both", scope)
+	case o.HistoryTTL > 0 && o.HistorySize == 0:
+		st.errorf(where("history_ttl"), "history_ttl is set but history_size is not (%s): history needs both", scope)
+	}
+	if o.ForceRecovery && !history {
+		st.errorf(where("force_recovery"), "force_recovery needs history: set history_size and history_ttl (%s)", scope)
+	}
+	if o.AllowRecovery && !history {
+		st.warnf(where("allow_recovery"), "allow_recovery has no effect without history_size and history_ttl (%s)", scope)
+	}
+	if (o.ForcePositioning || o.AllowPositioning) && !history {
+		st.warnf(where("force_positioning"), "positioning has no effect without history_size and history_ttl (%s)", scope)
+	}
+	if o.HistoryMetaTTL > 0 && o.HistoryMetaTTL < o.HistoryTTL {
+		st.warnf(where("history_meta_ttl"), "history_meta_ttl (%s) is shorter than history_ttl (%s): stream positions would expire before the history (%s)", o.HistoryMetaTTL, o.HistoryTTL, scope)
+	}
+}
