@@ -1,0 +1,23 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "spindle",
+		Short:         "Real-time messaging server, wire-compatible with Centrifugo",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newServerCommand(),
+		newCheckConfigCommand(),
+		newGenConfigCommand(),
+		newGenTokenCommand(),
+		newGenSubTokenCommand(),
+		newVersionCommand(),
+	)
+	return root
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-rt/spindle/auth"
+	"github.com/spindle-rt/spindle/config"
+	"github.com/spindle-rt/spindle/node"
+)
+
+func newCheckConfigCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "checkconfig",
+		Short: "Validate a configuration file and report every problem with its key and line",
+		Args:  cobra.NoArgs,
+	}
+	file := addConfigFlag(cmd)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if *file == "" {
+			return errors.New("checkconfig needs --config FILE")
+		}
+		if _, err := loadConfig(*file, nil); err != nil {
+			return err
+		}
+		fmt.Printf("%s: configuration is valid\n", *file)
+		return nil
+	}
+	return cmd
+}
+
+func newGenConfigCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "genconfig",
+		Short: "Write a minimal working configuration with fresh secrets",
+		Args:  cobra.NoArgs,
+	}
+	out := cmd.Flags().StringP("config", "c", "config.json", "file to write (format from extension: .json, .yaml, .toml)")
+	force := cmd.Flags().Bool("force", false, "overwrite an existing file")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if _, err := os.Stat(*out); err == nil && !*force {
+			return fmt.Errorf("%s already exists (use --force to overwrite)", *out)
+		}
+		format := strings.TrimPrefix(filepath.Ext(*out), ".")
+		data, err := config.Generate(format)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, data, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", *out, err)
+		}
+		fmt.Printf("%s written\n", *out)
+		return nil
+	}
+	return cmd
+}
+
+func newGenTokenCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gentoken",
+		Short: "Print an HS256 connection token signed with the configured token_hmac_secret_key",
+		Args:  cobra.NoArgs,
+	}
+	file := addConfigFlag(cmd)
+	user := cmd.Flags().StringP("user", "u", "", "user id (sub claim)")
+	ttl := cmd.Flags().DurationP("ttl", "t", 7*24*time.Hour, "token lifetime (0: never expires)")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		secret, err := hmacSecret(*file)
+		if err != nil {
+			return err
+		}
+		tok, err := auth.GenerateConnectToken(secret, *user, *ttl, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Println(tok)
+		return nil
+	}
+	return cmd
+}
+
+func newGenSubTokenCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gensubtoken",
+		Short: "Print an HS256 subscription token for a channel",
+		Args:  cobra.NoArgs,
+	}
+	file := addConfigFlag(cmd)
+	user := cmd.Flags().StringP("user", "u", "", "user id (sub claim)")
+	channel := cmd.Flags().StringP("channel", "s", "", "channel")
+	ttl := cmd.Flags().DurationP("ttl", "t", 7*24*time.Hour, "token lifetime (0: never expires)")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if *channel == "" {
+			return errors.New("gensubtoken needs --channel")
+		}
+		cfg, err := loadConfig(*file, nil)
+		if err != nil {
+			return err
+		}
+		secret := cfg.SubToken.HMACSecretKey
+		if secret == "" {
+			return errors.New("no subscription token HMAC secret in the configuration (token_hmac_secret_key or subscription_token_hmac_secret_key)")
+		}
+		tok, err := auth.GenerateSubscribeToken(secret, *user, *channel, *ttl, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Println(tok)
+		return nil
+	}
+	return cmd
+}
+
+func hmacSecret(file string) (string, error) {
+	cfg, err := loadConfig(file, nil)
+	if err != nil {
+		return "", err
+	}
+	if cfg.Token.HMACSecretKey == "" {
+		return "", errors.New("no token_hmac_secret_key in the configuration")
+	}
+	return cfg.Token.HMACSecretKey, nil
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Printf("spindle %s\n", node.Version)
+		},
+	}
+}
