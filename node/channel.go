@@ -25,6 +25,12 @@ type namespace struct {
 	name  string
 	opts  config.ChannelOptions
 	regex *regexp.Regexp
+
+	// Proxies for this namespace's events, resolved at start-up; nil when
+	// the event is not proxied here.
+	subscribeProxy  *proxyRef
+	publishProxy    *proxyRef
+	subRefreshProxy *proxyRef
 }
 
 // channelInfo is what a channel name says about itself.

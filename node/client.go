@@ -104,14 +104,23 @@ func (c *Client) HandleFrame(data []byte) bool {
 			}
 			c.log.Info("bad frame", "error", err)
 			c.Disconnect(DisconnectBadRequest)
-			return false
+			return c.sessionOver()
 		}
 		n++
 		c.n.metrics.commandsIn.Inc()
 		if !c.handleCommand(cmd) {
-			return false
+			return c.sessionOver()
 		}
 	}
+}
+
+// sessionOver waits (briefly) for the writer to flush and send the close
+// frame, so the transport does not drop TCP before the client learns why.
+func (c *Client) sessionOver() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c.waitClosed(ctx)
+	return false
 }
 
 // HandleClose is called by the transport when the connection is gone.

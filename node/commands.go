@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/spindle-rt/spindle/engine"
@@ -56,14 +58,22 @@ func (c *Client) handlePublish(ctx context.Context, req *clientpb.PublishRequest
 		return nil, err
 	}
 	o := &info.ns.opts
+	data := req.Data
+	skipHistory := false
 	if o.ProxyPublish || o.PublishProxyName != "" {
-		return nil, ErrorNotAvailable
-	}
-	if !c.permitted(o.AllowPublishForClient, o.AllowPublishForSubscriber, o.AllowPublishForAnonymous, req.Channel) {
+		p := info.ns.publishProxy
+		if p == nil {
+			return nil, ErrorNotAvailable
+		}
+		data, skipHistory, err = c.publishViaProxy(ctx, p, req.Channel, data)
+		if err != nil {
+			return nil, err
+		}
+	} else if !c.permitted(o.AllowPublishForClient, o.AllowPublishForSubscriber, o.AllowPublishForAnonymous, req.Channel) {
 		return nil, ErrorPermissionDenied
 	}
 	_, chanInfo := c.subscribed(req.Channel)
-	if _, err := c.n.publish(ctx, req.Channel, info.ns, req.Data, publishOptions{info: c.clientInfo(chanInfo)}); err != nil {
+	if _, err := c.n.publish(ctx, req.Channel, info.ns, data, publishOptions{info: c.clientInfo(chanInfo), skipHistory: skipHistory}); err != nil {
 		return nil, err
 	}
 	return &clientpb.Reply{Publish: &clientpb.PublishResult{}}, nil
@@ -138,12 +148,45 @@ func (c *Client) handleHistory(ctx context.Context, req *clientpb.HistoryRequest
 	return &clientpb.Reply{History: res}, nil
 }
 
-func (c *Client) handleRPC(_ context.Context, req *clientpb.RPCRequest) (*clientpb.Reply, error) {
+func (c *Client) handleRPC(ctx context.Context, req *clientpb.RPCRequest) (*clientpb.Reply, error) {
 	rpc := &c.n.cfg.RPC
 	if rpc.Ping && req.Method == rpc.PingMethod {
 		return &clientpb.Reply{Rpc: &clientpb.RPCResult{}}, nil
 	}
-	return nil, ErrorNotAvailable
+	p, err := c.n.rpcProxy(req.Method)
+	if err != nil {
+		return nil, err
+	}
+	data, err := c.rpcViaProxy(ctx, p, req.Method, req.Data)
+	if err != nil {
+		return nil, err
+	}
+	return &clientpb.Reply{Rpc: &clientpb.RPCResult{Data: data}}, nil
+}
+
+// rpcProxy routes a method: `ns:name` to its rpc namespace's proxy when
+// rpc namespaces are configured, anything else to the default RPC proxy.
+func (n *Node) rpcProxy(method string) (*proxyRef, error) {
+	if len(n.proxies.rpcNS) > 0 {
+		boundary := n.cfg.RPC.NamespaceBoundary
+		if boundary == "" {
+			boundary = ":"
+		}
+		if i := strings.Index(method, boundary); i >= 0 {
+			p, ok := n.proxies.rpcNS[method[:i]]
+			if !ok {
+				return nil, ErrorMethodNotFound
+			}
+			if p == nil {
+				return nil, ErrorNotAvailable
+			}
+			return p, nil
+		}
+	}
+	if n.proxies.rpc == nil {
+		return nil, ErrorNotAvailable
+	}
+	return n.proxies.rpc, nil
 }
 
 // startTicks arms the periodic work of a connection: presence refresh and
@@ -172,8 +215,11 @@ func (c *Client) tick() {
 		c.mu.Unlock()
 		return
 	}
+	var refresh []*subscription
 	for ch, s := range c.subs {
-		if s.expireAt > 0 && now >= s.expireAt+grace {
+		if s.expireAt > 0 && s.ns.subRefreshProxy != nil && now >= s.expireAt {
+			refresh = append(refresh, s)
+		} else if s.expireAt > 0 && now >= s.expireAt+grace {
 			expired = append(expired, s)
 			continue
 		}
@@ -184,6 +230,11 @@ func (c *Client) tick() {
 	c.tickTimer.Reset(c.n.cfg.Client.PresenceUpdateInterval)
 	c.mu.Unlock()
 
+	for _, s := range refresh {
+		if !c.refreshSubscription(s) {
+			expired = append(expired, s)
+		}
+	}
 	for _, s := range expired {
 		if s.serverSide {
 			c.close(DisconnectSubExpired)
@@ -198,4 +249,30 @@ func (c *Client) tick() {
 			c.log.Warn("refresh presence", "channel", p.ch, "error", err)
 		}
 	}
+}
+
+// refreshSubscription asks the sub_refresh proxy to prolong s; false means
+// the subscription expired.
+func (c *Client) refreshSubscription(s *subscription) bool {
+	p := s.ns.subRefreshProxy
+	ctx, cancel := context.WithTimeout(context.Background(), proxyTimeout(p))
+	defer cancel()
+	expireAt, info, err := c.subRefreshViaProxy(ctx, p, s.channel)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case errors.Is(err, errProxyRetry):
+		s.expireAt = time.Now().Unix() + int64(serverRefreshRetry/time.Second)
+		return true
+	case err != nil:
+		return false
+	}
+	if expireAt > 0 && expireAt <= time.Now().Unix() {
+		return false
+	}
+	s.expireAt = expireAt
+	if len(info) > 0 {
+		s.chanInfo = info
+	}
+	return true
 }

@@ -44,6 +44,21 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 		}
 		cred = &credentials{user: tok.UserID, expireAt: tok.ExpireAt, info: tok.Info, meta: tok.Meta, channels: tok.Channels, subs: tok.Subs}
 	}
+	if cred == nil && c.n.proxies.connect != nil {
+		channels := make([]string, 0, len(req.Subs))
+		for ch := range req.Subs {
+			channels = append(channels, ch)
+		}
+		pc, err := c.connectViaProxy(ctx, c.n.proxies.connect, req.Name, req.Version, req.Data, channels)
+		if err != nil {
+			var d *Disconnect
+			if !errors.As(err, &d) {
+				c.failConnect()
+			}
+			return nil, err
+		}
+		cred = pc
+	}
 	if cred == nil && (cfg.AllowAnonymousConnectWithoutToken || cfg.Insecure) {
 		cred = &credentials{}
 	}
@@ -97,9 +112,15 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 		res.Time = time.Now().UnixMilli()
 	}
 	if cred.expireAt > 0 {
-		res.Expires = true
-		res.Ttl = uint32(cred.expireAt - now)
-		c.armExpiry(cred.expireAt)
+		c.mu.Lock()
+		if c.n.proxies.refresh != nil {
+			c.armServerRefresh(time.Until(time.Unix(cred.expireAt, 0)))
+		} else {
+			res.Expires = true
+			res.Ttl = uint32(cred.expireAt - now)
+			c.armExpiry(cred.expireAt)
+		}
+		c.mu.Unlock()
 	}
 	if len(serverSubs) > 0 {
 		res.Subs = make(map[string]*clientpb.SubscribeResult, len(serverSubs))
@@ -176,10 +197,57 @@ func (c *Client) serverSideChannels(cred *credentials) ([]serverSubRequest, erro
 	return out, nil
 }
 
+// armServerRefresh schedules a refresh-proxy call (server-side refresh
+// mode: the client is never asked for a token). Callers hold c.mu.
+func (c *Client) armServerRefresh(d time.Duration) {
+	if c.expireTimer != nil {
+		c.expireTimer.Stop()
+	}
+	c.expireTimer = time.AfterFunc(max(d, 0), c.serverRefresh)
+}
+
+// serverRefreshRetry is how long a connection is extended when the
+// refresh proxy cannot be reached.
+const serverRefreshRetry = 60 * time.Second
+
+func (c *Client) serverRefresh() {
+	c.mu.Lock()
+	st := c.status
+	c.mu.Unlock()
+	if st != statusConnected {
+		return
+	}
+	p := c.n.proxies.refresh
+	ctx, cancel := context.WithTimeout(context.Background(), proxyTimeout(p))
+	defer cancel()
+	expireAt, info, meta, err := c.refreshViaProxy(ctx, p)
+	if errors.Is(err, errProxyRetry) {
+		c.mu.Lock()
+		c.armServerRefresh(serverRefreshRetry)
+		c.mu.Unlock()
+		return
+	}
+	if err != nil || expireAt <= time.Now().Unix() {
+		c.close(DisconnectExpired)
+		return
+	}
+	c.mu.Lock()
+	c.expireAt = expireAt
+	if len(info) > 0 {
+		c.info = info
+	}
+	if meta != nil {
+		c.meta = meta
+	}
+	c.armServerRefresh(time.Until(time.Unix(expireAt, 0)))
+	c.mu.Unlock()
+}
+
 // armExpiry closes the connection if it is still expired a grace period
 // after expireAt (the client was told to refresh).
 func (c *Client) armExpiry(expireAt int64) {
 	d := time.Until(time.Unix(expireAt, 0)) + c.n.cfg.Client.ExpiredCloseDelay
+	// Callers hold c.mu.
 	if c.expireTimer != nil {
 		c.expireTimer.Stop()
 	}
@@ -198,7 +266,7 @@ func (c *Client) checkExpired() {
 
 // handleRefresh takes a new connection token (client-side refresh).
 func (c *Client) handleRefresh(ctx context.Context, req *clientpb.RefreshRequest) (*clientpb.Reply, error) {
-	if req.Token == "" || c.n.tokens == nil {
+	if req.Token == "" || c.n.tokens == nil || c.n.proxies.refresh != nil {
 		return nil, DisconnectBadRequest
 	}
 	tok, err := c.n.tokens.VerifyConnectToken(ctx, req.Token)

@@ -38,8 +38,11 @@ type Options struct {
 	// tokens; either may be nil when no token settings are configured.
 	ConnectTokens TokenVerifier
 	SubTokens     TokenVerifier
-	Logger        *slog.Logger
-	Metrics       *Metrics
+	// Proxies resolves configured proxies to backends; nil is fine when
+	// the configuration has none.
+	Proxies ProxyResolver
+	Logger  *slog.Logger
+	Metrics *Metrics
 }
 
 // Node is one `spindle server` process's view of the system.
@@ -54,6 +57,7 @@ type Node struct {
 	log     *slog.Logger
 	metrics *Metrics
 	hub     *hub
+	proxies proxies
 	// subLocks serialise "first subscriber → broker subscribe" against
 	// "last subscriber gone → broker unsubscribe" per channel shard.
 	subLocks [hubShards]sync.Mutex
@@ -101,6 +105,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	}
 	n.hub = newHub()
 	n.nodes = newNodeRegistry(n)
+	if err := n.resolveProxies(opts.Proxies); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	return n, nil
 }
 

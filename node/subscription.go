@@ -117,6 +117,7 @@ func (c *Client) handleSubscribe(ctx context.Context, req *clientpb.SubscribeReq
 	historyPerm := insecure || allowedFor(user, nsOpts.AllowHistoryForClient, nsOpts.AllowHistoryForAnonymous) || nsOpts.AllowHistoryForSubscriber
 	presencePerm := insecure || allowedFor(user, nsOpts.AllowPresenceForClient, nsOpts.AllowPresenceForAnonymous) || nsOpts.AllowPresenceForSubscriber
 	clientFlags := true
+	var override *auth.Override
 
 	switch {
 	case info.private && req.Token == "":
@@ -127,22 +128,34 @@ func (c *Client) handleSubscribe(ctx context.Context, req *clientpb.SubscribeReq
 			return nil, err
 		}
 		opts.chanInfo, opts.data, opts.expireAt = tok.Info, tok.Data, tok.ExpireAt
-		opts.applyOverride(tok.Override)
+		override = tok.Override
 	case c.userLimitedAllowed(info, req.Channel, user):
 	case nsOpts.ProxySubscribe || nsOpts.SubscribeProxyName != "":
-		// Proxied subscribe arrives with the proxy issue; without a
-		// backend the namespace cannot be subscribed to.
-		return nil, ErrorNotAvailable
+		p := info.ns.subscribeProxy
+		if p == nil {
+			return nil, ErrorNotAvailable
+		}
+		// The backend decides; only namespace force_* options and its
+		// override shape the subscription, not the client's flags.
+		clientFlags = false
+		ov, err := c.subscribeViaProxy(ctx, p, req.Channel, req.Data, &opts)
+		if err != nil {
+			return nil, err
+		}
+		override = ov
 	case nsOpts.AllowSubscribeForClient && (user != "" || nsOpts.AllowSubscribeForAnonymous) && !c.isUserLimited(info, req.Channel):
 	case insecure:
 	default:
 		return nil, ErrorPermissionDenied
 	}
+	opts.positioned = nsOpts.ForcePositioning
+	opts.recoverable = nsOpts.ForceRecovery
 	if clientFlags {
-		opts.positioned = nsOpts.ForcePositioning || (req.Positioned && (nsOpts.AllowPositioning || historyPerm))
-		opts.recoverable = nsOpts.ForceRecovery || (req.Recoverable && (nsOpts.AllowRecovery || historyPerm))
+		opts.positioned = opts.positioned || (req.Positioned && (nsOpts.AllowPositioning || historyPerm))
+		opts.recoverable = opts.recoverable || (req.Recoverable && (nsOpts.AllowRecovery || historyPerm))
 		opts.pushJL = opts.pushJL || (req.JoinLeave && nsOpts.JoinLeave && presencePerm)
 	}
+	opts.applyOverride(override)
 	if opts.expireAt > 0 && opts.expireAt <= time.Now().Unix() {
 		return nil, ErrorExpired
 	}
@@ -262,7 +275,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		return nil, err
 	}
 	res := &clientpb.SubscribeResult{Data: o.data}
-	if o.expireAt > 0 {
+	if o.expireAt > 0 && ns.subRefreshProxy == nil {
 		res.Expires = true
 		res.Ttl = uint32(max(o.expireAt-time.Now().Unix(), 1))
 	}
@@ -476,6 +489,9 @@ func (c *Client) handleSubRefresh(ctx context.Context, req *clientpb.SubRefreshR
 	c.mu.Unlock()
 	if s == nil {
 		return nil, ErrorPermissionDenied
+	}
+	if s.ns.subRefreshProxy != nil {
+		return nil, DisconnectBadRequest
 	}
 	tok, err := c.verifySubToken(ctx, req.Token, req.Channel, user)
 	if err != nil {
