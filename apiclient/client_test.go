@@ -1,0 +1,140 @@
+package apiclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/spindle-rt/spindle/api"
+	"github.com/spindle-rt/spindle/config"
+	"github.com/spindle-rt/spindle/engine/memory"
+	"github.com/spindle-rt/spindle/node"
+	"github.com/spindle-rt/spindle/proto/apipb"
+)
+
+const key = "k3y"
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newNode(t *testing.T) *node.Node {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Channel.Namespaces = []config.Namespace{
+		{Name: "hist", ChannelOptions: config.ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
+	}
+	n, err := node.New(cfg, node.Options{Engine: memory.New(memory.Options{}), Logger: discard})
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	if err := n.Run(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = n.Shutdown(ctx)
+	})
+	return n
+}
+
+// clients returns an HTTP and a gRPC client of one node, plus variants
+// holding a wrong key and one talking to a transport-error-mode server.
+func clients(t *testing.T) map[string]Client {
+	t.Helper()
+	n := newNode(t)
+	exec := api.NewExecutor(n, api.ExecutorOptions{Logger: discard})
+
+	mux := http.NewServeMux()
+	h := api.NewHTTPHandler(exec, api.HTTPConfig{Key: key, Logger: discard})
+	mux.Handle("/api", h)
+	mux.Handle("/api/", h)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	tmux := http.NewServeMux()
+	tmux.Handle("/api/", api.NewHTTPHandler(exec, api.HTTPConfig{Key: key, ErrorMode: "transport", Logger: discard}))
+	tsrv := httptest.NewServer(tmux)
+	t.Cleanup(tsrv.Close)
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	gs := grpc.NewServer()
+	api.RegisterGRPC(gs, exec, api.GRPCConfig{Key: key, Logger: discard})
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+
+	hc := &http.Client{Timeout: 5 * time.Second}
+	return map[string]Client{
+		"http":           NewHTTP(srv.URL+"/api/", key, hc),
+		"http-transport": NewHTTP(tsrv.URL+"/api", key, hc),
+		"grpc":           NewGRPC(conn, key),
+		"http-badkey":    NewHTTP(srv.URL+"/api", "wrong", hc),
+		"grpc-badkey":    NewGRPC(conn, "wrong"),
+	}
+}
+
+func TestClients(t *testing.T) {
+	all := clients(t)
+	for _, name := range []string{"http", "http-transport", "grpc"} {
+		c := all[name]
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ch := "hist:" + name
+			res, err := c.Publish(ctx, &apipb.PublishRequest{Channel: ch, Data: []byte(`{"v":1}`)})
+			if err != nil || res.GetOffset() != 1 || res.GetEpoch() == "" {
+				t.Fatalf("publish = %v, %v", res, err)
+			}
+			h, err := c.History(ctx, &apipb.HistoryRequest{Channel: ch, Limit: -1})
+			if err != nil || len(h.GetPublications()) != 1 || string(h.GetPublications()[0].GetData()) != `{"v":1}` {
+				t.Fatalf("history = %v, %v", h, err)
+			}
+			if _, err := c.Subscribe(ctx, &apipb.SubscribeRequest{Channel: ch, User: "u"}); err != nil {
+				t.Fatalf("subscribe: %v", err)
+			}
+			info, err := c.Info(ctx, &apipb.InfoRequest{})
+			if err != nil || len(info.GetNodes()) != 1 {
+				t.Fatalf("info = %v, %v", info, err)
+			}
+			_, err = c.Publish(ctx, &apipb.PublishRequest{Channel: "nope:x", Data: []byte(`1`)})
+			var apiErr *Error
+			if !errors.As(err, &apiErr) || apiErr.Code != 102 || apiErr.Message != "unknown channel" {
+				t.Fatalf("unknown namespace error = %v", err)
+			}
+			b, err := c.Batch(ctx, &apipb.BatchRequest{Commands: []*apipb.Command{{Presence: &apipb.PresenceRequest{Channel: ch}}}})
+			if err != nil || b.GetReplies()[0].GetError().GetCode() != 108 {
+				t.Fatalf("batch = %v, %v", b, err)
+			}
+		})
+	}
+	for _, name := range []string{"http-badkey", "grpc-badkey"} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err := all[name].Info(ctx, &apipb.InfoRequest{})
+			var apiErr *Error
+			if err == nil || errors.As(err, &apiErr) {
+				t.Fatalf("bad key gave %v, want a transport error", err)
+			}
+			if !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "Unauthenticated") {
+				t.Fatalf("error %v does not say it was refused", err)
+			}
+		})
+	}
+}

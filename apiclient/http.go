@@ -1,0 +1,204 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-rt/spindle/internal/pbjson"
+	"github.com/spindle-rt/spindle/proto/apipb"
+)
+
+// maxResponse bounds how much of a response body the client reads, so a
+// misbehaving server cannot make it allocate without limit.
+const maxResponse = 64 << 20
+
+// HTTP is a Client over the HTTP server API (`POST <base>/<method>`).
+type HTTP struct {
+	base string
+	key  string
+	hc   *http.Client
+}
+
+var _ Client = (*HTTP)(nil)
+
+// NewHTTP returns a client of the API at base (e.g.
+// "http://127.0.0.1:8000/api") that sends key as X-API-Key when non-empty.
+// hc nil means http.DefaultClient; pass one with a timeout for production.
+// Over HTTP payload fields (data, info, params) travel as embedded JSON, so
+// they must hold valid JSON; send other bytes with the b64 fields.
+func NewHTTP(base, key string, hc *http.Client) *HTTP {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &HTTP{base: strings.TrimRight(base, "/"), key: key, hc: hc}
+}
+
+// call POSTs req to method and decodes the answer into resp. API errors
+// arrive inside resp (default error mode); a bare error body with a
+// non-200 status (transport error mode) becomes an *Error too.
+func (h *HTTP) call(ctx context.Context, method string, req, resp proto.Message) error {
+	body, err := pbjson.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("server API %s: encode request: %w", method, err)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, h.base+"/"+method, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("server API %s: %w", method, err)
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	if h.key != "" {
+		hreq.Header.Set("X-API-Key", h.key)
+	}
+	hresp, err := h.hc.Do(hreq)
+	if err != nil {
+		return fmt.Errorf("server API %s: %w", method, err)
+	}
+	defer hresp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(hresp.Body, maxResponse))
+	if err != nil {
+		return fmt.Errorf("server API %s: read response: %w", method, err)
+	}
+	if hresp.StatusCode != http.StatusOK {
+		var apiErr apipb.Error
+		if strings.HasPrefix(hresp.Header.Get("Content-Type"), "application/json") && pbjson.Unmarshal(data, &apiErr) == nil && apiErr.GetCode() != 0 {
+			return &Error{Code: apiErr.GetCode(), Message: apiErr.GetMessage()}
+		}
+		return fmt.Errorf("server API %s: HTTP %d: %s", method, hresp.StatusCode, bytes.TrimSpace(data))
+	}
+	if err := pbjson.Unmarshal(data, resp); err != nil {
+		return fmt.Errorf("server API %s: decode response: %w", method, err)
+	}
+	return nil
+}
+
+// Publish sends data into one channel.
+func (h *HTTP) Publish(ctx context.Context, req *apipb.PublishRequest) (*apipb.PublishResult, error) {
+	resp := new(apipb.PublishResponse)
+	if err := h.call(ctx, "publish", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Broadcast sends the same data into many channels.
+func (h *HTTP) Broadcast(ctx context.Context, req *apipb.BroadcastRequest) (*apipb.BroadcastResult, error) {
+	resp := new(apipb.BroadcastResponse)
+	if err := h.call(ctx, "broadcast", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Subscribe subscribes a user's connections to a channel.
+func (h *HTTP) Subscribe(ctx context.Context, req *apipb.SubscribeRequest) (*apipb.SubscribeResult, error) {
+	resp := new(apipb.SubscribeResponse)
+	if err := h.call(ctx, "subscribe", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Unsubscribe removes a user's subscription to a channel.
+func (h *HTTP) Unsubscribe(ctx context.Context, req *apipb.UnsubscribeRequest) (*apipb.UnsubscribeResult, error) {
+	resp := new(apipb.UnsubscribeResponse)
+	if err := h.call(ctx, "unsubscribe", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Disconnect closes a user's connections.
+func (h *HTTP) Disconnect(ctx context.Context, req *apipb.DisconnectRequest) (*apipb.DisconnectResult, error) {
+	resp := new(apipb.DisconnectResponse)
+	if err := h.call(ctx, "disconnect", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Presence lists a channel's connections.
+func (h *HTTP) Presence(ctx context.Context, req *apipb.PresenceRequest) (*apipb.PresenceResult, error) {
+	resp := new(apipb.PresenceResponse)
+	if err := h.call(ctx, "presence", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// PresenceStats counts a channel's connections and users.
+func (h *HTTP) PresenceStats(ctx context.Context, req *apipb.PresenceStatsRequest) (*apipb.PresenceStatsResult, error) {
+	resp := new(apipb.PresenceStatsResponse)
+	if err := h.call(ctx, "presence_stats", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// History reads a channel's history stream.
+func (h *HTTP) History(ctx context.Context, req *apipb.HistoryRequest) (*apipb.HistoryResult, error) {
+	resp := new(apipb.HistoryResponse)
+	if err := h.call(ctx, "history", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// HistoryRemove drops a channel's publications.
+func (h *HTTP) HistoryRemove(ctx context.Context, req *apipb.HistoryRemoveRequest) (*apipb.HistoryRemoveResult, error) {
+	resp := new(apipb.HistoryRemoveResponse)
+	if err := h.call(ctx, "history_remove", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Info describes the running nodes.
+func (h *HTTP) Info(ctx context.Context, req *apipb.InfoRequest) (*apipb.InfoResult, error) {
+	resp := new(apipb.InfoResponse)
+	if err := h.call(ctx, "info", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// RPC calls a server-side extension method.
+func (h *HTTP) RPC(ctx context.Context, req *apipb.RPCRequest) (*apipb.RPCResult, error) {
+	resp := new(apipb.RPCResponse)
+	if err := h.call(ctx, "rpc", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Refresh sets a new expiry for a user's connections.
+func (h *HTTP) Refresh(ctx context.Context, req *apipb.RefreshRequest) (*apipb.RefreshResult, error) {
+	resp := new(apipb.RefreshResponse)
+	if err := h.call(ctx, "refresh", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Channels lists active channels.
+func (h *HTTP) Channels(ctx context.Context, req *apipb.ChannelsRequest) (*apipb.ChannelsResult, error) {
+	resp := new(apipb.ChannelsResponse)
+	if err := h.call(ctx, "channels", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// Batch runs several commands in one call.
+func (h *HTTP) Batch(ctx context.Context, req *apipb.BatchRequest) (*apipb.BatchResponse, error) {
+	resp := new(apipb.BatchResponse)
+	if err := h.call(ctx, "batch", req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
