@@ -29,7 +29,9 @@ type headersKey struct{}
 
 // WithClientHeaders attaches the client's WebSocket upgrade request headers
 // to ctx; backends forward the allow-listed ones (as HTTP headers or gRPC
-// metadata) for the connection's whole life.
+// metadata) for the connection's whole life. h is only read, never
+// modified; backends look names up in canonical form (as net/http stores
+// them), so hand-built maps should use http.Header.Set/Add.
 func WithClientHeaders(ctx context.Context, h http.Header) context.Context {
 	if h == nil {
 		return ctx

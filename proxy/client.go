@@ -1,0 +1,131 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-rt/spindle/proto/proxypb"
+)
+
+// defaultTimeout is Centrifugo's proxy timeout when none is configured.
+const defaultTimeout = time.Second
+
+// transport carries one request to the backend and fills resp; client adds
+// the deadline, metrics and error context around it.
+type transport interface {
+	invoke(ctx context.Context, ev event, req, resp proto.Message) error
+	close() error
+}
+
+// client is the Backend for one configured proxy, over either transport.
+type client struct {
+	endpoint string
+	protocol string
+	timeout  time.Duration
+	t        transport
+	metrics  *callMetrics
+	log      *slog.Logger
+}
+
+var _ Backend = (*client)(nil)
+
+// Connect asks the backend whether to accept a tokenless connection.
+func (c *client) Connect(ctx context.Context, req *proxypb.ConnectRequest) (*proxypb.ConnectResponse, error) {
+	resp := new(proxypb.ConnectResponse)
+	if err := c.call(ctx, evConnect, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Refresh asks the backend to extend an expiring connection.
+func (c *client) Refresh(ctx context.Context, req *proxypb.RefreshRequest) (*proxypb.RefreshResponse, error) {
+	resp := new(proxypb.RefreshResponse)
+	if err := c.call(ctx, evRefresh, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Subscribe asks the backend whether the connection may join a channel.
+func (c *client) Subscribe(ctx context.Context, req *proxypb.SubscribeRequest) (*proxypb.SubscribeResponse, error) {
+	resp := new(proxypb.SubscribeResponse)
+	if err := c.call(ctx, evSubscribe, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Publish asks the backend whether (and what) a client may publish.
+func (c *client) Publish(ctx context.Context, req *proxypb.PublishRequest) (*proxypb.PublishResponse, error) {
+	resp := new(proxypb.PublishResponse)
+	if err := c.call(ctx, evPublish, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// RPC forwards a client RPC to the backend.
+func (c *client) RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCResponse, error) {
+	resp := new(proxypb.RPCResponse)
+	if err := c.call(ctx, evRPC, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// SubRefresh asks the backend to extend an expiring subscription.
+func (c *client) SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
+	resp := new(proxypb.SubRefreshResponse)
+	if err := c.call(ctx, evSubRefresh, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Close releases what this backend owns alone (a gRPC connection or idle
+// HTTP connections). Backends handed out by a Set share those with other
+// backends; the Set closes them.
+func (c *client) Close() error {
+	if err := c.t.close(); err != nil {
+		return fmt.Errorf("proxy %s: close: %w", c.endpoint, err)
+	}
+	return nil
+}
+
+// call runs one request under the proxy's deadline, records it and gives
+// any failure the event and endpoint as context.
+func (c *client) call(ctx context.Context, ev event, req, resp proto.Message) error {
+	if !req.ProtoReflect().IsValid() {
+		return fmt.Errorf("proxy %s %s: %w", ev, c.endpoint, errNilRequest)
+	}
+	start := time.Now()
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	err := c.t.invoke(cctx, ev, req, resp)
+	oc := outcomeOK
+	if err != nil {
+		var timeout bool
+		timeout, err = classify(cctx, err)
+		oc = outcomeError
+		if timeout {
+			oc = outcomeTimeout
+		}
+	}
+	cancel()
+	elapsed := time.Since(start)
+	c.metrics.observe(ev, oc, elapsed.Seconds())
+	if err != nil {
+		err = fmt.Errorf("proxy %s %s: %w", ev, c.endpoint, err)
+		c.log.LogAttrs(ctx, slog.LevelDebug, "proxy call failed",
+			slog.String("event", ev.String()),
+			slog.String("endpoint", c.endpoint),
+			slog.Duration("elapsed", elapsed),
+			slog.Any("error", err))
+		return err
+	}
+	return nil
+}
