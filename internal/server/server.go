@@ -27,6 +27,7 @@ import (
 	"github.com/spindle-rt/spindle/engine"
 	"github.com/spindle-rt/spindle/engine/memory"
 	"github.com/spindle-rt/spindle/node"
+	"github.com/spindle-rt/spindle/proxy"
 	"github.com/spindle-rt/spindle/transport/websocket"
 )
 
@@ -38,6 +39,7 @@ type Server struct {
 
 	httpSrv *http.Server
 	grpcSrv *grpc.Server
+	proxies *proxy.Set
 
 	mu        sync.Mutex
 	httpLn    net.Listener
@@ -66,7 +68,8 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := node.NewMetrics(reg)
-	opts := node.Options{Engine: eng, Logger: log, Metrics: metrics}
+	proxies := proxy.NewSet(proxy.Options{Logger: log, Metrics: proxy.NewMetrics(reg)})
+	opts := node.Options{Engine: eng, Logger: log, Metrics: metrics, Proxies: proxies.Get}
 	if connTokens != nil {
 		opts.ConnectTokens = connTokens
 	}
@@ -75,11 +78,12 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	}
 	n, err := node.New(cfg, opts)
 	if err != nil {
+		_ = proxies.Close()
 		return nil, err
 	}
 	metrics.RegisterGauges(reg, n)
 
-	s := &Server{cfg: cfg, log: log, Node: n, serveErrs: make(chan error, 2)}
+	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, serveErrs: make(chan error, 2)}
 	mux := http.NewServeMux()
 	if !cfg.WebSocket.Disabled {
 		mux.Handle(cfg.WebSocket.HandlerPrefix, websocket.NewHandler(websocket.Config{
@@ -240,5 +244,8 @@ func (s *Server) shutdown() {
 	if err := s.httpSrv.Shutdown(ctx); err != nil {
 		s.log.Warn("http shutdown", "error", err)
 		_ = s.httpSrv.Close()
+	}
+	if err := s.proxies.Close(); err != nil {
+		s.log.Warn("close proxies", "error", err)
 	}
 }
