@@ -1,0 +1,92 @@
+package app
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultTimeout         = 10 * time.Second
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultMaxRequestBytes = 4 << 20
+)
+
+// Options tune an App; the zero value is ready to use.
+type Options struct {
+	// Logger receives service failures, panics and deadline overruns;
+	// nil means slog.Default().
+	Logger *slog.Logger
+	// Timeout bounds calls whose caller set no deadline (the HTTP variant
+	// carries none; Centrifugo's own HTTP client gives up after its proxy
+	// timeout). Zero means DefaultTimeout; negative means no bound.
+	Timeout time.Duration
+	// ShutdownTimeout bounds the graceful stop of Serve: in-flight calls
+	// get this long to finish before connections are closed. Zero means
+	// DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// MaxRequestBytes caps one request (HTTP body or gRPC message). Zero
+	// means DefaultMaxRequestBytes.
+	MaxRequestBytes int
+}
+
+// App holds the services and interceptors of one application and answers
+// proxied events with them, over gRPC, HTTP or in-process (it implements
+// proxy.Backend). Create it with New. Registration methods may be called
+// at any time and from any goroutine; calls already running keep the
+// chain they started with.
+type App struct {
+	log             *slog.Logger
+	timeout         time.Duration
+	shutdownTimeout time.Duration
+	maxBytes        int
+
+	mu          sync.Mutex // guards the registrations below
+	services    [numTypes]Handler
+	rpcMethods  map[string]RPCService
+	rpcFallback RPCService
+	all         []Interceptor
+	per         [numTypes][]Interceptor
+
+	// chains is built from the registrations at first use and dropped
+	// whenever they change.
+	chains atomic.Pointer[chainTable]
+}
+
+// New returns an App with no services: until some are registered, every
+// event is answered with CodeNotAvailable.
+func New(opts Options) *App {
+	a := &App{
+		log:             opts.Logger,
+		timeout:         opts.Timeout,
+		shutdownTimeout: opts.ShutdownTimeout,
+		maxBytes:        opts.MaxRequestBytes,
+		rpcMethods:      map[string]RPCService{},
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	switch {
+	case a.timeout == 0:
+		a.timeout = DefaultTimeout
+	case a.timeout < 0:
+		a.timeout = 0
+	}
+	if a.shutdownTimeout <= 0 {
+		a.shutdownTimeout = DefaultShutdownTimeout
+	}
+	if a.maxBytes <= 0 {
+		a.maxBytes = DefaultMaxRequestBytes
+	}
+	return a
+}
+
+// Start builds the interceptor chains now rather than on the first call,
+// so that the first client does not pay for it. Calling it is optional.
+func (a *App) Start() { a.table() }
+
+// changed drops the built chains after a registration; the caller holds
+// a.mu.
+func (a *App) changed() { a.chains.Store(nil) }

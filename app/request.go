@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-rt/spindle/proto/proxypb"
+)
+
+// Request is what all typed requests share, so that one interceptor can
+// serve every event type. The concrete value is always one of
+// *ConnectRequest, *RefreshRequest, *SubscribeRequest, *PublishRequest,
+// *RPCRequest or *SubRefreshRequest; switch on it (or on Type) to reach
+// the event's own fields.
+type Request interface {
+	// Type is the event type.
+	Type() Type
+	// Header holds the call's metadata: incoming gRPC metadata (keys
+	// canonicalised, pseudo-headers dropped), the HTTP request headers of
+	// the HTTP variant, or the client headers handed in-process. It is
+	// shared: read it, don't modify it.
+	Header() http.Header
+	// GetClient is the connection id.
+	GetClient() string
+	// GetTransport is the client's transport name ("websocket", …).
+	GetTransport() string
+	// GetProtocol is the client's wire format ("json" or "protobuf").
+	GetProtocol() string
+	// GetEncoding is how payload bytes travel in this call ("json" or
+	// "binary").
+	GetEncoding() string
+	// GetUser is the connection's user; "" for anonymous connections and
+	// always "" for connect, where the user is not decided yet.
+	GetUser() string
+	// Proto is the underlying proxypb request message.
+	Proto() proto.Message
+
+	// reply builds this type's response carrying an error or a
+	// disconnect; unexported, so only this package's types are Requests.
+	reply(e *proxypb.Error, d *proxypb.Disconnect) Reply
+}
+
+// Reply is what all proxypb responses of the six events share, so that
+// interceptors can inspect an answer of any type.
+type Reply interface {
+	proto.Message
+	GetError() *proxypb.Error
+	GetDisconnect() *proxypb.Disconnect
+}
+
+// envelope is the per-call data that travels beside the proto request.
+type envelope struct {
+	typ  Type
+	hdr  http.Header
+	mctx context.Context // gRPC incoming context, read lazily into hdr; set once at construction
+	once sync.Once
+}
+
+// Type returns the event type.
+func (e *envelope) Type() Type { return e.typ }
+
+// Header returns the call metadata as HTTP headers; see Request.Header.
+func (e *envelope) Header() http.Header {
+	if e.mctx != nil {
+		e.once.Do(e.readMetadata)
+	}
+	return e.hdr
+}
+
+func (e *envelope) readMetadata() {
+	md, ok := metadata.FromIncomingContext(e.mctx)
+	if !ok {
+		return
+	}
+	h := make(http.Header, len(md))
+	for k, vs := range md {
+		if strings.HasPrefix(k, ":") {
+			continue
+		}
+		h[http.CanonicalHeaderKey(k)] = vs
+	}
+	e.hdr = h
+}
+
+// ConnectRequest asks whether a client connecting without a token may
+// connect, and as whom.
+type ConnectRequest struct {
+	*proxypb.ConnectRequest
+	envelope
+}
+
+// RefreshRequest asks whether an expiring connection may live on.
+type RefreshRequest struct {
+	*proxypb.RefreshRequest
+	envelope
+}
+
+// SubscribeRequest asks whether a client may join a channel.
+type SubscribeRequest struct {
+	*proxypb.SubscribeRequest
+	envelope
+}
+
+// PublishRequest asks whether a client publication may go out, and in
+// which form.
+type PublishRequest struct {
+	*proxypb.PublishRequest
+	envelope
+}
+
+// RPCRequest carries a client RPC call; GetMethod routes it.
+type RPCRequest struct {
+	*proxypb.RPCRequest
+	envelope
+}
+
+// SubRefreshRequest asks whether an expiring subscription may live on.
+type SubRefreshRequest struct {
+	*proxypb.SubRefreshRequest
+	envelope
+}
+
+// GetUser is always "" for connect: deciding the user is the point of
+// the call.
+func (r *ConnectRequest) GetUser() string { return "" }
+
+// Proto returns the underlying proxypb message.
+func (r *ConnectRequest) Proto() proto.Message { return r.ConnectRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *RefreshRequest) Proto() proto.Message { return r.RefreshRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *SubscribeRequest) Proto() proto.Message { return r.SubscribeRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *PublishRequest) Proto() proto.Message { return r.PublishRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *RPCRequest) Proto() proto.Message { return r.RPCRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *SubRefreshRequest) Proto() proto.Message { return r.SubRefreshRequest }
+
+// NewConnectRequest wraps a proto request, e.g. to unit-test a service.
+// A nil msg is replaced by an empty message.
+func NewConnectRequest(msg *proxypb.ConnectRequest, h http.Header) *ConnectRequest {
+	if msg == nil {
+		msg = &proxypb.ConnectRequest{}
+	}
+	return &ConnectRequest{ConnectRequest: msg, envelope: envelope{typ: TypeConnect, hdr: h}}
+}
+
+// NewRefreshRequest wraps a proto request, e.g. to unit-test a service.
+func NewRefreshRequest(msg *proxypb.RefreshRequest, h http.Header) *RefreshRequest {
+	if msg == nil {
+		msg = &proxypb.RefreshRequest{}
+	}
+	return &RefreshRequest{RefreshRequest: msg, envelope: envelope{typ: TypeRefresh, hdr: h}}
+}
+
+// NewSubscribeRequest wraps a proto request, e.g. to unit-test a service.
+func NewSubscribeRequest(msg *proxypb.SubscribeRequest, h http.Header) *SubscribeRequest {
+	if msg == nil {
+		msg = &proxypb.SubscribeRequest{}
+	}
+	return &SubscribeRequest{SubscribeRequest: msg, envelope: envelope{typ: TypeSubscribe, hdr: h}}
+}
+
+// NewPublishRequest wraps a proto request, e.g. to unit-test a service.
+func NewPublishRequest(msg *proxypb.PublishRequest, h http.Header) *PublishRequest {
+	if msg == nil {
+		msg = &proxypb.PublishRequest{}
+	}
+	return &PublishRequest{PublishRequest: msg, envelope: envelope{typ: TypePublish, hdr: h}}
+}
+
+// NewRPCRequest wraps a proto request, e.g. to unit-test a service.
+func NewRPCRequest(msg *proxypb.RPCRequest, h http.Header) *RPCRequest {
+	if msg == nil {
+		msg = &proxypb.RPCRequest{}
+	}
+	return &RPCRequest{RPCRequest: msg, envelope: envelope{typ: TypeRPC, hdr: h}}
+}
+
+// NewSubRefreshRequest wraps a proto request, e.g. to unit-test a service.
+func NewSubRefreshRequest(msg *proxypb.SubRefreshRequest, h http.Header) *SubRefreshRequest {
+	if msg == nil {
+		msg = &proxypb.SubRefreshRequest{}
+	}
+	return &SubRefreshRequest{SubRefreshRequest: msg, envelope: envelope{typ: TypeSubRefresh, hdr: h}}
+}
