@@ -13,6 +13,7 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(
 		newServerCommand(),
+		newAppCommand(),
 		newCheckConfigCommand(),
 		newGenConfigCommand(),
 		newGenTokenCommand(),
