@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/spindle-rt/spindle/apiclient"
 )
 
 // Defaults for Options fields left at zero.
@@ -30,6 +32,9 @@ type Options struct {
 	// MaxRequestBytes caps one request (HTTP body or gRPC message). Zero
 	// means DefaultMaxRequestBytes.
 	MaxRequestBytes int
+	// API is the real-time server's API, for services that publish,
+	// disconnect and so on; services reach it through App.API.
+	API apiclient.Client
 }
 
 // App holds the services and interceptors of one application and answers
@@ -39,6 +44,7 @@ type Options struct {
 // chain they started with.
 type App struct {
 	log             *slog.Logger
+	api             apiclient.Client
 	timeout         time.Duration
 	shutdownTimeout time.Duration
 	maxBytes        int
@@ -60,6 +66,7 @@ type App struct {
 func New(opts Options) *App {
 	a := &App{
 		log:             opts.Logger,
+		api:             opts.API,
 		timeout:         opts.Timeout,
 		shutdownTimeout: opts.ShutdownTimeout,
 		maxBytes:        opts.MaxRequestBytes,
@@ -82,6 +89,10 @@ func New(opts Options) *App {
 	}
 	return a
 }
+
+// API is the server API client given in Options (nil if none): services
+// use it to publish, broadcast or disconnect while answering an event.
+func (a *App) API() apiclient.Client { return a.api }
 
 // Start builds the interceptor chains now rather than on the first call,
 // so that the first client does not pay for it. Calling it is optional.

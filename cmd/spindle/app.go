@@ -9,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"google.golang.org/grpc"
+
+	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/config"
 )
@@ -40,7 +43,12 @@ func newAppCommand() *cobra.Command {
 		if err != nil {
 			return fmt.Errorf("config %s:\n%w", *file, err)
 		}
-		a := app.New(app.Options{Logger: log})
+		apiClient, conn, err := dialAPI(cfg.Centrifuge)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		a := app.New(app.Options{Logger: log, API: apiClient})
 		command := cfg.Centrifuge.Pool.Command
 		if len(command) == 0 {
 			command = cfg.Server.Command
@@ -61,4 +69,19 @@ func newAppCommand() *cobra.Command {
 		return a.ListenAndServe(ctx, cfg.Centrifuge.ProxyAddress)
 	}
 	return cmd
+}
+
+// dialAPI connects (lazily) to the real-time server's gRPC API named by
+// centrifuge.grpc_api_address, with the key, TLS and deadline RoadRunner
+// lacks.
+func dialAPI(c config.AppCentrifuge) (*apiclient.GRPC, *grpc.ClientConn, error) {
+	dc := apiclient.DialConfig{Address: c.GRPCAPIAddress, Key: c.GRPCAPIKey, Timeout: c.APITimeout, Compress: c.UseCompressor}
+	if c.TLS != nil {
+		dc.TLS = &apiclient.TLSConfig{CertFile: c.TLS.Cert, KeyFile: c.TLS.Key, CAFile: c.TLS.CA, ServerName: c.TLS.ServerName}
+	}
+	client, conn, err := apiclient.Dial(dc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("centrifuge.grpc_api_address: %w", err)
+	}
+	return client, conn, nil
 }
