@@ -19,17 +19,47 @@ func newCheckConfigCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "checkconfig",
 		Short: "Validate a configuration file and report every problem with its key and line",
-		Args:  cobra.NoArgs,
+		Long: "Validates config.json (and, with --app, a .rr.yaml too). Given both, it also checks that they\n" +
+			"agree: every proxy endpoint reaches centrifuge.proxy_address, and centrifuge.grpc_api_address\n" +
+			"reaches the server's gRPC API. Exit status 1 on any problem.",
+		Args: cobra.NoArgs,
 	}
 	file := addConfigFlag(cmd)
+	appFile := cmd.Flags().String("app", "", "application server configuration (.rr.yaml) to check against the server's")
 	cmd.RunE = func(*cobra.Command, []string) error {
-		if *file == "" {
-			return errors.New("checkconfig needs --config FILE")
+		if *file == "" && *appFile == "" {
+			return errors.New("checkconfig needs --config FILE (and optionally --app .rr.yaml)")
 		}
-		if _, err := loadConfig(*file, nil); err != nil {
+		var srv *config.Config
+		if *file != "" {
+			var err error
+			if srv, err = loadConfig(*file, nil); err != nil {
+				return err
+			}
+			fmt.Printf("%s: configuration is valid\n", *file)
+		}
+		if *appFile == "" {
+			return nil
+		}
+		appCfg, warnings, err := config.LoadApp(*appFile, os.Environ())
+		for _, w := range warnings {
+			fmt.Fprintln(os.Stderr, "warning:", w)
+		}
+		if err != nil {
 			return err
 		}
-		fmt.Printf("%s: configuration is valid\n", *file)
+		fmt.Printf("%s: configuration is valid\n", *appFile)
+		if srv == nil {
+			return nil
+		}
+		problems, notes := config.CrossCheck(srv, appCfg)
+		for _, n := range notes {
+			fmt.Fprintln(os.Stderr, "note:", n)
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%s and %s do not agree:\n  %s", *file, *appFile, strings.Join(problems, "\n  "))
+		}
+		fmt.Printf("%s and %s agree on each other's addresses\n", *file, *appFile)
 		return nil
 	}
 	return cmd
