@@ -1,0 +1,60 @@
+# Build, test and end-to-end targets. `make test` is what CI runs (.ci/run).
+
+GO        ?= go
+BIN       := bin/spindle
+FUZZTIME  ?= 5s
+E2E_DIR   := e2e
+
+.PHONY: all build fmt vet unit fuzz e2e e2e-deps test clean
+
+all: build
+
+## build: compile the server binary into bin/spindle
+build:
+	$(GO) build -o $(BIN) ./cmd/spindle
+
+## fmt: fail when any Go file is not gofmt-clean
+fmt:
+	@echo "== gofmt"
+	@out=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' -print0 | xargs -0 gofmt -l); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## vet: static checks
+vet:
+	@echo "== go vet"
+	$(GO) vet ./...
+
+## unit: every Go test with the race detector
+unit:
+	@echo "== go test -race"
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run each Fuzz target for $(FUZZTIME); go test fuzzes one target per run
+fuzz:
+	@echo "== fuzz ($(FUZZTIME) per target)"
+	@set -e; \
+	targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ {names = names " " $$1; next} /^ok/ {n = split(names, a, " "); for (i = 1; i <= n; i++) print $$2 ":" a[i]; names = ""}'); \
+	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets"; fi; \
+	for t in $$targets; do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## e2e-deps: install the pinned Node packages (again only when the lock file changes)
+e2e-deps: $(E2E_DIR)/node_modules/.package-lock.json
+
+$(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package-lock.json $(E2E_DIR)/package.json
+	cd $(E2E_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+## e2e: the built binary against the real centrifuge SDK under Node
+e2e: build e2e-deps
+	@echo "== e2e (node --test)"
+	cd $(E2E_DIR) && SPINDLE_BIN=../$(BIN) node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
+
+## test: gofmt + vet + race tests + short fuzz pass + end-to-end (what CI runs)
+test: fmt vet unit fuzz e2e
+
+clean:
+	rm -rf bin
