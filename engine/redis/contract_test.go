@@ -1,0 +1,34 @@
+package redis
+
+import (
+	"testing"
+
+	"github.com/spindle-rt/spindle/engine"
+	"github.com/spindle-rt/spindle/engine/enginetest"
+)
+
+// TestContract holds the engine to the behaviour every engine shares,
+// against one Redis and against two client-side shards.
+func TestContract(t *testing.T) {
+	requireRedis(t)
+	single := startRedis(t)
+	a, b := startRedis(t), startRedis(t)
+	setups := []struct {
+		name  string
+		addrs []string
+	}{
+		{"single", []string{single.addr()}},
+		{"two-shards", []string{a.addr(), b.addr()}},
+	}
+	for _, s := range setups {
+		t.Run(s.name, func(t *testing.T) {
+			enginetest.RunContract(t, func(t *testing.T) engine.Engine {
+				e, err := New(Options{Addresses: s.addrs, Prefix: testPrefix(), PresenceTTL: enginetest.PresenceTTL})
+				if err != nil {
+					t.Fatalf("new engine: %v", err)
+				}
+				return e
+			})
+		})
+	}
+}
