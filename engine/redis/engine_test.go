@@ -367,3 +367,23 @@ func TestErrorKinds(t *testing.T) {
 		t.Errorf("add presence with an expired deadline: %v, want DeadlineExceeded", err)
 	}
 }
+
+// TestReconnectBackoff: with every server down, PUB/SUB connections are
+// retried with growing delays, not in a loop that burns a CPU.
+func TestReconnectBackoff(t *testing.T) {
+	a, b := startRedis(t), startRedis(t)
+	e, _ := node(t, Options{Addresses: []string{a.addr(), b.addr()}, ConnectTimeout: 100 * time.Millisecond})
+	a.stop()
+	b.stop()
+	before := make([]int64, len(e.subs))
+	for i, s := range e.subs {
+		before[i] = s.connects.Load()
+	}
+	time.Sleep(600 * time.Millisecond)
+	for i, s := range e.subs {
+		// 20+40+80+160+320 ms of backoff fit 5 attempts in 600 ms.
+		if n := s.connects.Load() - before[i]; n > 8 {
+			t.Errorf("subscriber %d tried to connect %d times in 600ms", i, n)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -57,6 +58,10 @@ type subscriber struct {
 	// on the current connection; any other unsubscribe notice for a
 	// wanted channel means Redis dropped it (slot migration).
 	unsubs map[string]int
+
+	// connects counts connection attempts, so tests can tell a backoff
+	// from a tight reconnect loop.
+	connects atomic.Int64
 
 	ops  chan subOp
 	kick chan struct{}
@@ -162,27 +167,34 @@ func (s *subscriber) run() {
 	backoff := minBackoff
 	for {
 		conn, release, lost, err := s.connect()
-		if err != nil {
-			s.log.Warn("redis engine: pub/sub connect", "error", err)
-			if !s.idle(backoff, err) {
+		if err == nil {
+			began := time.Now()
+			err = s.serve(conn, lost)
+			release()
+			if err == nil {
 				return
 			}
-			backoff = min(backoff*2, maxBackoff)
-			continue
+			if time.Since(began) > maxBackoff {
+				// A healthy connection dropped: try again at once.
+				s.log.Warn("redis engine: pub/sub connection lost", "error", err)
+				backoff = minBackoff
+				continue
+			}
 		}
-		backoff = minBackoff
-		err = s.serve(conn, lost)
-		release()
-		if err == nil {
+		// Failing to connect, or losing a connection right away, waits:
+		// a dead server must not be dialled in a tight loop.
+		s.log.Warn("redis engine: pub/sub connect", "error", err, "retry_in", backoff)
+		if !s.idle(backoff, err) {
 			return
 		}
-		s.log.Warn("redis engine: pub/sub connection", "error", err)
+		backoff = min(backoff*2, maxBackoff)
 	}
 }
 
 // connect takes a dedicated connection and subscribes every wanted
 // channel on it.
 func (s *subscriber) connect() (rueidis.DedicatedClient, func(), <-chan error, error) {
+	s.connects.Add(1)
 	conn, release := s.client.Dedicate()
 	lost := conn.SetPubSubHooks(rueidis.PubSubHooks{
 		OnMessage:      s.onMessage,
