@@ -33,6 +33,10 @@ type TokenVerifier interface {
 
 // Options are the parts a Node is built from.
 type Options struct {
+	// ID is this node's unique id; empty means a fresh random one. The
+	// server passes the id it gave the engine, so node-to-node control
+	// messages addressed to this node arrive.
+	ID     string
 	Engine engine.Engine
 	// ConnectTokens verifies connection tokens, SubTokens subscription
 	// tokens; either may be nil when no token settings are configured.
@@ -87,8 +91,12 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 		host, _ := os.Hostname()
 		name = host + "_" + strconv.Itoa(cfg.HTTP.Port)
 	}
+	id := opts.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
 	n := &Node{
-		id:      uuid.NewString(),
+		id:      id,
 		name:    name,
 		cfg:     cfg,
 		rules:   rules,

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/testredis"
+
 	"github.com/spindle-rt/spindle/engine"
 	"github.com/spindle-rt/spindle/engine/memory"
 )
@@ -29,8 +31,8 @@ func benchEngines(b *testing.B) []struct {
 	b.Helper()
 	mem := memory.New(memory.Options{})
 	b.Cleanup(func() { _ = mem.Close(context.Background()) })
-	srv := startRedis(b)
-	red := newTestEngine(b, Options{Addresses: []string{srv.addr()}})
+	srv := testredis.Start(b)
+	red := newTestEngine(b, Options{Addresses: []string{srv.Addr()}})
 	out := []struct {
 		name string
 		eng  engine.Engine

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/testredis"
+
 	"github.com/spindle-rt/spindle/engine"
 	"github.com/spindle-rt/spindle/engine/enginetest"
 )
@@ -18,14 +20,14 @@ import (
 // or skips the test when that cannot be done quickly.
 func startCluster(t *testing.T) []string {
 	t.Helper()
-	requireRedis(t)
+	testredis.Require(t)
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		t.Skip("redis-cli not on PATH: cannot create a Redis Cluster")
 	}
 	var addrs []string
 	for range 3 {
-		s := startRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
-		addrs = append(addrs, s.addr())
+		s := testredis.Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		addrs = append(addrs, s.Addr())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -116,12 +118,12 @@ func slotOf(key string) uint16 {
 // TestSentinel finds a master through Sentinel and runs the contract
 // against it.
 func TestSentinel(t *testing.T) {
-	master := startRedis(t)
+	master := testredis.Start(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf")
-	port := freePort(t)
+	port := testredis.FreePort(t)
 	text := "port " + strconv.Itoa(port) + "\nbind 127.0.0.1\ndir " + dir + "\n" +
-		"sentinel monitor mymaster 127.0.0.1 " + strconv.Itoa(master.port) + " 1\n" +
+		"sentinel monitor mymaster 127.0.0.1 " + strconv.Itoa(master.Port()) + " 1\n" +
 		"sentinel down-after-milliseconds mymaster 2000\n"
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -136,7 +138,7 @@ func TestSentinel(t *testing.T) {
 	})
 	sentinel := "127.0.0.1:" + strconv.Itoa(port)
 	deadline := time.Now().Add(5 * time.Second)
-	for ping(sentinel) != nil {
+	for testredis.Ping(sentinel) != nil {
 		if time.Now().After(deadline) {
 			t.Skip("sentinel did not start")
 		}

@@ -3,6 +3,8 @@ package redis
 import (
 	"testing"
 
+	"github.com/spindle-rt/spindle/internal/testredis"
+
 	"github.com/spindle-rt/spindle/engine"
 	"github.com/spindle-rt/spindle/engine/enginetest"
 )
@@ -10,15 +12,15 @@ import (
 // TestContract holds the engine to the behaviour every engine shares,
 // against one Redis and against two client-side shards.
 func TestContract(t *testing.T) {
-	requireRedis(t)
-	single := startRedis(t)
-	a, b := startRedis(t), startRedis(t)
+	testredis.Require(t)
+	single := testredis.Start(t)
+	a, b := testredis.Start(t), testredis.Start(t)
 	setups := []struct {
 		name  string
 		addrs []string
 	}{
-		{"single", []string{single.addr()}},
-		{"two-shards", []string{a.addr(), b.addr()}},
+		{"single", []string{single.Addr()}},
+		{"two-shards", []string{a.Addr(), b.Addr()}},
 	}
 	for _, s := range setups {
 		t.Run(s.name, func(t *testing.T) {

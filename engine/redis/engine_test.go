@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/testredis"
+
 	"github.com/spindle-rt/spindle/engine"
 )
 
@@ -85,10 +87,10 @@ func node(t *testing.T, o Options) (*Engine, *events) {
 // publications, joins, history and presence made on one are seen on the
 // other, and control messages reach every node or only the named one.
 func TestTwoNodes(t *testing.T) {
-	srv := startRedis(t)
+	srv := testredis.Start(t)
 	prefix := testPrefix()
-	a, recA := node(t, Options{Addresses: []string{srv.addr()}, Prefix: prefix, NodeID: "node-a"})
-	b, recB := node(t, Options{Addresses: []string{srv.addr()}, Prefix: prefix, NodeID: "node-b"})
+	a, recA := node(t, Options{Addresses: []string{srv.Addr()}, Prefix: prefix, NodeID: "node-a"})
+	b, recB := node(t, Options{Addresses: []string{srv.Addr()}, Prefix: prefix, NodeID: "node-b"})
 	ctx := context.Background()
 
 	if err := b.Subscribe("chat"); err != nil {
@@ -169,8 +171,8 @@ func TestTwoNodes(t *testing.T) {
 // calls fail with ErrUnavailable while it is down, and afterwards the
 // engine has resubscribed by itself, so a new publish is delivered.
 func TestRedisRestart(t *testing.T) {
-	srv := startRedis(t)
-	e, rec := node(t, Options{Addresses: []string{srv.addr()}, ConnectTimeout: 200 * time.Millisecond, IOTimeout: time.Second})
+	srv := testredis.Start(t)
+	e, rec := node(t, Options{Addresses: []string{srv.Addr()}, ConnectTimeout: 200 * time.Millisecond, IOTimeout: time.Second})
 	ctx := context.Background()
 	if err := e.Subscribe("room"); err != nil {
 		t.Fatal(err)
@@ -180,7 +182,7 @@ func TestRedisRestart(t *testing.T) {
 	}
 	eventually(t, "delivery before restart", func() bool { return len(rec.pubsOf("room")) == 1 })
 
-	srv.stop()
+	srv.Stop()
 	start := time.Now()
 	_, _, err := e.Publish(ctx, "room", []byte("lost"), engine.PublishOptions{HistorySize: 1, HistoryTTL: time.Minute})
 	if !errors.Is(err, engine.ErrUnavailable) {
@@ -199,7 +201,7 @@ func TestRedisRestart(t *testing.T) {
 		t.Errorf("failing calls took %v, want them to fail fast", d)
 	}
 
-	srv.start()
+	srv.Start()
 	// Publishing right after the restart may race the resubscription;
 	// keep publishing until one arrives, as a client would retry.
 	eventually(t, "delivery after restart", func() bool {
@@ -224,8 +226,8 @@ func TestRedisRestart(t *testing.T) {
 // TestNotRunning checks the calls that need Run before it, and that a
 // closed engine refuses work with ErrUnavailable.
 func TestNotRunning(t *testing.T) {
-	srv := startRedis(t)
-	e := newTestEngine(t, Options{Addresses: []string{srv.addr()}})
+	srv := testredis.Start(t)
+	e := newTestEngine(t, Options{Addresses: []string{srv.Addr()}})
 	if err := e.Subscribe("c"); err == nil {
 		t.Error("subscribe before Run succeeded")
 	}
@@ -252,8 +254,8 @@ func TestNotRunning(t *testing.T) {
 // TestNewUnreachable: with nothing listening New fails with
 // ErrUnavailable instead of hanging.
 func TestNewUnreachable(t *testing.T) {
-	requireRedis(t)
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	testredis.Require(t)
+	addr := "127.0.0.1:" + strconv.Itoa(testredis.FreePort(t))
 	_, err := New(Options{Addresses: []string{addr}, ConnectTimeout: 200 * time.Millisecond})
 	if !errors.Is(err, engine.ErrUnavailable) {
 		t.Fatalf("New against a closed port: %v, want ErrUnavailable", err)
@@ -263,19 +265,19 @@ func TestNewUnreachable(t *testing.T) {
 // TestScriptsReloaded: Redis forgets scripts on restart or SCRIPT FLUSH;
 // publish and the MULTI-wrapped history read must load them again.
 func TestScriptsReloaded(t *testing.T) {
-	srv := startRedis(t)
-	e, _ := node(t, Options{Addresses: []string{srv.addr()}})
+	srv := testredis.Start(t)
+	e, _ := node(t, Options{Addresses: []string{srv.Addr()}})
 	ctx := context.Background()
 	opts := engine.PublishOptions{HistorySize: 10, HistoryTTL: time.Minute}
 	for i := range 3 {
-		if _, err := rawCommand(srv.addr(), "SCRIPT", "FLUSH"); err != nil {
+		if _, err := testredis.Command(srv.Addr(), "SCRIPT", "FLUSH"); err != nil {
 			t.Fatal(err)
 		}
 		sp, _, err := e.Publish(ctx, "c", []byte(strconv.Itoa(i)), opts)
 		if err != nil || sp.Offset != uint64(i+1) {
 			t.Fatalf("publish %d after SCRIPT FLUSH = %+v, %v", i, sp, err)
 		}
-		if _, err := rawCommand(srv.addr(), "SCRIPT", "FLUSH"); err != nil {
+		if _, err := testredis.Command(srv.Addr(), "SCRIPT", "FLUSH"); err != nil {
 			t.Fatal(err)
 		}
 		pubs, top, err := e.History(ctx, "c", engine.HistoryOptions{Limit: -1})
@@ -289,8 +291,8 @@ func TestScriptsReloaded(t *testing.T) {
 // engine batches into few SUBSCRIBE commands, and checks every one is
 // live and that unsubscribing them all stops delivery.
 func TestManySubscribes(t *testing.T) {
-	srv := startRedis(t)
-	e, rec := node(t, Options{Addresses: []string{srv.addr()}})
+	srv := testredis.Start(t)
+	e, rec := node(t, Options{Addresses: []string{srv.Addr()}})
 	ctx := context.Background()
 	const n = 600
 	var wg sync.WaitGroup
@@ -326,7 +328,7 @@ func TestManySubscribes(t *testing.T) {
 		}
 	}
 	eventually(t, "Redis to drop the subscriptions", func() bool {
-		out, err := rawCommand(srv.addr(), "PUBSUB", "CHANNELS", e.opts.Prefix+".client.ch*")
+		out, err := testredis.Command(srv.Addr(), "PUBSUB", "CHANNELS", e.opts.Prefix+".client.ch*")
 		return err == nil && out == "*0"
 	})
 	for i := range n {
@@ -345,10 +347,10 @@ func TestManySubscribes(t *testing.T) {
 // TestErrorKinds: only failures of the store itself count as
 // unavailability; a broken key or a caller giving up does not.
 func TestErrorKinds(t *testing.T) {
-	srv := startRedis(t)
-	e, _ := node(t, Options{Addresses: []string{srv.addr()}})
+	srv := testredis.Start(t)
+	e, _ := node(t, Options{Addresses: []string{srv.Addr()}})
 	p := e.route("broken")
-	if _, err := rawCommand(srv.addr(), "SET", p.keys.historyMeta("broken"), "not a hash"); err != nil {
+	if _, err := testredis.Command(srv.Addr(), "SET", p.keys.historyMeta("broken"), "not a hash"); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err := e.Publish(context.Background(), "broken", []byte("x"), engine.PublishOptions{HistorySize: 1, HistoryTTL: time.Minute})
@@ -371,10 +373,10 @@ func TestErrorKinds(t *testing.T) {
 // TestReconnectBackoff: with every server down, PUB/SUB connections are
 // retried with growing delays, not in a loop that burns a CPU.
 func TestReconnectBackoff(t *testing.T) {
-	a, b := startRedis(t), startRedis(t)
-	e, _ := node(t, Options{Addresses: []string{a.addr(), b.addr()}, ConnectTimeout: 100 * time.Millisecond})
-	a.stop()
-	b.stop()
+	a, b := testredis.Start(t), testredis.Start(t)
+	e, _ := node(t, Options{Addresses: []string{a.Addr(), b.Addr()}, ConnectTimeout: 100 * time.Millisecond})
+	a.Stop()
+	b.Stop()
 	before := make([]int64, len(e.subs))
 	for i, s := range e.subs {
 		before[i] = s.connects.Load()

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -26,6 +27,7 @@ import (
 	"github.com/spindle-rt/spindle/config"
 	"github.com/spindle-rt/spindle/engine"
 	"github.com/spindle-rt/spindle/engine/memory"
+	"github.com/spindle-rt/spindle/engine/redis"
 	"github.com/spindle-rt/spindle/node"
 	"github.com/spindle-rt/spindle/proxy"
 	"github.com/spindle-rt/spindle/transport/websocket"
@@ -47,13 +49,30 @@ type Server struct {
 	serveErrs chan error
 }
 
+// Options let an embedder such as `spindle dev` change how the parts are
+// wired; the zero value is what `spindle server` runs.
+type Options struct {
+	// Proxies resolves configured proxies to backends in place of the
+	// gRPC/HTTP proxy clients, e.g. to answer them with an in-process app.
+	Proxies node.ProxyResolver
+	// Handlers are mounted on the main HTTP listener beside the WebSocket
+	// and API endpoints (ServeMux pattern → handler), e.g. a page at "/".
+	Handlers map[string]http.Handler
+}
+
 // New builds every part from cfg. It refuses configurations that would
 // expose an unauthenticated HTTP API by accident.
 func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
+	return NewWithOptions(cfg, log, Options{})
+}
+
+// NewWithOptions is New with embedder options.
+func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
 	if !cfg.HTTPAPI.Disabled && cfg.HTTPAPI.Key == "" && !cfg.HTTPAPI.Insecure {
 		log.Warn("HTTP API has no api_key: every API request will be refused (set api_key, or api_insecure for development)")
 	}
-	eng, err := newEngine(cfg)
+	nodeID := uuid.NewString()
+	eng, err := newEngine(cfg, nodeID, log)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +88,10 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := node.NewMetrics(reg)
 	proxies := proxy.NewSet(proxy.Options{Logger: log, Metrics: proxy.NewMetrics(reg)})
-	opts := node.Options{Engine: eng, Logger: log, Metrics: metrics, Proxies: proxies.Get}
+	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics, Proxies: proxies.Get}
+	if o.Proxies != nil {
+		opts.Proxies = o.Proxies
+	}
 	if connTokens != nil {
 		opts.ConnectTokens = connTokens
 	}
@@ -113,6 +135,9 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	if cfg.Prometheus {
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
+	for pattern, h := range o.Handlers {
+		mux.Handle(pattern, h)
+	}
 	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if cfg.GRPCAPI.Enabled {
 		var gopts []grpc.ServerOption
@@ -125,12 +150,23 @@ func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-func newEngine(cfg *config.Config) (engine.Engine, error) {
+func newEngine(cfg *config.Config, nodeID string, log *slog.Logger) (engine.Engine, error) {
 	switch cfg.Engine.Type {
 	case "", "memory":
 		return memory.New(memory.Options{PresenceTTL: cfg.Engine.PresenceTTL, HistoryMetaTTL: cfg.Channel.HistoryMetaTTL}), nil
+	case "redis":
+		o, err := redis.FromConfig(cfg.Engine.Redis, cfg.Engine.PresenceTTL, cfg.Channel.HistoryMetaTTL, nodeID)
+		if err != nil {
+			return nil, fmt.Errorf("engine redis: %w", err)
+		}
+		o.Logger = log
+		e, err := redis.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("engine redis (redis_address %v): %w", cfg.Engine.Redis.Addresses, err)
+		}
+		return e, nil
 	default:
-		return nil, fmt.Errorf("engine %q is not available in this build (use \"memory\")", cfg.Engine.Type)
+		return nil, fmt.Errorf("engine %q is not available (use \"memory\" or \"redis\")", cfg.Engine.Type)
 	}
 }
 
