@@ -28,6 +28,27 @@ type AppConfig struct {
 	// Centrifuge is the `centrifuge` section: where the real-time server
 	// calls us and where we call its API.
 	Centrifuge AppCentrifuge
+	// Status is the `status` section: health and readiness endpoints.
+	Status AppStatus
+	// Metrics is the `metrics` section: the Prometheus endpoint.
+	Metrics AppMetrics
+}
+
+// AppStatus is RoadRunner's `status` section: /health and /ready for
+// orchestrators, answered from the worker pool's state.
+type AppStatus struct {
+	// Address is host:port of the HTTP listener; "" disables it.
+	Address string
+	// UnavailableStatusCode is answered when no worker is ready. Default
+	// 503.
+	UnavailableStatusCode int
+}
+
+// AppMetrics is RoadRunner's `metrics` section.
+type AppMetrics struct {
+	// Address is host:port serving /metrics; "" disables it. It may equal
+	// status.address, sharing one listener.
+	Address string
 }
 
 // AppRPC is the `rpc` section: the endpoint workers use to call the
@@ -158,6 +179,7 @@ const (
 func DefaultAppConfig() *AppConfig {
 	return &AppConfig{
 		Server: AppServer{Relay: "pipes", Env: map[string]string{}},
+		Status: AppStatus{UnavailableStatusCode: 503},
 		Centrifuge: AppCentrifuge{
 			ProxyAddress:   DefaultAppProxyAddress,
 			GRPCAPIAddress: DefaultAppGRPCAPIAddress,

@@ -1,7 +1,10 @@
 package config
 
 import (
+	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -19,12 +22,12 @@ type appKey struct {
 }
 
 // appSections are the top-level keys `spindle app` reads.
-var appSections = map[string]bool{"version": true, "rpc": true, "server": true, "centrifuge": true}
+var appSections = map[string]bool{"version": true, "rpc": true, "server": true, "centrifuge": true, "status": true, "metrics": true}
 
 // rrUnusedSections are RoadRunner plugin sections: a file written for
 // RoadRunner may have them, so they are warned about, not rejected.
 var rrUnusedSections = map[string]bool{
-	"http": true, "logs": true, "metrics": true, "status": true, "otel": true, "kv": true,
+	"http": true, "logs": true, "otel": true, "kv": true,
 	"jobs": true, "grpc": true, "temporal": true, "reload": true, "endure": true, "informer": true,
 	"resetter": true, "tcp": true, "fileserver": true, "service": true, "lock": true, "redis": true,
 	"amqp": true, "kafka": true, "nats": true, "sqs": true, "beanstalk": true, "boltdb": true,
@@ -60,6 +63,11 @@ var appKeys = map[string]appKey{
 	"server.user":    {unsupported: "running workers as another user is not supported yet"},
 	"server.group":   {unsupported: "running workers as another group is not supported yet"},
 	"server.on_init": {unsupported: "on_init commands are not supported yet"},
+
+	"status.address":                 {custom: hostPort(func(c *AppConfig) *string { return &c.Status.Address })},
+	"status.unavailable_status_code": {target: func(c *AppConfig) any { return &c.Status.UnavailableStatusCode }, rules: rules{min: 100, max: 599}},
+	"metrics.address":                {custom: hostPort(func(c *AppConfig) *string { return &c.Metrics.Address })},
+	"metrics.collect":                {unsupported: "custom metric collectors are not supported"},
 
 	"centrifuge.proxy_address": {custom: func(d *appDecoder, n *node, at loc) {
 		if s, ok := d.str(n, at); ok {
@@ -340,6 +348,30 @@ func (d *appDecoder) env(n *node, at loc) {
 		}
 	}
 	d.cfg.Server.Env = out
+}
+
+// hostPort decodes a listener address given as host:port (RoadRunner's
+// status.address and metrics.address form).
+func hostPort(field func(*AppConfig) *string) func(*appDecoder, *node, loc) {
+	return func(d *appDecoder, n *node, at loc) {
+		s, ok := d.str(n, at)
+		if !ok {
+			return
+		}
+		_, port, err := net.SplitHostPort(s)
+		if err == nil {
+			if p, perr := strconv.ParseUint(port, 10, 16); perr != nil || strings.Contains(s, "://") {
+				err = fmt.Errorf("bad port %q", port)
+			} else if p == 0 {
+				err = fmt.Errorf("port 0")
+			}
+		}
+		if err != nil {
+			d.st.errorf(at, "want host:port, e.g. 127.0.0.1:2114: %v", err)
+			return
+		}
+		*field(d.cfg) = s
+	}
 }
 
 // version accepts `version: '3'`; other values load with a warning.

@@ -107,7 +107,10 @@ otel:
 	for _, w := range warns {
 		got = append(got, w.String())
 	}
-	want := []string{"metrics", "status", "otel"}
+	if cfg.Status.Address != "127.0.0.1:2114" || cfg.Status.UnavailableStatusCode != 503 || cfg.Metrics.Address != "0.0.0.0:2112" {
+		t.Errorf("status %+v metrics %+v", cfg.Status, cfg.Metrics)
+	}
+	want := []string{"otel"}
 	if len(got) != len(want) {
 		t.Fatalf("warnings %q", got)
 	}
@@ -354,5 +357,42 @@ func TestAppKeysAllDecode(t *testing.T) {
 		if kindOfTarget(k.target(probe)) == kindAny {
 			t.Errorf("%s: target of unsupported type %T", p, k.target(probe))
 		}
+	}
+}
+
+func TestLoadAppStatusAndMetrics(t *testing.T) {
+	tests := []struct {
+		name, src string
+		wantErr   string
+		check     func(t *testing.T, c *AppConfig)
+	}{
+		{"both", "status:\n  address: 127.0.0.1:2114\n  unavailable_status_code: 500\nmetrics:\n  address: 127.0.0.1:2112\n", "", func(t *testing.T, c *AppConfig) {
+			if c.Status.Address != "127.0.0.1:2114" || c.Status.UnavailableStatusCode != 500 || c.Metrics.Address != "127.0.0.1:2112" {
+				t.Errorf("status %+v metrics %+v", c.Status, c.Metrics)
+			}
+		}},
+		{"absent", "rpc:\n  listen: tcp://127.0.0.1:6001\n", "", func(t *testing.T, c *AppConfig) {
+			if c.Status.Address != "" || c.Metrics.Address != "" || c.Status.UnavailableStatusCode != 503 {
+				t.Errorf("status %+v metrics %+v", c.Status, c.Metrics)
+			}
+		}},
+		{"bad address", "status:\n  address: tcp://127.0.0.1\n", "status.address", nil},
+		{"bad code", "status:\n  address: 127.0.0.1:1\n  unavailable_status_code: 42\n", "status.unavailable_status_code", nil},
+		{"unknown key", "metrics:\n  adress: 127.0.0.1:1\n", "metrics.adress", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, err := LoadApp(writeApp(t, ".rr.yaml", tc.src), nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want an error naming %s, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, cfg)
+		})
 	}
 }
