@@ -1,0 +1,274 @@
+// Spindle Cinema: the ticket-booking demo page. One Centrifuge client
+// carries everything — the seat maps arrive by RPC, every change by
+// publication on "screening.<id>", purchase confirmations on the user's
+// own channel "user#<id>". The SDK reconnects by itself; subscriptions are
+// recoverable, and when the server cannot prove nothing was missed (for
+// example after a restart) the page reads the seat map again.
+
+import { Centrifuge } from 'centrifuge';
+import { Store } from './store.js';
+import * as view from './view.js';
+import { toast } from './toast.js';
+import { sentence, time } from './dom.js';
+
+const SESSION_KEY = 'spindle-demo-session';
+
+const store = new Store();
+let session = loadSession();
+let client = null;
+let userSub = null;
+let everConnected = false;
+let switchingUser = false;
+let scheduleLoaded = false;
+let renderQueued = false;
+
+const actions = {
+  select(id) {
+    store.selected = id;
+    history.replaceState(null, '', `#screening=${encodeURIComponent(id)}`);
+    render();
+  },
+  seat: onSeatClick,
+  buy: (screening, seat) => seatCall('cinema.buy', screening, seat),
+  cancel: (screening, seat) => seatCall('cinema.cancel', screening, seat),
+  async buyAll(held) {
+    for (const { screening, seat } of held) await seatCall('cinema.buy', screening.id, seat.id);
+  },
+  signIn,
+  signOut,
+};
+
+async function main() {
+  const hash = /screening=([^&]+)/.exec(location.hash);
+  if (hash) store.selected = decodeURIComponent(hash[1]);
+
+  const cfg = await fetch('/demo/config').then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const url = cfg.websocket || `${scheme}://${location.host}/connection/websocket`;
+
+  client = new Centrifuge(url, {
+    name: 'spindle-demo',
+    // Read on every (re)connect, so signing in or out only needs a reconnect.
+    getData: async () => (session ? { authToken: session.token } : {}),
+    minReconnectDelay: 200,
+    maxReconnectDelay: 3000,
+  });
+  client.on('connecting', () => view.renderConnection(everConnected && !switchingUser ? 'reconnecting' : 'connecting'));
+  client.on('disconnected', () => view.renderConnection(switchingUser ? 'connecting' : 'disconnected'));
+  client.on('connected', onConnected);
+
+  render();
+  client.connect();
+  setInterval(() => view.tickTimers(store), 1000);
+}
+
+function onConnected(ctx) {
+  everConnected = true;
+  switchingUser = false;
+  const info = ctx.data || {};
+  if (session && info.state !== 'signed-in') {
+    toast('warn', 'Please sign in again',
+      info.state === 'expired' ? 'Your session expired.' : 'The server did not recognise your session — it may have restarted.');
+    saveSession(null);
+  }
+  const userChanged = store.user !== (info.user || '');
+  store.user = info.user || '';
+  store.name = info.name || (session ? session.name : '');
+  if (userChanged) store.tickets.clear();
+  view.renderConnection('connected');
+  syncUserSubscription();
+  if (!scheduleLoaded) loadSchedule();
+  if (store.user) loadTickets();
+  render();
+}
+
+async function loadSchedule() {
+  try {
+    const { data } = await client.rpc('cinema.schedule', {});
+    store.setSchedule(data.screenings);
+    scheduleLoaded = true;
+    for (const id of store.order) subscribeScreening(id);
+    render();
+  } catch (err) {
+    toast('error', 'Could not load the programme', sentence(err.message));
+  }
+}
+
+function subscribeScreening(id) {
+  const channel = `screening.${id}`;
+  if (client.getSubscription(channel)) return;
+  const sub = client.newSubscription(channel, { recoverable: true });
+  sub.on('subscribed', (ctx) => {
+    // Recovered: the missed events follow and bring us up to date.
+    // Otherwise (first subscribe, history gone, server restarted) re-read.
+    if (!(ctx.wasRecovering && ctx.recovered)) refreshScreening(id, ctx.wasRecovering);
+  });
+  sub.on('publication', (ctx) => onSeatEvent(ctx.data));
+  sub.on('error', (ctx) => console.warn('subscription error', channel, ctx.error));
+  sub.subscribe();
+}
+
+async function refreshScreening(id, afterGap) {
+  if (afterGap) store.markStale(id);
+  try {
+    const { data } = await client.rpc('cinema.screening', { id });
+    store.applySnapshot(data);
+    render();
+  } catch (err) {
+    toast('error', 'Could not load the seat map', sentence(err.message));
+  }
+}
+
+async function loadTickets() {
+  try {
+    const { data } = await client.rpc('user.tickets', {});
+    store.setTickets(data.tickets);
+    for (const t of data.tickets) store.applySeat(t.screening, t.seat);
+    render();
+  } catch (err) {
+    console.warn('tickets', err);
+  }
+}
+
+function syncUserSubscription() {
+  const channel = store.user ? `user#${store.user}` : '';
+  if (userSub && userSub.channel !== channel) dropUserSubscription();
+  if (!channel || userSub) return;
+  userSub = client.newSubscription(channel, { recoverable: true });
+  userSub.on('publication', (ctx) => onUserEvent(ctx.data));
+  userSub.subscribe();
+}
+
+function dropUserSubscription() {
+  if (!userSub) return;
+  userSub.unsubscribe();
+  client.removeSubscription(userSub);
+  userSub = null;
+}
+
+function onSeatEvent(ev) {
+  if (!ev || !ev.seat || !ev.screening) return;
+  if (!store.applySeat(ev.screening, ev.seat)) return;
+  if (ev.user !== store.user) view.flashSeat(ev.screening, ev.seat.id);
+  render();
+}
+
+function onUserEvent(ev) {
+  if (!ev || !ev.seat) return;
+  if (ev.event === 'ticket.bought') {
+    store.applySeat(ev.screening, ev.seat);
+    store.addTicket({ ...ev, state: 'sold' });
+    toast('success', 'Ticket confirmed', `${ev.movie} · ${time(ev.starts_at)} · ${ev.hall} · seat ${ev.seat.id}`);
+  } else if (ev.event === 'reservation.expired') {
+    toast('warn', `Reservation for ${ev.seat.id} expired`, `${ev.movie} — the seat is free again.`);
+  }
+  render();
+}
+
+function onSeatClick(screeningId, seatId) {
+  const seat = store.entry(screeningId).seats.get(seatId);
+  const state = store.view(seat);
+  if (state === 'free' && !store.user) {
+    toast('info', 'Sign in to reserve seats', 'Type your name in the box on the right — watching needs no account.');
+    const input = document.getElementById('name');
+    if (input) input.focus();
+    return;
+  }
+  if (state === 'free') seatCall('cinema.reserve', screeningId, seatId);
+  else if (state === 'mine') seatCall('cinema.cancel', screeningId, seatId);
+  else if (state === 'taken') toast('info', `Seat ${seatId} is reserved`, 'Someone holds it right now; it frees up if they do not buy it in time.');
+}
+
+const FAILED = { 'cinema.reserve': 'Could not reserve', 'cinema.buy': 'Could not buy', 'cinema.cancel': 'Could not release' };
+
+async function seatCall(method, screening, seat) {
+  const key = `${screening}/${seat}`;
+  if (store.pending.has(key)) return;
+  store.pending.add(key);
+  render();
+  try {
+    const { data } = await client.rpc(method, { screening, seat });
+    store.syncClock(data.server_time);
+    store.applySeat(screening, data.seat);
+    if (method === 'cinema.reserve') toast('success', `Seat ${seat} is yours for two minutes`, 'Buy it from “Your reservations” before the timer runs out.');
+    if (method === 'cinema.cancel') toast('info', `Seat ${seat} released`);
+  } catch (err) {
+    toast('error', `${FAILED[method]} ${seat}`, sentence(err && err.message));
+  } finally {
+    store.pending.delete(key);
+    render();
+  }
+}
+
+async function signIn(name) {
+  if (!name.trim()) return;
+  let body = {};
+  let ok = false;
+  try {
+    const res = await fetch('/demo/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+    body = await res.json().catch(() => ({}));
+    ok = res.ok;
+  } catch (err) {
+    body = { error: err.message };
+  }
+  if (!ok) {
+    toast('error', 'Could not sign in', sentence(body.error));
+    return;
+  }
+  saveSession(body);
+  reconnectAs();
+}
+
+function signOut() {
+  saveSession(null);
+  reconnectAs();
+}
+
+/** Reconnects so the server sees the new session in the connect data. */
+function reconnectAs() {
+  switchingUser = true;
+  dropUserSubscription();
+  store.user = '';
+  store.tickets.clear();
+  client.disconnect();
+  client.connect();
+  render();
+}
+
+function render() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    view.renderSchedule(store, actions);
+    view.renderHall(store, actions);
+    view.renderAccount(store, actions);
+    view.renderBasket(store, actions);
+    view.renderTickets(store);
+  });
+}
+
+function loadSession() {
+  try {
+    const s = JSON.parse(localStorage.getItem(SESSION_KEY) || 'null');
+    return s && s.token ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveSession(s) {
+  session = s;
+  try {
+    if (s) localStorage.setItem(SESSION_KEY, JSON.stringify(s));
+    else localStorage.removeItem(SESSION_KEY);
+  } catch {
+    // Private mode: the session lasts as long as the page.
+  }
+}
+
+main();

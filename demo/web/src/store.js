@@ -1,0 +1,106 @@
+// The page's model of the cinema. Seats arrive from two directions — seat
+// map snapshots (RPC) and live events (publications) — in any order; each
+// seat carries a revision, and the newer one always wins, so a late
+// snapshot never undoes an event that already arrived.
+
+export class Store {
+  constructor() {
+    /** screening id → {info, seats: Map<seatId, seat>, loaded} */
+    this.screenings = new Map();
+    this.order = [];
+    this.selected = null;
+    /** Who the server accepted this connection as ('' = anonymous). */
+    this.user = '';
+    this.name = '';
+    /** Server clock minus ours, for reservation countdowns. */
+    this.clockOffset = 0;
+    /** "screening/seat" → ticket, for the signed-in user. */
+    this.tickets = new Map();
+    /** Seats with a request in flight ("screening/seat"). */
+    this.pending = new Set();
+  }
+
+  setSchedule(list) {
+    for (const info of list) this.entry(info.id).info = info;
+    this.order = list.map((s) => s.id);
+    if (!this.selected || !this.screenings.has(this.selected)) this.selected = this.order[0] || null;
+  }
+
+  entry(id) {
+    let e = this.screenings.get(id);
+    if (!e) {
+      e = { info: null, seats: new Map(), loaded: false };
+      this.screenings.set(id, e);
+    }
+    return e;
+  }
+
+  /** The server may have restarted: let any seat state overwrite ours. */
+  markStale(id) {
+    for (const seat of this.entry(id).seats.values()) seat.rev = -1;
+  }
+
+  applySnapshot(reply) {
+    const e = this.entry(reply.screening.id);
+    e.info = { ...e.info, ...reply.screening };
+    for (const seat of reply.seats) this.applySeat(reply.screening.id, seat);
+    e.loaded = true;
+    this.syncClock(reply.server_time);
+  }
+
+  /** Keeps the newer of what we have and seat; true when seat won. */
+  applySeat(screeningId, seat) {
+    const e = this.entry(screeningId);
+    const cur = e.seats.get(seat.id);
+    if (cur && cur.rev >= seat.rev) return false;
+    e.seats.set(seat.id, { ...seat });
+    return true;
+  }
+
+  syncClock(serverTime) {
+    if (typeof serverTime === 'number') this.clockOffset = serverTime - Date.now();
+  }
+
+  now() {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** How this visitor sees a seat: free, mine, taken, owned or sold. */
+  view(seat) {
+    if (!seat || seat.state === 'free') return 'free';
+    const own = this.user !== '' && seat.user === this.user;
+    if (seat.state === 'reserved') return own ? 'mine' : 'taken';
+    return own ? 'owned' : 'sold';
+  }
+
+  freeCount(id) {
+    const e = this.screenings.get(id);
+    if (!e) return 0;
+    if (!e.loaded) return e.info ? e.info.free : 0;
+    let n = 0;
+    for (const seat of e.seats.values()) if (seat.state === 'free') n++;
+    return n;
+  }
+
+  /** This user's reservations across all screenings, soonest expiry first. */
+  reservations() {
+    const out = [];
+    if (!this.user) return out;
+    for (const id of this.order) {
+      const e = this.screenings.get(id);
+      for (const seat of e.seats.values()) {
+        if (seat.state === 'reserved' && seat.user === this.user) out.push({ screening: e.info, seat });
+      }
+    }
+    return out.sort((a, b) => a.seat.expires_at - b.seat.expires_at);
+  }
+
+  setTickets(list) {
+    this.tickets.clear();
+    for (const t of list) if (t.state === 'sold') this.tickets.set(`${t.screening}/${t.seat.id}`, t);
+  }
+
+  addTicket(t) {
+    this.tickets.set(`${t.screening}/${t.seat.id}`, t);
+  }
+}
