@@ -179,7 +179,7 @@ func (h *httpHandler) writeError(w http.ResponseWriter, r *http.Request, status 
 }
 
 func (h *httpHandler) writeJSON(w http.ResponseWriter, r *http.Request, status int, m proto.Message) {
-	data, err := pbjson.Marshal(m)
+	data, err := pbjson.Marshal(m, pbjson.APIResults())
 	if err != nil {
 		h.log.Error("encode HTTP API response", "path", r.URL.Path, "error", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)

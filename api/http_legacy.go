@@ -32,7 +32,7 @@ func (h *httpHandler) serveLegacy(w http.ResponseWriter, r *http.Request, body [
 				out.WriteByte('\n')
 			}
 			var data []byte
-			data, err = pbjson.Marshal(rep)
+			data, err = pbjson.Marshal(rep, pbjson.APIResults())
 			out.Write(data)
 		}
 		if err != nil {
@@ -93,7 +93,7 @@ func (h *httpHandler) legacyCommand(r *http.Request, c *apipb.Command) (*apipb.R
 		return rep, nil
 	}
 	if res := resultOf(resp); res != nil {
-		data, err := pbjson.Marshal(res)
+		data, err := pbjson.Marshal(res, pbjson.APIResults())
 		if err != nil {
 			return nil, fmt.Errorf("encode %s result: %w", name, err)
 		}

@@ -145,11 +145,11 @@ func TestHTTPMethods(t *testing.T) {
 		}},
 		{name: "broadcast no channels", path: "/api/broadcast", body: `{"channels":[],"data":{}}`, status: 200, want: `{"error":{"code":107,"message":"bad request"}}`},
 		{name: "broadcast no data", path: "/api/broadcast", body: `{"channels":["plain:a"]}`, status: 200, want: `{"error":{"code":107,"message":"bad request"}}`},
-		{name: "presence enabled", path: "/api/presence", body: `{"channel":"hist:x"}`, status: 200, want: `{"result":{}}`},
+		{name: "presence enabled", path: "/api/presence", body: `{"channel":"hist:x"}`, status: 200, want: `{"result":{"presence":{}}}`},
 		{name: "presence disabled", path: "/api/presence", body: `{"channel":"plain:x"}`, status: 200, want: `{"error":{"code":108,"message":"not available"}}`},
 		{name: "presence unknown", path: "/api/presence", body: `{"channel":"nope:x"}`, status: 200, want: `{"error":{"code":102,"message":"unknown channel"}}`},
 		{name: "presence empty channel", path: "/api/presence", body: `{}`, status: 200, want: `{"error":{"code":107,"message":"bad request"}}`},
-		{name: "presence_stats enabled", path: "/api/presence_stats", body: `{"channel":"hist:x"}`, status: 200, want: `{"result":{}}`},
+		{name: "presence_stats enabled", path: "/api/presence_stats", body: `{"channel":"hist:x"}`, status: 200, want: `{"result":{"num_clients":0,"num_users":0}}`},
 		{name: "presence_stats disabled", path: "/api/presence_stats", body: `{"channel":"plain:x"}`, status: 200, want: `{"error":{"code":108,"message":"not available"}}`},
 		{name: "history disabled", path: "/api/history", body: `{"channel":"plain:x"}`, status: 200, want: `{"error":{"code":108,"message":"not available"}}`},
 		{name: "history_remove disabled", path: "/api/history_remove", body: `{"channel":"plain:x"}`, status: 200, want: `{"error":{"code":108,"message":"not available"}}`},
@@ -163,7 +163,7 @@ func TestHTTPMethods(t *testing.T) {
 				t.Fatalf("no uid in %s", r.body)
 			}
 		}},
-		{name: "channels none active", path: "/api/channels", body: `{}`, status: 200, want: `{"result":{}}`},
+		{name: "channels none active", path: "/api/channels", body: `{}`, status: 200, want: `{"result":{"channels":{}}}`},
 		{name: "channels bad pattern", path: "/api/channels", body: `{"pattern":"["}`, status: 200, check: func(t *testing.T, r httpResult) {
 			if c := path(t, decode(t, r.body), "error", "code"); c != float64(107) {
 				t.Fatalf("code = %v in %s", c, r.body)

@@ -93,9 +93,14 @@ func (e *encoder) message(m protoreflect.Message) error {
 }
 
 // appendZero writes the value of an always-emitted field that is unset.
+// Empty lists and maps are written as [] and {} so that readers can index
+// them without a null check.
 func appendZero(b []byte, fd protoreflect.FieldDescriptor) []byte {
-	if fd.IsList() || fd.IsMap() {
-		return append(b, "null"...)
+	if fd.IsList() {
+		return append(b, '[', ']')
+	}
+	if fd.IsMap() {
+		return append(b, '{', '}')
 	}
 	switch fd.Kind() {
 	case protoreflect.BoolKind:

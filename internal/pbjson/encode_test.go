@@ -65,7 +65,7 @@ func TestMarshal(t *testing.T) {
 				"centrifugal.centrifugo.proxy.ConnectResult.info",
 				"centrifugal.centrifugo.proxy.ConnectResult.subs",
 			)},
-			want: `{"expire_at":0,"info":null,"channels":null,"subs":null}`,
+			want: `{"expire_at":0,"info":null,"channels":[],"subs":{}}`,
 		},
 		{
 			name: "always emit by predicate",

@@ -43,8 +43,8 @@ func (o *options) alwaysEmit(fd protoreflect.FieldDescriptor) bool {
 // value, because some peers require the key (Centrifugo always sends
 // `user`, "" for anonymous, in proxy requests). Names are full field names
 // such as "centrifugal.centrifugo.proxy.RPCRequest.user". A scalar is
-// written as its zero value; an unset bytes, message, list or map field as
-// null, as Go's encoding/json would.
+// written as its zero value, an empty list as [], an empty map as {}, and
+// an unset bytes or message field as null.
 func AlwaysEmit(names ...protoreflect.FullName) Option {
 	set := make(map[protoreflect.FullName]struct{}, len(names))
 	for _, n := range names {
@@ -83,3 +83,33 @@ var proxyUser = AlwaysEmit(proxyUserFields...)
 // ProxyUser is the option an HTTP proxy client needs so that request bodies
 // carry `"user":""` for anonymous connections exactly like Centrifugo's.
 func ProxyUser() Option { return proxyUser }
+
+// apiResultFields are the server API result fields Centrifugo writes even
+// when empty, so HTTP API clients may read them without a presence check.
+var apiResultFields = []protoreflect.FullName{
+	"centrifugal.centrifugo.api.HistoryResult.publications",
+	"centrifugal.centrifugo.api.HistoryResult.epoch",
+	"centrifugal.centrifugo.api.HistoryResult.offset",
+	"centrifugal.centrifugo.api.PresenceResult.presence",
+	"centrifugal.centrifugo.api.PresenceStatsResult.num_clients",
+	"centrifugal.centrifugo.api.PresenceStatsResult.num_users",
+	"centrifugal.centrifugo.api.ChannelsResult.channels",
+	"centrifugal.centrifugo.api.ChannelInfo.num_clients",
+	"centrifugal.centrifugo.api.NodeResult.uid",
+	"centrifugal.centrifugo.api.NodeResult.name",
+	"centrifugal.centrifugo.api.NodeResult.version",
+	"centrifugal.centrifugo.api.NodeResult.num_clients",
+	"centrifugal.centrifugo.api.NodeResult.num_users",
+	"centrifugal.centrifugo.api.NodeResult.num_channels",
+	"centrifugal.centrifugo.api.NodeResult.num_subs",
+	"centrifugal.centrifugo.api.NodeResult.uptime",
+	"centrifugal.centrifugo.api.ClientInfo.user",
+	"centrifugal.centrifugo.api.ClientInfo.client",
+	"centrifugal.centrifugo.api.InfoResult.nodes",
+}
+
+var apiResults = AlwaysEmit(apiResultFields...)
+
+// APIResults is the option the HTTP server API needs so that empty results
+// keep the keys Centrifugo's API JSON always carries.
+func APIResults() Option { return apiResults }
