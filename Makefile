@@ -29,7 +29,10 @@ unit:
 	@echo "== go test -race"
 	$(GO) test -race -count=1 ./...
 
-## fuzz: run each Fuzz target for $(FUZZTIME); go test fuzzes one target per run
+## fuzz: run each Fuzz target for $(FUZZTIME); go test fuzzes one target per run.
+## Go 1.26 can fail a target with a bare "context deadline exceeded" at the end of
+## -fuzztime (golang/go#75804, fixed in 1.27). Such a run writes no failing input,
+## so it is reported and ignored; any run that writes one fails the build.
 fuzz:
 	@echo "== fuzz ($(FUZZTIME) per target)"
 	@set -e; \
@@ -37,8 +40,20 @@ fuzz:
 	if [ -z "$$targets" ]; then echo "fuzz: no Fuzz targets"; fi; \
 	for t in $$targets; do \
 	  pkg=$${t%%:*}; name=$${t##*:}; \
-	  echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  corpus="$$($(GO) list -f '{{.Dir}}' $$pkg)/testdata/fuzz/$$name"; \
+	  before=$$(ls "$$corpus" 2>/dev/null | wc -l); \
+	  echo "fuzz $$pkg $$name"; \
+	  if out=$$($(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); then \
+	    echo "$$out" | tail -n 2; \
+	  else \
+	    echo "$$out"; \
+	    after=$$(ls "$$corpus" 2>/dev/null | wc -l); \
+	    if [ "$$after" -eq "$$before" ] && echo "$$out" | grep -q 'context deadline exceeded'; then \
+	      echo "fuzz: $$name stopped by the Go fuzztime deadline race (golang/go#75804), no failing input written: ignored"; \
+	    else \
+	      echo "fuzz: $$name FAILED; failing input under $$corpus"; exit 1; \
+	    fi; \
+	  fi; \
 	done
 
 ## e2e-deps: install the pinned Node packages (again only when the lock file changes)
