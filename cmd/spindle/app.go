@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,61 +18,104 @@ import (
 	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/config"
+	"github.com/spindle-rt/spindle/worker"
+	"github.com/spindle-rt/spindle/workerrpc"
 )
 
 // newAppCommand is `spindle app`: the application server, the role
 // RoadRunner's centrifuge plugin plays, configured by the same .rr.yaml.
-//
-// The worker pool that runs server.command is not part of this command
-// yet. Until it is, the app starts with no services, so every proxied
-// event gets a clear answer (error 108, "not available") instead of a
-// hung call, and the gap is logged at start-up. Go applications embed
-// package app instead (see examples/goapp).
+// With server.command set it runs a pool of worker processes (any
+// language speaking goridge) that answer every proxied event; rpc.listen
+// lets those workers call the server API; status and metrics sections
+// add health, readiness and Prometheus endpoints. Without a command the
+// app answers every event with error 108 (Go applications embed package
+// app instead, see examples/goapp).
 func newAppCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "app",
 		Short: "Run the application server (the role RoadRunner's centrifuge plugin plays)",
 		Long: "Serves the proxy protocol (gRPC and HTTP on one address) at centrifuge.proxy_address of a\n" +
-			"RoadRunner-style .rr.yaml. Stops gracefully on SIGINT or SIGTERM.",
+			"RoadRunner-style .rr.yaml, answered by the worker processes of server.command. Serves the\n" +
+			"worker RPC endpoint at rpc.listen, /health and /ready at status.address, /metrics at\n" +
+			"metrics.address. SIGHUP (or `spindle app reset`) replaces every worker with a fresh process;\n" +
+			"SIGINT or SIGTERM stop gracefully: in-flight calls finish within pool.destroy_timeout.",
 		Args: cobra.NoArgs,
 	}
-	file := cmd.Flags().StringP("config", "c", ".rr.yaml", "RoadRunner-style configuration file (YAML, or JSON by extension)")
-	level := cmd.Flags().String("log_level", "info", "log level: debug, info, warn, error, none")
+	file := cmd.PersistentFlags().StringP("config", "c", ".rr.yaml", "RoadRunner-style configuration file (YAML, or JSON by extension)")
+	level := cmd.PersistentFlags().String("log_level", "info", "log level: debug, info, warn, error, none")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		log := newLogger(*level)
-		cfg, warnings, err := config.LoadApp(*file, os.Environ())
-		for _, w := range warnings {
-			log.Warn("config: " + w.String())
-		}
+		return runApp(cmd.Context(), *file, newLogger(*level))
+	}
+	cmd.AddCommand(newAppResetCommand(file), newAppWorkersCommand(file))
+	return cmd
+}
+
+// runApp runs `spindle app` until ctx ends or SIGINT/SIGTERM arrives.
+// Shutdown order: stop taking proxy calls and let in-flight ones finish,
+// then stop the workers, and only then close rpc.listen and the status
+// listener — a worker finishing its last request may still call the API.
+func runApp(parent context.Context, file string, log *slog.Logger) error {
+	cfg, warnings, err := config.LoadApp(file, os.Environ())
+	for _, w := range warnings {
+		log.Warn("config: " + w.String())
+	}
+	if err != nil {
+		return fmt.Errorf("config %s:\n%w", file, err)
+	}
+	apiClient, conn, err := dialAPI(cfg.Centrifuge)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	pc := poolConfig(cfg.Centrifuge.Pool, log)
+	a := app.New(app.Options{Logger: log, API: apiClient, ShutdownTimeout: pc.DestroyTimeout})
+
+	// Services that must outlive the proxy listener.
+	svcCtx, svcCancel := context.WithCancel(context.WithoutCancel(parent))
+	var bg sync.WaitGroup
+	defer func() {
+		svcCancel()
+		bg.Wait()
+	}()
+
+	rpcSrv, err := listenWorkerRPC(cfg, apiClient, log)
+	if err != nil {
+		return err
+	}
+
+	var pool *worker.Pool
+	var mon *app.WorkerMonitor
+	command := cfg.Centrifuge.Pool.Command
+	if len(command) == 0 {
+		command = cfg.Server.Command
+	}
+	if len(command) > 0 {
+		pool, err = startPool(ctx, cfg, command, pc, log)
 		if err != nil {
-			return fmt.Errorf("config %s:\n%w", *file, err)
-		}
-		apiClient, conn, err := dialAPI(cfg.Centrifuge)
-		if err != nil {
+			rpcSrv.close()
 			return err
 		}
-		defer conn.Close()
-		a := app.New(app.Options{Logger: log, API: apiClient})
-		command := cfg.Centrifuge.Pool.Command
-		if len(command) == 0 {
-			command = cfg.Server.Command
-		}
-		if len(command) > 0 {
-			log.Warn("server.command is set, but worker processes arrive with the worker pool, which this build does not have yet; "+
-				"starting with no services: every proxied event is answered with error 108 (not available)",
-				"command", strings.Join(command, " "))
-		} else {
-			log.Warn("no server.command and no Go services: every proxied event is answered with error 108 (not available); " +
-				"embed package app in a Go program to add services (see examples/goapp)")
-		}
-		if cfg.RPC.Listen != "" {
-			log.Warn("rpc.listen is set, but the worker RPC endpoint arrives with the worker pool; not served yet", "listen", cfg.RPC.Listen)
-		}
-		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-		defer stop()
-		return a.ListenAndServe(ctx, cfg.Centrifuge.ProxyAddress)
+		mon = app.NewWorkerMonitor(pool)
+		a.UseWorkers(mon)
+	} else {
+		log.Warn("no server.command and no Go services: every proxied event is answered with error 108 (not available); " +
+			"set server.command to run workers, or embed package app in a Go program (see examples/goapp)")
 	}
-	return cmd
+	rpcSrv.serve(svcCtx, &bg, pool, strings.Join(command, " "))
+	if err := serveStatus(svcCtx, &bg, cfg, mon, log); err != nil {
+		destroyPool(pool, pc.DestroyTimeout, log)
+		return err
+	}
+	if pool != nil {
+		resetOnHangup(svcCtx, &bg, pool, log)
+	}
+
+	err = a.ListenAndServe(ctx, cfg.Centrifuge.ProxyAddress)
+	destroyPool(pool, pc.DestroyTimeout, log)
+	return err
 }
 
 // dialAPI connects (lazily) to the real-time server's gRPC API named by
@@ -84,4 +131,78 @@ func dialAPI(c config.AppCentrifuge) (*apiclient.GRPC, *grpc.ClientConn, error) 
 		return nil, nil, fmt.Errorf("centrifuge.grpc_api_address: %w", err)
 	}
 	return client, conn, nil
+}
+
+// newAppResetCommand is `spindle app reset`: RoadRunner's `rr reset`.
+func newAppResetCommand(file *string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Replace every worker of a running `spindle app` with a fresh process (e.g. after a deploy)",
+		Long: "Calls resetter.Reset on the running app's rpc.listen endpoint and waits until the new workers are\n" +
+			"ready. The reset is rolling: requests keep being served. Sending SIGHUP to the app does the same.",
+		Args: cobra.NoArgs,
+	}
+	addr := cmd.Flags().String("rpc", "", "worker RPC address (default: rpc.listen of the config)")
+	timeout := cmd.Flags().Duration("timeout", 70*time.Second, "how long to wait for the new workers")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, cancel := context.WithTimeout(cmd.Context(), *timeout)
+		defer cancel()
+		c, err := dialRPC(ctx, *file, *addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := c.Reset(ctx); err != nil {
+			return fmt.Errorf("reset: %w", err)
+		}
+		fmt.Fprintln(cmd.OutOrStdout(), "workers reset")
+		return nil
+	}
+	return cmd
+}
+
+// newAppWorkersCommand is `spindle app workers`: RoadRunner's `rr workers`.
+func newAppWorkersCommand(file *string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "workers",
+		Short: "List the workers of a running `spindle app`",
+		Args:  cobra.NoArgs,
+	}
+	addr := cmd.Flags().String("rpc", "", "worker RPC address (default: rpc.listen of the config)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+		defer cancel()
+		c, err := dialRPC(ctx, *file, *addr)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		ws, err := c.Workers(ctx)
+		if err != nil {
+			return fmt.Errorf("workers: %w", err)
+		}
+		out := cmd.OutOrStdout()
+		fmt.Fprintf(out, "%-8s %-16s %8s %10s  %s\n", "PID", "STATUS", "EXECS", "MEMORY", "CREATED")
+		for _, w := range ws {
+			fmt.Fprintf(out, "%-8d %-16s %8d %9.1fM  %s\n", w.PID, w.StatusStr, w.NumExecs,
+				float64(w.MemoryUsage)/(1<<20), time.Unix(0, w.Created).Format(time.RFC3339))
+		}
+		return nil
+	}
+	return cmd
+}
+
+// dialRPC connects to addr, or to rpc.listen of the config file.
+func dialRPC(ctx context.Context, file, addr string) (*workerrpc.Client, error) {
+	if addr == "" {
+		cfg, _, err := config.LoadApp(file, os.Environ())
+		if err != nil {
+			return nil, fmt.Errorf("config %s:\n%w", file, err)
+		}
+		if cfg.RPC.Listen == "" {
+			return nil, fmt.Errorf("config %s has no rpc.listen: the app serves no RPC endpoint to reach (send it SIGHUP instead)", file)
+		}
+		addr = cfg.RPC.Listen
+	}
+	return workerrpc.Dial(ctx, addr)
 }

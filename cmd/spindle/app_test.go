@@ -22,7 +22,7 @@ func TestAppCommandServesNotAvailable(t *testing.T) {
 	defer os.RemoveAll(dir)
 	sock := filepath.Join(dir, "p.sock")
 	cfgPath := filepath.Join(dir, ".rr.yaml")
-	rr := "version: '3'\nserver:\n  command: php app.php\ncentrifuge:\n  proxy_address: unix://" + sock + "\n"
+	rr := "version: '3'\ncentrifuge:\n  proxy_address: unix://" + sock + "\n"
 	if err := os.WriteFile(cfgPath, []byte(rr), 0o600); err != nil {
 		t.Fatal(err)
 	}
