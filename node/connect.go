@@ -128,7 +128,15 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 			recoverReq := req.Subs[s.channel]
 			r, err := c.subscribeServerSide(ctx, s, recoverReq)
 			if err != nil {
-				return nil, err
+				// The connection is registered already: an error reply
+				// would leave it half set up, so close it and let the
+				// SDK reconnect.
+				c.log.Warn("server-side subscription at connect failed", "channel", s.channel, "error", err)
+				var d *Disconnect
+				if errors.As(err, &d) {
+					return nil, d
+				}
+				return nil, DisconnectServerError
 			}
 			res.Subs[s.channel] = r
 		}

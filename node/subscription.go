@@ -274,6 +274,16 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		c.dropSub(ch)
 		return nil, err
 	}
+	// A close that raced with this subscribe took c.subs before the hub
+	// knew of this subscription; undo it so no closed client stays a
+	// subscriber.
+	c.mu.Lock()
+	closed := c.status == statusClosed
+	c.mu.Unlock()
+	if closed {
+		c.n.removeSubscription(ch, c, s)
+		return nil, DisconnectConnectionClosed
+	}
 	res := &clientpb.SubscribeResult{Data: o.data}
 	if o.expireAt > 0 && ns.subRefreshProxy == nil {
 		res.Expires = true
