@@ -1,0 +1,45 @@
+'use strict';
+// The example Node worker (examples/workers/node) plus faults for the tests,
+// chosen by RPC method: crash, hang, garbage, leak (data {mb}), pid,
+// sleep (data {ms}); and by flag: --exit-at-start. Every event is logged to
+// stderr ("event <type>"), which spindle app copies into its log.
+// Extra arguments (a --marker=… for pgrep) are ignored.
+const path = require('path');
+const example = path.join(__dirname, '..', '..', 'examples', 'workers', 'node');
+const { handlers, rpcMethods, handle } = require(path.join(example, 'worker.js'));
+const { serveWorker } = require(path.join(example, 'goridge.js'));
+
+if (process.argv.includes('--exit-at-start')) {
+  process.stderr.write('fault-worker: exiting at start as asked\n');
+  process.exit(1);
+}
+
+const data = (req) => (req.data && req.data.length ? JSON.parse(Buffer.from(req.data).toString()) : {});
+const reply = (v) => ({ data: Buffer.from(JSON.stringify(v)) });
+const leaks = [];
+
+Object.assign(rpcMethods, {
+  crash: () => process.exit(3),
+  hang: () => new Promise(() => {}),
+  garbage: () => {
+    process.stdout.write('Notice: a worker that prints to stdout breaks the protocol\n');
+    return new Promise(() => {});
+  },
+  leak: (req) => {
+    const mb = Number(data(req).mb || 64);
+    leaks.push(Buffer.alloc(mb << 20, 1)); // filled, so the pages are resident
+    return reply({ leaked: mb, pid: process.pid });
+  },
+  pid: () => reply({ pid: process.pid }),
+  sleep: (req) => new Promise((r) => setTimeout(() => r(reply({ slept: data(req).ms, pid: process.pid })), Number(data(req).ms || 0))),
+});
+
+const logged = {};
+for (const [type, h] of Object.entries(handlers)) {
+  logged[type] = (req) => {
+    process.stderr.write(`event ${type} user=${req.user || ''} channel=${req.channel || ''}\n`);
+    return h(req);
+  };
+}
+
+serveWorker((context, body) => handle(context, body, logged));
