@@ -231,7 +231,6 @@ func TestUseWorkersKeepsGoRPCMethods(t *testing.T) {
 func TestWorkerGetsCallDeadline(t *testing.T) {
 	a, _ := testApp(Options{Timeout: time.Hour})
 	var got time.Time
-	a.UseWorkers(&fakeExec{reply: func(worker.Payload) (worker.Payload, error) { return worker.Payload{}, nil }})
 	a.UseWorkers(execFunc(func(ctx context.Context, _ worker.Payload) (worker.Payload, error) {
 		got, _ = ctx.Deadline()
 		return worker.Payload{}, nil
