@@ -190,7 +190,7 @@ async function seatCall(method, screening, seat) {
     const { data } = await client.rpc(method, { screening, seat });
     store.syncClock(data.server_time);
     store.applySeat(screening, data.seat);
-    if (method === 'cinema.reserve') toast('success', `Seat ${seat} is yours for two minutes`, 'Buy it from “Your reservations” before the timer runs out.');
+    if (method === 'cinema.reserve') toast('success', `Seat ${seat} reserved`, 'Held for you for two minutes.');
     if (method === 'cinema.cancel') toast('info', `Seat ${seat} released`);
   } catch (err) {
     toast('error', `${FAILED[method]} ${seat}`, sentence(err && err.message));

@@ -5,7 +5,7 @@ import { h } from './dom.js';
 
 const ICONS = { success: '✓', error: '!', warn: '⏱', info: 'i' };
 const LIFETIME_MS = 5000;
-const MAX_VISIBLE = 4;
+const MAX_VISIBLE = 3;
 
 /** toast('success', 'Ticket confirmed', 'Seat C5 …') */
 export function toast(kind, title, text) {
