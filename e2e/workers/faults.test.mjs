@@ -133,6 +133,6 @@ test('stop under load: no client call hangs, every worker exits', T, async () =>
   running = false;
   // Every loop's pending call settles: answered, or failed by the server's proxy timeout at worst.
   await Promise.race([Promise.all(loops), sleep(5000).then(() => { throw new Error('a client call is stuck'); })]);
-  assert.ok(stats.ok > 4, `calls served before the stop: ${JSON.stringify(stats)}`);
+  assert.ok(stats.ok >= 2, `calls served before the stop: ${JSON.stringify(stats)}`);
   await stack.close();
 });
