@@ -14,8 +14,9 @@ const DOCUMENTED = 'go run ./cmd/spindle dev';
 /** The `go run ./cmd/spindle …` line of the README that starts the demo. */
 function readmeCommand() {
   const text = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
-  const lines = text.split('\n').map((l) => l.trim().replace(/^\$\s*/, ''));
-  return lines.find((l) => /^go run \.\/cmd\/spindle( dev)?\s*$/.test(l));
+  // A shell line, without a "$ " prompt or a trailing "# comment".
+  const lines = text.split('\n').map((l) => l.trim().replace(/^\$\s*/, '').replace(/\s+#.*$/, ''));
+  return lines.find((l) => /^go run \.\/cmd\/spindle( dev)?$/.test(l));
 }
 
 test('the README run command serves the page and a working WebSocket', T, async (t) => {
