@@ -68,8 +68,22 @@ e2e: build e2e-deps
 	@echo "== e2e (node --test)"
 	cd $(E2E_DIR) && SPINDLE_BIN=../$(BIN) node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
 
-## test: gofmt + vet + race tests + short fuzz pass + end-to-end (what CI runs)
-test: fmt vet unit fuzz e2e
+## e2e-workers: spindle app with real Node and PHP worker processes
+e2e-workers: build
+	@echo "== e2e workers (node --test)"
+	cd e2e/workers && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=../../bin/spindle node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
+
+## e2e-browser: the demo page in headless Chromium, two users at once
+e2e-browser: build
+	@echo "== e2e browser (playwright-core + chromium)"
+	cd e2e/browser && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=../../bin/spindle npm test
+
+## demo-web-check: the committed page bundle matches a fresh build
+demo-web-check:
+	cd demo/web && npm ci --no-audit --no-fund --ignore-scripts && npm run check
+
+## test: gofmt + vet + race tests + short fuzz pass + every end-to-end suite (what CI runs)
+test: fmt vet unit fuzz e2e e2e-workers e2e-browser demo-web-check
 
 clean:
 	rm -rf bin
