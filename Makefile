@@ -71,12 +71,12 @@ e2e: build e2e-deps
 ## e2e-workers: spindle app with real Node and PHP worker processes
 e2e-workers: build
 	@echo "== e2e workers (node --test)"
-	cd e2e/workers && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=../../bin/spindle node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
+	cd e2e/workers && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
 
 ## e2e-browser: the demo page in headless Chromium, two users at once
 e2e-browser: build
 	@echo "== e2e browser (playwright-core + chromium)"
-	cd e2e/browser && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=../../bin/spindle npm test
+	cd e2e/browser && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=$(CURDIR)/$(BIN) npm test
 
 ## demo-web-check: the committed page bundle matches a fresh build
 demo-web-check:
