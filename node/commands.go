@@ -215,8 +215,12 @@ func (c *Client) tick() {
 		c.mu.Unlock()
 		return
 	}
-	var refresh []*subscription
+	var refresh, positionCheck []*subscription
+	checkEvery := c.n.cfg.Client.PositionCheckDelay
 	for ch, s := range c.subs {
+		if s.positioned && !s.syncing && checkEvery > 0 && time.Since(s.checkedAt) >= checkEvery {
+			positionCheck = append(positionCheck, s)
+		}
 		if s.expireAt > 0 && s.ns.subRefreshProxy != nil && now >= s.expireAt {
 			refresh = append(refresh, s)
 		} else if s.expireAt > 0 && now >= s.expireAt+grace {
@@ -244,6 +248,9 @@ func (c *Client) tick() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	for _, s := range positionCheck {
+		c.checkPosition(ctx, s)
+	}
 	for _, p := range presence {
 		if err := c.n.engine.AddPresence(ctx, p.ch, c.id, c.clientInfo(p.info)); err != nil {
 			c.log.Warn("refresh presence", "channel", p.ch, "error", err)
@@ -275,4 +282,26 @@ func (c *Client) refreshSubscription(s *subscription) bool {
 		s.chanInfo = info
 	}
 	return true
+}
+
+// checkPosition compares a positioned subscription with its stream: a new
+// epoch (the stream was lost, e.g. Redis restarted empty) or a client
+// still behind the top seen at the previous check (publications that
+// never arrived, e.g. while the broker link was down) means it missed
+// something, and it is told to resubscribe and recover rather than stay
+// silently behind. Being behind for less than one interval is normal: a
+// publication may be on its way.
+func (c *Client) checkPosition(ctx context.Context, s *subscription) {
+	_, top, err := c.n.engine.History(ctx, s.channel, engine.HistoryOptions{Limit: 0})
+	if err != nil {
+		return // engine unavailable: check again next time
+	}
+	c.mu.Lock()
+	behind := s.epoch != "" && top.Epoch != s.epoch || s.offset < s.seenTop
+	s.seenTop = top.Offset
+	s.checkedAt = time.Now()
+	c.mu.Unlock()
+	if behind {
+		c.insufficientState(s)
+	}
 }

@@ -27,6 +27,12 @@ type subscription struct {
 	epoch  string
 	offset uint64 // offset of the last publication delivered
 
+	// checkedAt and seenTop drive the periodic position check: the
+	// stream top seen at the last check, which the client must have
+	// reached by the next one.
+	checkedAt time.Time
+	seenTop   uint64
+
 	expireAt int64 // Unix seconds, 0 = never
 
 	// syncing is true from the moment the client is in the hub until its
@@ -257,6 +263,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		recoverable:   o.recoverable,
 		expireAt:      o.expireAt,
 		syncing:       true,
+		checkedAt:     time.Now(),
 	}
 	c.mu.Lock()
 	if c.status == statusClosed {

@@ -15,13 +15,23 @@ import (
 // startCluster runs n servers sharing one Redis.
 func startCluster(t *testing.T, n int, redisAddrs ...string) []*Server {
 	t.Helper()
+	return startClusterWith(t, n, nil, redisAddrs...)
+}
+
+// startClusterWith is startCluster with extra config keys.
+func startClusterWith(t *testing.T, n int, extra map[string]any, redisAddrs ...string) []*Server {
+	t.Helper()
 	addrs := make([]any, len(redisAddrs))
 	for i, a := range redisAddrs {
 		addrs[i] = a
 	}
 	var out []*Server
 	for i := 0; i < n; i++ {
-		out = append(out, startServer(t, map[string]any{"engine": "redis", "redis_address": addrs}))
+		cfg := map[string]any{"engine": "redis", "redis_address": addrs}
+		for k, v := range extra {
+			cfg[k] = v
+		}
+		out = append(out, startServer(t, cfg))
 	}
 	return out
 }
@@ -134,7 +144,12 @@ func TestRedisRecoveryAcrossNodes(t *testing.T) {
 
 func TestRedisRestartKeepsClientsAndTellsTheTruth(t *testing.T) {
 	r := testredis.Start(t)
-	nodes := startCluster(t, 1, r.Addr())
+	// Short position checks: the client must learn of the lost stream even
+	// if no publication reaches this node after the restart.
+	nodes := startClusterWith(t, 1, map[string]any{
+		"client_presence_update_interval":     "200ms",
+		"client_channel_position_check_delay": "400ms",
+	}, r.Addr())
 	ctx := context.Background()
 	ch := "chat:restart"
 
@@ -152,7 +167,10 @@ func TestRedisRestartKeepsClientsAndTellsTheTruth(t *testing.T) {
 	// While Redis comes back the API answers errors, not hangs; once it is
 	// back, publishing works again. The stream restarted under a new epoch,
 	// so the connected client cannot have continuity: it is told to
-	// resubscribe (2500) instead of silently missing what was lost.
+	// resubscribe (2500) instead of silently missing what was lost —
+	// whether or not the new publication reaches this node (it is lost if
+	// published before the node's PUB/SUB link is back), because the
+	// periodic position check sees the new epoch.
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		_, err := nodes[0].Node.Publish(ctx, ch, []byte(`{"n":2}`), node.PublishOptions{})
