@@ -90,7 +90,9 @@ func (w *jsonWriter) raw(k string, v []byte, where string) {
 	if len(v) == 0 || w.err != nil {
 		return
 	}
-	if !validJSON(v) {
+	// Text frames must be UTF-8, and JSON strings may not hide invalid
+	// bytes, so both checks decide whether a JSON client can get this.
+	if !utf8.Valid(v) || !validJSON(v) {
 		w.err = fmt.Errorf("protocol: encode %s: %w", where, ErrInvalidJSONPayload)
 		return
 	}
