@@ -65,6 +65,7 @@ $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package-lock.json $(E2E_D
 
 ## e2e: the built binary against the real centrifuge SDK under Node
 e2e: build e2e-deps
+	$(GO) build -o bin/goapp ./examples/goapp
 	@echo "== e2e (node --test)"
 	cd $(E2E_DIR) && SPINDLE_BIN=../$(BIN) node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
 
