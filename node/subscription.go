@@ -372,14 +372,8 @@ func (c *Client) position(ctx context.Context, s *subscription, req *clientpb.Su
 func (c *Client) recover(ctx context.Context, s *subscription, req *clientpb.SubscribeRequest, metaTTL time.Duration) ([]*engine.Publication, engine.StreamPosition, bool, error) {
 	eng := c.n.engine
 	limit := c.n.cfg.Client.RecoveryMaxPublicationLimit
+	// An empty request epoch matches any stream (engine contract).
 	epoch := req.Epoch
-	if epoch == "" {
-		_, top, err := eng.History(ctx, s.channel, engine.HistoryOptions{Limit: 0, MetaTTL: metaTTL})
-		if err != nil {
-			return nil, top, false, engineError(err)
-		}
-		epoch = top.Epoch
-	}
 	if s.ns.opts.ForceRecoveryMode == "cache" {
 		pubs, top, err := eng.History(ctx, s.channel, engine.HistoryOptions{Limit: 1, Reverse: true, MetaTTL: metaTTL})
 		if err != nil {
