@@ -27,10 +27,9 @@ func apiError(code uint32, msg string) *apipb.Error {
 	return &apipb.Error{Code: code, Message: msg}
 }
 
-func errInternal() *apipb.Error       { return apiError(CodeInternal, "internal server error") }
-func errUnknownChannel() *apipb.Error { return apiError(CodeUnknownChannel, "unknown channel") }
-func errNotFound() *apipb.Error       { return apiError(CodeNotFound, "not found") }
-func errBadRequest() *apipb.Error     { return apiError(CodeBadRequest, "bad request") }
+func errInternal() *apipb.Error   { return apiError(CodeInternal, "internal server error") }
+func errNotFound() *apipb.Error   { return apiError(CodeNotFound, "not found") }
+func errBadRequest() *apipb.Error { return apiError(CodeBadRequest, "bad request") }
 
 // toAPIError converts a node error into the API error a caller sees. Node
 // errors keep their code and message; anything else is an internal error

@@ -182,10 +182,10 @@ func (c *Cinema) lookup(screeningID, seatID string) (*screening, error) {
 	return s, nil
 }
 
-// Reserve holds a free seat for user for the reservation TTL. Of any
-// number of concurrent calls for one seat exactly one succeeds; the rest
-// get ErrTaken.
-func (c *Cinema) Reserve(ctx context.Context, screeningID, seatID, user string) (Seat, error) {
+// withSeat runs op on one seat of one screening for a signed-in user, with
+// the screening locked and expired reservations already released: the
+// part every seat action shares.
+func (c *Cinema) withSeat(screeningID, seatID, user string, op func(s *screening, seat *Seat) (Seat, error)) (Seat, error) {
 	if user == "" {
 		return Seat{}, ErrSignInRequired
 	}
@@ -196,69 +196,59 @@ func (c *Cinema) Reserve(ctx context.Context, screeningID, seatID, user string) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c.expireLocked(s)
-	seat := s.seats[seatID]
-	switch {
-	case seat.State == SeatReserved && seat.User == user:
-		return *seat, ErrAlreadyHeld
-	case seat.State != SeatFree:
-		return *seat, ErrTaken
-	case heldBy(s, user) >= MaxHeldSeats:
-		return *seat, ErrTooManySeats
-	}
-	seat.State, seat.User = SeatReserved, user
-	seat.ExpiresAt = c.now().Add(c.ttl).UnixMilli()
-	seat.Rev++
-	c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatReserved, Screening: s.info.ID, Seat: *seat, User: user})
-	return *seat, nil
+	return op(s, s.seats[seatID])
+}
+
+// Reserve holds a free seat for user for the reservation TTL. Of any
+// number of concurrent calls for one seat exactly one succeeds; the rest
+// get ErrTaken.
+func (c *Cinema) Reserve(ctx context.Context, screeningID, seatID, user string) (Seat, error) {
+	return c.withSeat(screeningID, seatID, user, func(s *screening, seat *Seat) (Seat, error) {
+		switch {
+		case seat.State == SeatReserved && seat.User == user:
+			return *seat, ErrAlreadyHeld
+		case seat.State != SeatFree:
+			return *seat, ErrTaken
+		case heldBy(s, user) >= MaxHeldSeats:
+			return *seat, ErrTooManySeats
+		}
+		seat.State, seat.User = SeatReserved, user
+		seat.ExpiresAt = c.now().Add(c.ttl).UnixMilli()
+		seat.Rev++
+		c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatReserved, Screening: s.info.ID, Seat: *seat, User: user})
+		return *seat, nil
+	})
 }
 
 // Buy turns the user's reservation into a sale and confirms it on the
 // user's channel.
 func (c *Cinema) Buy(ctx context.Context, screeningID, seatID, user string) (Seat, error) {
-	if user == "" {
-		return Seat{}, ErrSignInRequired
-	}
-	s, err := c.lookup(screeningID, seatID)
-	if err != nil {
-		return Seat{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.expireLocked(s)
-	seat := s.seats[seatID]
-	switch {
-	case seat.State == SeatFree:
-		return *seat, ErrNotReserved
-	case seat.User != user:
-		return *seat, ErrTaken
-	case seat.State == SeatSold:
-		return *seat, ErrAlreadyHeld
-	}
-	seat.State, seat.ExpiresAt = SeatSold, 0
-	seat.Rev++
-	c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatSold, Screening: s.info.ID, Seat: *seat, User: user})
-	c.publish(ctx, UserChannel(user), c.userEvent(s, EventTicketBought, *seat, user))
-	return *seat, nil
+	return c.withSeat(screeningID, seatID, user, func(s *screening, seat *Seat) (Seat, error) {
+		switch {
+		case seat.State == SeatFree:
+			return *seat, ErrNotReserved
+		case seat.User != user:
+			return *seat, ErrTaken
+		case seat.State == SeatSold:
+			return *seat, ErrAlreadyHeld
+		}
+		seat.State, seat.ExpiresAt = SeatSold, 0
+		seat.Rev++
+		c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatSold, Screening: s.info.ID, Seat: *seat, User: user})
+		c.publish(ctx, UserChannel(user), c.userEvent(s, EventTicketBought, *seat, user))
+		return *seat, nil
+	})
 }
 
 // Cancel releases the user's own reservation.
 func (c *Cinema) Cancel(ctx context.Context, screeningID, seatID, user string) (Seat, error) {
-	if user == "" {
-		return Seat{}, ErrSignInRequired
-	}
-	s, err := c.lookup(screeningID, seatID)
-	if err != nil {
-		return Seat{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.expireLocked(s)
-	seat := s.seats[seatID]
-	if seat.State != SeatReserved || seat.User != user {
-		return *seat, ErrNotYours
-	}
-	c.releaseLocked(ctx, s, seat, "cancelled")
-	return *seat, nil
+	return c.withSeat(screeningID, seatID, user, func(s *screening, seat *Seat) (Seat, error) {
+		if seat.State != SeatReserved || seat.User != user {
+			return *seat, ErrNotYours
+		}
+		c.releaseLocked(ctx, s, seat, "cancelled")
+		return *seat, nil
+	})
 }
 
 // Tickets lists the seats user holds, reserved or sold, in schedule

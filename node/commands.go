@@ -79,17 +79,26 @@ func (c *Client) handlePublish(ctx context.Context, req *clientpb.PublishRequest
 	return &clientpb.Reply{Publish: &clientpb.PublishResult{}}, nil
 }
 
-func (c *Client) handlePresence(ctx context.Context, req *clientpb.PresenceRequest) (*clientpb.Reply, error) {
-	info, err := c.channelForCommand(req.Channel)
+// presenceAllowed applies the checks presence and presence_stats share:
+// presence on for the channel (else 108), then the permission rules.
+func (c *Client) presenceAllowed(ch string) error {
+	info, err := c.channelForCommand(ch)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	o := &info.ns.opts
 	if !o.Presence {
-		return nil, ErrorNotAvailable
+		return ErrorNotAvailable
 	}
-	if !c.permitted(o.AllowPresenceForClient, o.AllowPresenceForSubscriber, o.AllowPresenceForAnonymous, req.Channel) {
-		return nil, ErrorPermissionDenied
+	if !c.permitted(o.AllowPresenceForClient, o.AllowPresenceForSubscriber, o.AllowPresenceForAnonymous, ch) {
+		return ErrorPermissionDenied
+	}
+	return nil
+}
+
+func (c *Client) handlePresence(ctx context.Context, req *clientpb.PresenceRequest) (*clientpb.Reply, error) {
+	if err := c.presenceAllowed(req.Channel); err != nil {
+		return nil, err
 	}
 	p, err := c.n.engine.Presence(ctx, req.Channel)
 	if err != nil {
@@ -103,16 +112,8 @@ func (c *Client) handlePresence(ctx context.Context, req *clientpb.PresenceReque
 }
 
 func (c *Client) handlePresenceStats(ctx context.Context, req *clientpb.PresenceStatsRequest) (*clientpb.Reply, error) {
-	info, err := c.channelForCommand(req.Channel)
-	if err != nil {
+	if err := c.presenceAllowed(req.Channel); err != nil {
 		return nil, err
-	}
-	o := &info.ns.opts
-	if !o.Presence {
-		return nil, ErrorNotAvailable
-	}
-	if !c.permitted(o.AllowPresenceForClient, o.AllowPresenceForSubscriber, o.AllowPresenceForAnonymous, req.Channel) {
-		return nil, ErrorPermissionDenied
 	}
 	st, err := c.n.engine.PresenceStats(ctx, req.Channel)
 	if err != nil {

@@ -84,12 +84,6 @@ func (h *hub) userConnections(user string) []*Client {
 	return out
 }
 
-func (h *hub) client(id string) *Client {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.clients[id]
-}
-
 func (h *hub) allClients() []*Client {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
@@ -159,13 +153,6 @@ func (h *hub) subscribers(ch string, dst []*Client) []*Client {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-func (h *hub) hasSubscribers(ch string) bool {
-	s := h.shard(ch)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.subs[ch]) > 0
 }
 
 // channels returns every channel with subscribers on this node and their
