@@ -15,10 +15,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/spindle-rt/spindle/api"
-	"github.com/spindle-rt/spindle/config"
-	"github.com/spindle-rt/spindle/engine/memory"
-	"github.com/spindle-rt/spindle/node"
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/api"
+	"github.com/spindle-rt/spindle/internal/realtime/engine/memory"
+	"github.com/spindle-rt/spindle/internal/realtime/node"
 	"github.com/spindle-rt/spindle/proto/apipb"
 )
 

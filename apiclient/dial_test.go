@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/spindle-rt/spindle/api"
+	"github.com/spindle-rt/spindle/internal/realtime/api"
 	"github.com/spindle-rt/spindle/proto/apipb"
 )
 

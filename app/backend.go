@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
+	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 	"github.com/spindle-rt/spindle/proto/proxypb"
-	"github.com/spindle-rt/spindle/proxy"
 )
 
 // The App is a proxy.Backend, so `spindle dev` can call it in-process

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/spindle-rt/spindle/proxy"
+	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 )
 
 func withHeaders(ctx context.Context, kv ...string) context.Context {

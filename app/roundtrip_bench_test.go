@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/spindle-rt/spindle/config"
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 	"github.com/spindle-rt/spindle/proto/proxypb"
-	"github.com/spindle-rt/spindle/proxy"
 )
 
 // benchApp answers every event the cheapest way, so the benchmark

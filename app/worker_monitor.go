@@ -9,7 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/spindle-rt/spindle/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
 )
 
 // WorkerPool is what the monitor needs: running requests and listing

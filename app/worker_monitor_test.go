@@ -10,7 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/spindle-rt/spindle/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
 )
 
 // statePool is a WorkerPool with fixed workers and a scripted Exec.

@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
 	"github.com/spindle-rt/spindle/proto/proxypb"
-	"github.com/spindle-rt/spindle/worker"
 )
 
 // proxyWorkerPool starts testdata/proxy_worker.js workers, skipping the

@@ -10,9 +10,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
 	"github.com/spindle-rt/spindle/proto/proxypb"
-	"github.com/spindle-rt/spindle/worker"
-	"github.com/spindle-rt/spindle/worker/frame"
 )
 
 // WorkerExecutor runs one request on an application worker and returns

@@ -11,9 +11,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
 	"github.com/spindle-rt/spindle/proto/proxypb"
-	"github.com/spindle-rt/spindle/worker"
-	"github.com/spindle-rt/spindle/worker/frame"
 )
 
 // fakeExec records what the worker service sends and answers as told.

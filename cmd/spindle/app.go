@@ -17,9 +17,9 @@ import (
 
 	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
-	"github.com/spindle-rt/spindle/config"
-	"github.com/spindle-rt/spindle/worker"
-	"github.com/spindle-rt/spindle/workerrpc"
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/workerrpc"
+	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // newAppCommand is `spindle app`: the application server, the role

@@ -20,10 +20,10 @@ import (
 
 	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
-	"github.com/spindle-rt/spindle/config"
-	"github.com/spindle-rt/spindle/node"
-	"github.com/spindle-rt/spindle/worker"
-	"github.com/spindle-rt/spindle/workerrpc"
+	"github.com/spindle-rt/spindle/internal/appserver/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/workerrpc"
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/node"
 )
 
 // poolConfig maps the `centrifuge.pool` section onto the worker pool,

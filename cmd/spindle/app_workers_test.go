@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/spindle-rt/spindle/internal/appserver/workerrpc"
 	"github.com/spindle-rt/spindle/proto/proxypb"
-	"github.com/spindle-rt/spindle/workerrpc"
 )
 
 func freeAddr(t *testing.T) string {

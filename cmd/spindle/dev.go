@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/spindle-rt/spindle/internal/dev"
+	"github.com/spindle-rt/spindle/internal/wiring/dev"
 )
 
 // devSecretEnv names the variable that keeps demo sign-ins valid across

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/spindle-rt/spindle/config"
+	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // serverFlags are CLI overrides; each maps onto the flat config key of the

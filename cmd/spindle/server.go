@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spindle-rt/spindle/internal/server"
+	"github.com/spindle-rt/spindle/internal/wiring/server"
 )
 
 func newServerCommand() *cobra.Command {

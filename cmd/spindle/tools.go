@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spindle-rt/spindle/auth"
-	"github.com/spindle-rt/spindle/config"
-	"github.com/spindle-rt/spindle/node"
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/auth"
+	"github.com/spindle-rt/spindle/internal/realtime/node"
 )
 
 func newCheckConfigCommand() *cobra.Command {

@@ -23,8 +23,8 @@ import (
 
 	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
-	"github.com/spindle-rt/spindle/config"
 	"github.com/spindle-rt/spindle/demo"
+	"github.com/spindle-rt/spindle/internal/config"
 )
 
 func main() {

@@ -15,9 +15,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/spindle-rt/spindle/config"
 	"github.com/spindle-rt/spindle/demo"
-	"github.com/spindle-rt/spindle/internal/server"
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/wiring/server"
 )
 
 // The two files describe one deployment: the server's proxy endpoints

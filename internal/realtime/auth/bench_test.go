@@ -1,0 +1,35 @@
+package auth
+
+import (
+	"context"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/spindle-rt/spindle/internal/config"
+)
+
+func BenchmarkVerifyConnectToken(b *testing.B) {
+	k := testKeys(b)
+	claims := with(claimsFor("42"), jwt.MapClaims{"info": map[string]any{"name": "Alice"}, "channels": []string{"news"}})
+	cases := []struct {
+		name  string
+		cfg   config.Token
+		token string
+	}{
+		{"HS256", config.Token{HMACSecretKey: testSecret}, sign(b, jwt.SigningMethodHS256, []byte(testSecret), claims, "")},
+		{"RS256", config.Token{RSAPublicKey: pemPublic(b, &k.rsa.PublicKey)}, sign(b, jwt.SigningMethodRS256, k.rsa, claims, "")},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			v := newTestVerifier(b, bc.cfg, Options{})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.VerifyConnectToken(ctx, bc.token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

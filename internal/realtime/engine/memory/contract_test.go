@@ -1,0 +1,14 @@
+package memory
+
+import (
+	"testing"
+
+	"github.com/spindle-rt/spindle/internal/realtime/engine"
+	"github.com/spindle-rt/spindle/internal/realtime/engine/enginetest"
+)
+
+func TestContract(t *testing.T) {
+	enginetest.RunContract(t, func(t *testing.T) engine.Engine {
+		return New(Options{PresenceTTL: enginetest.PresenceTTL})
+	})
+}

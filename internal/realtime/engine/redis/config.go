@@ -1,0 +1,198 @@
+package redis
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spindle-rt/spindle/internal/config"
+)
+
+// FromConfig turns the server configuration into Options, so the server
+// can build the engine without knowing Redis address syntax. Addresses may
+// be host:port, redis://[user:password@]host:port[/db][?db=N&password=P],
+// rediss://... (TLS) or unix:///path. Credentials and database given in
+// URLs apply to all addresses and must agree with each other and with the
+// explicit settings. It fails on unreadable TLS files or bad URLs.
+func FromConfig(cfg config.Redis, presenceTTL, metaTTL time.Duration, nodeID string) (Options, error) {
+	o := Options{
+		User:               cfg.User,
+		Password:           cfg.Password,
+		DB:                 cfg.DB,
+		Prefix:             cfg.Prefix,
+		ConnectTimeout:     cfg.ConnectTimeout,
+		IOTimeout:          cfg.IOTimeout,
+		SentinelMasterName: cfg.SentinelMasterName,
+		SentinelUser:       cfg.SentinelUser,
+		SentinelPassword:   cfg.SentinelPassword,
+		PresenceTTL:        presenceTTL,
+		HistoryMetaTTL:     metaTTL,
+		NodeID:             nodeID,
+	}
+	m := &urlMerge{user: &o.User, password: &o.Password, db: &o.DB}
+	useTLS := cfg.TLS.Enabled
+	var err error
+	switch {
+	case len(cfg.SentinelAddresses) > 0:
+		// Sentinel URLs carry sentinel credentials, not the master's.
+		sm := &urlMerge{user: &o.SentinelUser, password: &o.SentinelPassword, db: new(int)}
+		if o.SentinelAddresses, _, err = parseAddresses(cfg.SentinelAddresses, sm); err != nil {
+			return Options{}, err
+		}
+	case len(cfg.ClusterAddresses) > 0:
+		var t bool
+		if o.ClusterAddresses, t, err = parseAddresses(cfg.ClusterAddresses, m); err != nil {
+			return Options{}, err
+		}
+		useTLS = useTLS || t
+	default:
+		var t bool
+		if o.Addresses, t, err = parseAddresses(cfg.Addresses, m); err != nil {
+			return Options{}, err
+		}
+		useTLS = useTLS || t
+	}
+	if useTLS {
+		if o.TLS, err = tlsConfig(cfg.TLS); err != nil {
+			return Options{}, err
+		}
+	}
+	return o, nil
+}
+
+// urlMerge collects settings found in URLs into the options, refusing
+// conflicting values: silently using one of two passwords would make
+// failures hard to understand.
+type urlMerge struct {
+	user, password *string
+	db             *int
+	dbSet          bool
+}
+
+func (m *urlMerge) setString(dst *string, v, what, addr string) error {
+	if v == "" {
+		return nil
+	}
+	if *dst != "" && *dst != v {
+		return fmt.Errorf("redis address %q: %s differs from the one configured elsewhere", addr, what)
+	}
+	*dst = v
+	return nil
+}
+
+func (m *urlMerge) setDB(v int, addr string) error {
+	if (m.dbSet || *m.db != 0) && *m.db != v {
+		return fmt.Errorf("redis address %q: database %d differs from %d configured elsewhere", addr, v, *m.db)
+	}
+	*m.db = v
+	m.dbSet = true
+	return nil
+}
+
+// parseAddresses converts configured addresses to the dialable form
+// rueidis takes and reports whether any asked for TLS.
+func parseAddresses(in []string, m *urlMerge) ([]string, bool, error) {
+	out := make([]string, 0, len(in))
+	useTLS := false
+	for _, raw := range in {
+		addr := strings.TrimSpace(raw)
+		lower := strings.ToLower(addr)
+		switch {
+		case strings.HasPrefix(lower, "unix://"):
+			path := addr[len("unix://"):]
+			if path == "" || path[0] != '/' {
+				return nil, false, fmt.Errorf("redis address %q: want unix:///absolute/path", raw)
+			}
+			out = append(out, path)
+		case strings.HasPrefix(lower, "redis://"), strings.HasPrefix(lower, "rediss://"):
+			hostPort, t, err := parseURL(addr, m)
+			if err != nil {
+				return nil, false, err
+			}
+			useTLS = useTLS || t
+			out = append(out, hostPort)
+		case strings.Contains(addr, "://"):
+			return nil, false, fmt.Errorf("redis address %q: use redis://, rediss://, unix:// or host:port", raw)
+		default:
+			if _, _, err := net.SplitHostPort(addr); err != nil {
+				return nil, false, fmt.Errorf("redis address %q: want host:port: %w", raw, err)
+			}
+			out = append(out, addr)
+		}
+	}
+	return out, useTLS, nil
+}
+
+// parseURL reads a redis:// or rediss:// URL.
+func parseURL(addr string, m *urlMerge) (string, bool, error) {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return "", false, fmt.Errorf("redis address %q: %w", addr, err)
+	}
+	useTLS := strings.EqualFold(u.Scheme, "rediss")
+	host, port := u.Hostname(), u.Port()
+	if host == "" {
+		return "", false, fmt.Errorf("redis address %q: missing host", addr)
+	}
+	if port == "" {
+		port = "6379"
+	}
+	if u.User != nil {
+		if err := m.setString(m.user, u.User.Username(), "user", addr); err != nil {
+			return "", false, err
+		}
+		if p, ok := u.User.Password(); ok {
+			if err := m.setString(m.password, p, "password", addr); err != nil {
+				return "", false, err
+			}
+		}
+	}
+	q := u.Query()
+	if err := m.setString(m.password, q.Get("password"), "password", addr); err != nil {
+		return "", false, err
+	}
+	dbText := strings.Trim(u.Path, "/")
+	if v := q.Get("db"); v != "" {
+		dbText = v
+	}
+	if dbText != "" {
+		db, err := strconv.Atoi(dbText)
+		if err != nil || db < 0 {
+			return "", false, fmt.Errorf("redis address %q: database %q is not a non-negative number", addr, dbText)
+		}
+		if err := m.setDB(db, addr); err != nil {
+			return "", false, err
+		}
+	}
+	return net.JoinHostPort(host, port), useTLS, nil
+}
+
+// tlsConfig builds the client TLS configuration from files.
+func tlsConfig(t config.TLS) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("redis TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redis TLS CA %q: no PEM certificates found", t.CAFile)
+		}
+		c.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("redis TLS client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	}
+	return c, nil
+}

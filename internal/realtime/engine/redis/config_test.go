@@ -1,0 +1,123 @@
+package redis
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spindle-rt/spindle/internal/config"
+)
+
+func TestFromConfig(t *testing.T) {
+	cases := []struct {
+		name    string
+		cfg     config.Redis
+		addrs   []string
+		user    string
+		pass    string
+		db      int
+		tls     bool
+		wantErr string
+	}{
+		{name: "host:port", cfg: config.Redis{Addresses: []string{"127.0.0.1:6379"}}, addrs: []string{"127.0.0.1:6379"}},
+		{name: "url with db path and password", cfg: config.Redis{Addresses: []string{"redis://:secret@h1:7000/3"}},
+			addrs: []string{"h1:7000"}, pass: "secret", db: 3},
+		{name: "url with query db and user", cfg: config.Redis{Addresses: []string{"redis://bob:pw@h1?db=2"}},
+			addrs: []string{"h1:6379"}, user: "bob", pass: "pw", db: 2},
+		{name: "query password", cfg: config.Redis{Addresses: []string{"redis://h1:1?password=p"}}, addrs: []string{"h1:1"}, pass: "p"},
+		{name: "rediss means TLS", cfg: config.Redis{Addresses: []string{"rediss://h1:6380"}}, addrs: []string{"h1:6380"}, tls: true},
+		{name: "tls flag", cfg: config.Redis{Addresses: []string{"h1:1"}, TLS: config.TLS{Enabled: true}}, addrs: []string{"h1:1"}, tls: true},
+		{name: "unix socket", cfg: config.Redis{Addresses: []string{"unix:///tmp/r.sock"}}, addrs: []string{"/tmp/r.sock"}},
+		{name: "shards agree", cfg: config.Redis{Addresses: []string{"redis://:p@a:1/1", "redis://:p@b:2/1"}},
+			addrs: []string{"a:1", "b:2"}, pass: "p", db: 1},
+		{name: "explicit settings kept", cfg: config.Redis{Addresses: []string{"a:1"}, User: "u", Password: "p", DB: 4},
+			addrs: []string{"a:1"}, user: "u", pass: "p", db: 4},
+		{name: "conflicting passwords", cfg: config.Redis{Addresses: []string{"redis://:p1@a:1", "redis://:p2@b:1"}}, wantErr: "password differs"},
+		{name: "conflicting db", cfg: config.Redis{Addresses: []string{"redis://a:1/1", "redis://b:1/2"}}, wantErr: "database 2 differs"},
+		{name: "url db against explicit db", cfg: config.Redis{Addresses: []string{"redis://a:1/1"}, DB: 2}, wantErr: "differs"},
+		{name: "bad db", cfg: config.Redis{Addresses: []string{"redis://a:1/x"}}, wantErr: "not a non-negative number"},
+		{name: "bad scheme", cfg: config.Redis{Addresses: []string{"http://a:1"}}, wantErr: "use redis://"},
+		{name: "missing port", cfg: config.Redis{Addresses: []string{"justhost"}}, wantErr: "want host:port"},
+		{name: "relative unix path", cfg: config.Redis{Addresses: []string{"unix://r.sock"}}, wantErr: "absolute"},
+		{name: "missing CA file", cfg: config.Redis{Addresses: []string{"a:1"}, TLS: config.TLS{Enabled: true, CAFile: "/nonexistent/ca.pem"}}, wantErr: "TLS CA"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := FromConfig(tc.cfg, 2*time.Second, time.Hour, "node-1")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("FromConfig: %v", err)
+			}
+			if !slices.Equal(o.Addresses, tc.addrs) || o.User != tc.user || o.Password != tc.pass || o.DB != tc.db {
+				t.Errorf("got addrs %v user %q pass %q db %d; want %v %q %q %d",
+					o.Addresses, o.User, o.Password, o.DB, tc.addrs, tc.user, tc.pass, tc.db)
+			}
+			if (o.TLS != nil) != tc.tls {
+				t.Errorf("TLS config set = %v, want %v", o.TLS != nil, tc.tls)
+			}
+			if o.PresenceTTL != 2*time.Second || o.HistoryMetaTTL != time.Hour || o.NodeID != "node-1" {
+				t.Errorf("lifetimes/node not passed through: %+v", o)
+			}
+		})
+	}
+}
+
+func TestFromConfigSentinelAndCluster(t *testing.T) {
+	o, err := FromConfig(config.Redis{
+		SentinelAddresses:  []string{"redis://:spw@s1:26379", "s2:26379"},
+		SentinelMasterName: "mymaster",
+		Password:           "masterpw",
+	}, 0, 0, "")
+	if err != nil {
+		t.Fatalf("sentinel: %v", err)
+	}
+	if !slices.Equal(o.SentinelAddresses, []string{"s1:26379", "s2:26379"}) || o.SentinelPassword != "spw" ||
+		o.Password != "masterpw" || o.SentinelMasterName != "mymaster" || len(o.Addresses) != 0 {
+		t.Errorf("sentinel options %+v", o)
+	}
+	o, err = FromConfig(config.Redis{ClusterAddresses: []string{"redis://c1:7000", "c2:7001"}, Addresses: []string{"ignored:1"}}, 0, 0, "")
+	if err != nil {
+		t.Fatalf("cluster: %v", err)
+	}
+	if !slices.Equal(o.ClusterAddresses, []string{"c1:7000", "c2:7001"}) || len(o.Addresses) != 0 {
+		t.Errorf("cluster options %+v", o)
+	}
+}
+
+func TestOptionsNormalize(t *testing.T) {
+	cases := []struct {
+		name    string
+		o       Options
+		wantErr string
+	}{
+		{"nothing", Options{}, "no addresses"},
+		{"two kinds", Options{Addresses: []string{"a:1"}, ClusterAddresses: []string{"b:1"}}, "only one"},
+		{"sentinel without master", Options{SentinelAddresses: []string{"a:1"}}, "SentinelMasterName"},
+		{"empty address", Options{Addresses: []string{" "}}, "empty address"},
+		{"braces in cluster prefix", Options{ClusterAddresses: []string{"a:1"}, Prefix: "x{y}"}, "must not contain"},
+		{"cluster db", Options{ClusterAddresses: []string{"a:1"}, DB: 1}, "database 0"},
+		{"negative db", Options{Addresses: []string{"a:1"}, DB: -1}, "negative"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := tc.o.normalize()
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+			}
+		})
+	}
+	o, m, err := Options{Addresses: []string{"a:1"}}.normalize()
+	if err != nil || m != modeStandalone {
+		t.Fatalf("defaults: %v mode %d", err, m)
+	}
+	if o.Prefix != DefaultPrefix || o.PresenceTTL != DefaultPresenceTTL || o.HistoryMetaTTL != DefaultHistoryMetaTTL ||
+		o.IOTimeout != DefaultIOTimeout || o.ConnectTimeout != DefaultConnectTimeout || o.NodeID == "" || o.Logger == nil {
+		t.Errorf("defaults not applied: %+v", o)
+	}
+}

@@ -1,0 +1,317 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/spindle-rt/spindle/internal/realtime/auth"
+	"github.com/spindle-rt/spindle/proto/clientpb"
+)
+
+// credentials are what authentication established about a connection.
+type credentials struct {
+	user     string
+	expireAt int64
+	info     []byte
+	meta     []byte
+	data     []byte
+	channels []string
+	subs     map[string]auth.SubscribeOptions
+}
+
+// handleConnect authenticates the connection: a token if one is sent,
+// else anonymous access where the configuration allows it.
+func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest) (*clientpb.Reply, error) {
+	cfg := &c.n.cfg.Client
+	var cred *credentials
+	if req.Token != "" {
+		if c.n.tokens == nil {
+			c.log.Info("connection token sent but no token key is configured")
+			return nil, DisconnectInvalidToken
+		}
+		tok, err := c.n.tokens.VerifyConnectToken(ctx, req.Token)
+		if err != nil {
+			if errors.Is(err, auth.ErrTokenExpired) {
+				c.failConnect()
+				return nil, ErrorTokenExpired
+			}
+			c.log.Info("invalid connection token", "error", err)
+			return nil, DisconnectInvalidToken
+		}
+		if tok.UserID == "" && cfg.DisallowAnonymousConnectionTokens {
+			return nil, DisconnectPermissionDenied
+		}
+		cred = &credentials{user: tok.UserID, expireAt: tok.ExpireAt, info: tok.Info, meta: tok.Meta, channels: tok.Channels, subs: tok.Subs}
+	}
+	if cred == nil && c.n.proxies.connect != nil {
+		channels := make([]string, 0, len(req.Subs))
+		for ch := range req.Subs {
+			channels = append(channels, ch)
+		}
+		pc, err := c.connectViaProxy(ctx, c.n.proxies.connect, req.Name, req.Version, req.Data, channels)
+		if err != nil {
+			var d *Disconnect
+			if !errors.As(err, &d) {
+				c.failConnect()
+			}
+			return nil, err
+		}
+		cred = pc
+	}
+	if cred == nil && (cfg.AllowAnonymousConnectWithoutToken || cfg.Insecure) {
+		cred = &credentials{}
+	}
+	if cred == nil {
+		c.log.Info("connect without credentials: send a token or allow anonymous connects")
+		return nil, DisconnectBadRequest
+	}
+	if cfg.Insecure {
+		cred.expireAt = 0
+	}
+	if lim := cfg.UserConnectionLimit; lim > 0 && cred.user != "" && len(c.n.hub.userConnections(cred.user)) >= lim {
+		return nil, DisconnectConnectionLimit
+	}
+	now := time.Now().Unix()
+	if cred.expireAt > 0 && cred.expireAt <= now {
+		c.failConnect()
+		return nil, ErrorExpired
+	}
+
+	serverSubs, err := c.serverSideChannels(cred)
+	if err != nil {
+		c.failConnect()
+		return nil, err
+	}
+	if len(serverSubs) > cfg.ChannelLimit && cfg.ChannelLimit > 0 {
+		return nil, DisconnectChannelLimit
+	}
+
+	c.mu.Lock()
+	if c.status != statusConnecting {
+		c.mu.Unlock()
+		return nil, DisconnectBadRequest
+	}
+	c.status = statusConnected
+	c.user = cred.user
+	c.info = cred.info
+	c.meta = cred.meta
+	c.expireAt = cred.expireAt
+	if c.staleTimer != nil {
+		c.staleTimer.Stop()
+	}
+	c.mu.Unlock()
+	c.n.hub.addClient(c)
+
+	res := &clientpb.ConnectResult{Client: c.id, Version: Version, Data: cred.data}
+	if cfg.PingInterval > 0 {
+		res.Ping = uint32(cfg.PingInterval / time.Second)
+		res.Pong = true
+	}
+	if cfg.ConnectIncludeServerTime {
+		res.Time = time.Now().UnixMilli()
+	}
+	if cred.expireAt > 0 {
+		c.mu.Lock()
+		if c.n.proxies.refresh != nil {
+			c.armServerRefresh(time.Until(time.Unix(cred.expireAt, 0)))
+		} else {
+			res.Expires = true
+			res.Ttl = uint32(cred.expireAt - now)
+			c.armExpiry(cred.expireAt)
+		}
+		c.mu.Unlock()
+	}
+	if len(serverSubs) > 0 {
+		res.Subs = make(map[string]*clientpb.SubscribeResult, len(serverSubs))
+		for _, s := range serverSubs {
+			recoverReq := req.Subs[s.channel]
+			r, err := c.subscribeServerSide(ctx, s, recoverReq)
+			if err != nil {
+				// The connection is registered already: an error reply
+				// would leave it half set up, so close it and let the
+				// SDK reconnect.
+				c.log.Warn("server-side subscription at connect failed", "channel", s.channel, "error", err)
+				var d *Disconnect
+				if errors.As(err, &d) {
+					return nil, d
+				}
+				return nil, DisconnectServerError
+			}
+			res.Subs[s.channel] = r
+		}
+	}
+	c.startPings()
+	c.startTicks()
+	return &clientpb.Reply{Connect: res}, nil
+}
+
+// failConnect marks a connection whose connect got an error reply: it can
+// do nothing more and is closed by the stale timer or its next command.
+func (c *Client) failConnect() {
+	c.mu.Lock()
+	if c.status == statusConnecting {
+		c.status = statusConnectFailed
+	}
+	c.mu.Unlock()
+}
+
+// serverSubRequest is a server-side subscription the connection gets at
+// connect.
+type serverSubRequest struct {
+	channel string
+	opts    auth.SubscribeOptions
+}
+
+// serverSideChannels lists the subscriptions credentials bring: token or
+// proxy subs (or channels), and the personal channel.
+func (c *Client) serverSideChannels(cred *credentials) ([]serverSubRequest, error) {
+	var out []serverSubRequest
+	seen := map[string]bool{}
+	add := func(ch string, o auth.SubscribeOptions) error {
+		if seen[ch] {
+			return nil
+		}
+		if _, err := c.n.rules.lookup(ch); err != nil {
+			return err
+		}
+		seen[ch] = true
+		out = append(out, serverSubRequest{channel: ch, opts: o})
+		return nil
+	}
+	if len(cred.subs) > 0 {
+		for ch, o := range cred.subs {
+			if err := add(ch, o); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		for _, ch := range cred.channels {
+			if err := add(ch, auth.SubscribeOptions{}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	cfg := &c.n.cfg.Client
+	if cfg.SubscribeToUserPersonalChannel && cred.user != "" {
+		ch := c.n.cfg.Channel.UserBoundary + cred.user
+		if cfg.PersonalChannelNamespace != "" {
+			ch = cfg.PersonalChannelNamespace + c.n.cfg.Channel.NamespaceBoundary + ch
+		}
+		if err := add(ch, auth.SubscribeOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// armServerRefresh schedules a refresh-proxy call (server-side refresh
+// mode: the client is never asked for a token). Callers hold c.mu.
+func (c *Client) armServerRefresh(d time.Duration) {
+	if c.expireTimer != nil {
+		c.expireTimer.Stop()
+	}
+	c.expireTimer = time.AfterFunc(max(d, 0), c.serverRefresh)
+}
+
+// serverRefreshRetry is how long a connection is extended when the
+// refresh proxy cannot be reached.
+const serverRefreshRetry = 60 * time.Second
+
+func (c *Client) serverRefresh() {
+	c.mu.Lock()
+	st := c.status
+	c.mu.Unlock()
+	if st != statusConnected {
+		return
+	}
+	p := c.n.proxies.refresh
+	ctx, cancel := context.WithTimeout(context.Background(), proxyTimeout(p))
+	defer cancel()
+	expireAt, info, meta, err := c.refreshViaProxy(ctx, p)
+	if errors.Is(err, errProxyRetry) {
+		c.mu.Lock()
+		c.armServerRefresh(serverRefreshRetry)
+		c.mu.Unlock()
+		return
+	}
+	if err != nil || expireAt <= time.Now().Unix() {
+		c.close(DisconnectExpired)
+		return
+	}
+	c.mu.Lock()
+	c.expireAt = expireAt
+	if len(info) > 0 {
+		c.info = info
+	}
+	if meta != nil {
+		c.meta = meta
+	}
+	c.armServerRefresh(time.Until(time.Unix(expireAt, 0)))
+	c.mu.Unlock()
+}
+
+// armExpiry closes the connection if it is still expired a grace period
+// after expireAt (the client was told to refresh).
+func (c *Client) armExpiry(expireAt int64) {
+	d := time.Until(time.Unix(expireAt, 0)) + c.n.cfg.Client.ExpiredCloseDelay
+	// Callers hold c.mu.
+	if c.expireTimer != nil {
+		c.expireTimer.Stop()
+	}
+	c.expireTimer = time.AfterFunc(d, c.checkExpired)
+}
+
+func (c *Client) checkExpired() {
+	c.mu.Lock()
+	exp := c.expireAt
+	st := c.status
+	c.mu.Unlock()
+	if st == statusConnected && exp > 0 && exp <= time.Now().Unix() {
+		c.close(DisconnectExpired)
+	}
+}
+
+// handleRefresh takes a new connection token (client-side refresh).
+func (c *Client) handleRefresh(ctx context.Context, req *clientpb.RefreshRequest) (*clientpb.Reply, error) {
+	if req.Token == "" || c.n.tokens == nil || c.n.proxies.refresh != nil {
+		return nil, DisconnectBadRequest
+	}
+	tok, err := c.n.tokens.VerifyConnectToken(ctx, req.Token)
+	if err != nil {
+		if errors.Is(err, auth.ErrTokenExpired) {
+			return nil, DisconnectExpired
+		}
+		c.log.Info("invalid refresh token", "error", err)
+		return nil, DisconnectInvalidToken
+	}
+	c.mu.Lock()
+	if tok.UserID != c.user {
+		c.mu.Unlock()
+		return nil, DisconnectInvalidToken
+	}
+	c.expireAt = tok.ExpireAt
+	if len(tok.Info) > 0 {
+		c.info = tok.Info
+	}
+	c.mu.Unlock()
+	res := &clientpb.RefreshResult{Client: c.id, Version: Version}
+	if tok.ExpireAt > 0 {
+		ttl := tok.ExpireAt - time.Now().Unix()
+		if ttl <= 0 {
+			return nil, DisconnectExpired
+		}
+		res.Expires = true
+		res.Ttl = uint32(ttl)
+		c.mu.Lock()
+		c.armExpiry(tok.ExpireAt)
+		c.mu.Unlock()
+	} else {
+		c.mu.Lock()
+		if c.expireTimer != nil {
+			c.expireTimer.Stop()
+		}
+		c.mu.Unlock()
+	}
+	return &clientpb.Reply{Refresh: res}, nil
+}

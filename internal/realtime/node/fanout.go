@@ -1,0 +1,238 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/spindle-rt/spindle/internal/realtime/engine"
+	"github.com/spindle-rt/spindle/internal/realtime/protocol"
+	"github.com/spindle-rt/spindle/proto/clientpb"
+)
+
+// addSubscription puts the client in the channel's subscribers and makes
+// sure this node receives the channel from the broker.
+func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error {
+	mu := &n.subLocks[shardIndex(ch)]
+	mu.Lock()
+	defer mu.Unlock()
+	if first := n.hub.addSub(ch, c); first {
+		if err := n.engine.Subscribe(ch); err != nil {
+			n.hub.removeSub(ch, c)
+			return engineError(err)
+		}
+	}
+	n.metrics.subscriptions.Inc()
+	return nil
+}
+
+// removeSubscription undoes addSubscription and announces the leave.
+func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
+	mu := &n.subLocks[shardIndex(ch)]
+	mu.Lock()
+	if last := n.hub.removeSub(ch, c); last {
+		if err := n.engine.Unsubscribe(ch); err != nil {
+			n.log.Warn("broker unsubscribe", "channel", ch, "error", err)
+		}
+	}
+	mu.Unlock()
+	n.metrics.subscriptions.Dec()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.presence {
+		c.mu.Lock()
+		user := c.user
+		c.mu.Unlock()
+		if err := n.engine.RemovePresence(ctx, ch, c.id, user); err != nil {
+			n.log.Warn("remove presence", "channel", ch, "error", err)
+		}
+	}
+	if s.emitJoinLeave && !s.syncing {
+		if err := n.engine.PublishLeave(ctx, ch, c.clientInfo(s.chanInfo)); err != nil {
+			n.log.Warn("publish leave", "channel", ch, "error", err)
+		}
+	}
+}
+
+// preparedPush is a push encoded at most once per wire format, whatever
+// the number of subscribers.
+type preparedPush struct {
+	reply    *clientpb.Reply
+	jsonOnce sync.Once
+	json     []byte
+	jsonErr  error
+	pbOnce   sync.Once
+	pb       []byte
+	pbErr    error
+}
+
+func (p *preparedPush) bytes(t protocol.Type) ([]byte, error) {
+	if t == protocol.TypeJSON {
+		p.jsonOnce.Do(func() { p.json, p.jsonErr = protocol.EncodeReply(t, p.reply) })
+		return p.json, p.jsonErr
+	}
+	p.pbOnce.Do(func() { p.pb, p.pbErr = protocol.EncodeReply(t, p.reply) })
+	return p.pb, p.pbErr
+}
+
+// enqueuePush queues a prepared push for this client.
+func (c *Client) enqueuePush(p *preparedPush) {
+	b, err := p.bytes(c.proto)
+	if err != nil {
+		if errors.Is(err, protocol.ErrInvalidJSONPayload) {
+			go c.close(DisconnectInappropriateProtocol)
+			return
+		}
+		c.log.Error("encode push", "error", err)
+		go c.close(DisconnectServerError)
+		return
+	}
+	c.enqueue(b)
+}
+
+func toProtoInfo(i *engine.ClientInfo) *clientpb.ClientInfo {
+	if i == nil {
+		return nil
+	}
+	return &clientpb.ClientInfo{User: i.User, Client: i.Client, ConnInfo: i.ConnInfo, ChanInfo: i.ChanInfo}
+}
+
+func toProtoPub(p *engine.Publication) *clientpb.Publication {
+	return &clientpb.Publication{Data: p.Data, Info: toProtoInfo(p.Info), Offset: p.Offset, Tags: p.Tags, Time: p.Time}
+}
+
+// eventHandler receives the broker's events for this node.
+type eventHandler struct{ n *Node }
+
+func (h *eventHandler) HandlePublication(ch string, pub *engine.Publication, sp engine.StreamPosition) error {
+	h.n.broadcastPublication(ch, pub, sp)
+	return nil
+}
+
+func (h *eventHandler) HandleJoin(ch string, info *engine.ClientInfo) error {
+	h.n.broadcastJoinLeave(ch, &clientpb.Push{Channel: ch, Join: &clientpb.Join{Info: toProtoInfo(info)}})
+	return nil
+}
+
+func (h *eventHandler) HandleLeave(ch string, info *engine.ClientInfo) error {
+	h.n.broadcastJoinLeave(ch, &clientpb.Push{Channel: ch, Leave: &clientpb.Leave{Info: toProtoInfo(info)}})
+	return nil
+}
+
+func (h *eventHandler) HandleControl(data []byte) error {
+	return h.n.handleControl(data)
+}
+
+var subscriberSlices = sync.Pool{New: func() any { s := make([]*Client, 0, 64); return &s }}
+
+// broadcastPublication delivers one publication to every local
+// subscriber, encoding it once per wire format.
+func (n *Node) broadcastPublication(ch string, pub *engine.Publication, sp engine.StreamPosition) {
+	sp2 := subscriberSlices.Get().(*[]*Client)
+	subs := n.hub.subscribers(ch, (*sp2)[:0])
+	if len(subs) > 0 {
+		p := &preparedPush{reply: &clientpb.Reply{Push: &clientpb.Push{Channel: ch, Pub: toProtoPub(pub)}}}
+		for _, c := range subs {
+			c.deliverPublication(ch, pub, sp, p)
+		}
+		n.metrics.publicationsDelivered.Add(float64(len(subs)))
+	}
+	for i := range subs {
+		subs[i] = nil
+	}
+	*sp2 = subs[:0]
+	subscriberSlices.Put(sp2)
+}
+
+// deliverPublication queues a publication for this client, or holds it
+// while the subscription is syncing.
+func (c *Client) deliverPublication(ch string, pub *engine.Publication, sp engine.StreamPosition, p *preparedPush) {
+	c.mu.Lock()
+	s := c.subs[ch]
+	if s == nil {
+		c.mu.Unlock()
+		return
+	}
+	if s.syncing {
+		s.pending = append(s.pending, pendingPub{pub: pub, sp: sp, push: p})
+		c.mu.Unlock()
+		return
+	}
+	ok := c.acceptPublicationLocked(s, pub, sp)
+	c.mu.Unlock()
+	if ok {
+		c.enqueuePush(p)
+	}
+}
+
+// acceptPublicationLocked checks a positioned subscription's continuity:
+// a duplicate is skipped, a gap means the client lost messages and must
+// resubscribe (or reconnect, for server-side subscriptions).
+func (c *Client) acceptPublicationLocked(s *subscription, pub *engine.Publication, sp engine.StreamPosition) bool {
+	if !s.positioned || pub.Offset == 0 {
+		return true
+	}
+	if sp.Epoch != "" && s.epoch != "" && sp.Epoch != s.epoch {
+		go c.insufficientState(s)
+		return false
+	}
+	if pub.Offset <= s.offset {
+		return false
+	}
+	if pub.Offset != s.offset+1 {
+		go c.insufficientState(s)
+		return false
+	}
+	s.offset = pub.Offset
+	return true
+}
+
+func (c *Client) insufficientState(s *subscription) {
+	c.log.Info("publication stream gap", "channel", s.channel)
+	if s.serverSide {
+		c.close(DisconnectInsufficientState)
+		return
+	}
+	c.serverUnsubscribe(s.channel, UnsubscribeCodeInsufficientState, "insufficient state")
+}
+
+// broadcastJoinLeave tells subscribers that asked for it.
+func (n *Node) broadcastJoinLeave(ch string, push *clientpb.Push) {
+	subs := n.hub.subscribers(ch, nil)
+	if len(subs) == 0 {
+		return
+	}
+	p := &preparedPush{reply: &clientpb.Reply{Push: push}}
+	for _, c := range subs {
+		c.mu.Lock()
+		s := c.subs[ch]
+		want := s != nil && s.pushJoinLeave && !s.syncing
+		c.mu.Unlock()
+		if want {
+			c.enqueuePush(p)
+		}
+	}
+}
+
+// engineError maps engine failures to client errors.
+func engineError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, engine.ErrUnrecoverablePosition) {
+		return ErrorUnrecoverablePosition
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &wrappedInternal{err}
+}
+
+// wrappedInternal keeps the cause of an internal error for logs while the
+// client sees code 100.
+type wrappedInternal struct{ err error }
+
+func (w *wrappedInternal) Error() string { return w.err.Error() }
+func (w *wrappedInternal) Unwrap() error { return w.err }

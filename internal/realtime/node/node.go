@@ -1,0 +1,189 @@
+// Package node is the hub of `spindle server`: it owns connections and
+// subscriptions, decides what each client may do, and fans publications
+// out. It knows neither the transport (it sees a Transport) nor the engine
+// (it sees engine.Engine), so both can be swapped without touching it.
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/auth"
+	"github.com/spindle-rt/spindle/internal/realtime/engine"
+)
+
+// Version is reported to clients in the connect reply and in the info API.
+var Version = "0.1.0"
+
+// TokenVerifier checks connection and subscription JWTs; auth.Verifier
+// satisfies it.
+type TokenVerifier interface {
+	VerifyConnectToken(ctx context.Context, token string) (auth.ConnectToken, error)
+	VerifySubscribeToken(ctx context.Context, token string) (auth.SubscribeToken, error)
+}
+
+// Options are the parts a Node is built from.
+type Options struct {
+	// ID is this node's unique id; empty means a fresh random one. The
+	// server passes the id it gave the engine, so node-to-node control
+	// messages addressed to this node arrive.
+	ID     string
+	Engine engine.Engine
+	// ConnectTokens verifies connection tokens, SubTokens subscription
+	// tokens; either may be nil when no token settings are configured.
+	ConnectTokens TokenVerifier
+	SubTokens     TokenVerifier
+	// Proxies resolves configured proxies to backends; nil is fine when
+	// the configuration has none.
+	Proxies ProxyResolver
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+// Node is one `spindle server` process's view of the system.
+type Node struct {
+	id      string
+	name    string
+	cfg     *config.Config
+	rules   *channelRules
+	engine  engine.Engine
+	tokens  TokenVerifier
+	subTok  TokenVerifier
+	log     *slog.Logger
+	metrics *Metrics
+	hub     *hub
+	proxies proxies
+	// subLocks serialise "first subscriber → broker subscribe" against
+	// "last subscriber gone → broker unsubscribe" per channel shard.
+	subLocks [hubShards]sync.Mutex
+	started  time.Time
+
+	mu       sync.Mutex
+	shutdown bool
+	nodes    *nodeRegistry
+	done     chan struct{}
+}
+
+// New builds a node from validated configuration.
+func New(cfg *config.Config, opts Options) (*Node, error) {
+	if opts.Engine == nil {
+		return nil, errors.New("node: no engine")
+	}
+	rules, err := newChannelRules(cfg.Channel)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	name := cfg.Name
+	if name == "" {
+		host, _ := os.Hostname()
+		name = host + "_" + strconv.Itoa(cfg.HTTP.Port)
+	}
+	id := opts.ID
+	if id == "" {
+		id = uuid.NewString()
+	}
+	n := &Node{
+		id:      id,
+		name:    name,
+		cfg:     cfg,
+		rules:   rules,
+		engine:  opts.Engine,
+		tokens:  opts.ConnectTokens,
+		subTok:  opts.SubTokens,
+		log:     log,
+		metrics: opts.Metrics,
+		started: time.Now(),
+		done:    make(chan struct{}),
+	}
+	if n.metrics == nil {
+		n.metrics = NewMetrics(nil)
+	}
+	n.hub = newHub()
+	n.nodes = newNodeRegistry(n)
+	if err := n.resolveProxies(opts.Proxies); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return n, nil
+}
+
+// ID is this node's unique id (changes on every start).
+func (n *Node) ID() string { return n.id }
+
+// Name is this node's configured or derived name.
+func (n *Node) Name() string { return n.name }
+
+// Config returns the configuration the node runs with.
+func (n *Node) Config() *config.Config { return n.cfg }
+
+// Run connects the node to its engine; call it once before accepting
+// connections.
+func (n *Node) Run() error {
+	if err := n.engine.Run(&eventHandler{n: n}); err != nil {
+		return fmt.Errorf("node: start engine: %w", err)
+	}
+	go n.nodes.run(n.done)
+	return nil
+}
+
+// Shutdown disconnects every client with the shutdown code (SDKs
+// reconnect, possibly to another node) and waits until their queues are
+// flushed or ctx ends.
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.mu.Lock()
+	if n.shutdown {
+		n.mu.Unlock()
+		return nil
+	}
+	n.shutdown = true
+	close(n.done)
+	n.mu.Unlock()
+
+	clients := n.hub.allClients()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func(c *Client) {
+			defer wg.Done()
+			c.Disconnect(DisconnectShutdown)
+			c.waitClosed(ctx)
+		}(c)
+	}
+	waited := make(chan struct{})
+	go func() { wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-ctx.Done():
+	}
+	return n.engine.Close(ctx)
+}
+
+func (n *Node) isShutdown() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.shutdown
+}
+
+// NumClients is the number of connections on this node.
+func (n *Node) NumClients() int { return n.hub.numClients() }
+
+// NumUsers is the number of distinct users connected to this node.
+func (n *Node) NumUsers() int { return n.hub.numUsers() }
+
+// NumChannels is the number of channels with subscribers on this node.
+func (n *Node) NumChannels() int { return n.hub.numChannels() }
+
+// NumSubscriptions is the total number of subscriptions on this node.
+func (n *Node) NumSubscriptions() int { return n.hub.numSubscriptions() }

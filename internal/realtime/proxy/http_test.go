@@ -1,0 +1,241 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/proto/proxypb"
+)
+
+// specConnectBody is the example request body of spec §2.5.
+const specConnectBody = `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","name":"js","data":{"x":1}}`
+
+func TestHTTPRequestBody(t *testing.T) {
+	url, rec := startHTTP(t, &fakeApp{}, nil)
+	common := func() (string, string, string, string) { return "9336", "websocket", "json", "json" }
+	tests := []struct {
+		name string
+		call func(b Backend) error
+		want string
+	}{
+		{"connect", func(b Backend) error {
+			c, tr, p, e := common()
+			_, err := b.Connect(context.Background(), &proxypb.ConnectRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Name: "js", Data: []byte(`{"x":1}`)})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","data":{"x":1},"name":"js"}`},
+		{"refresh", func(b Backend) error {
+			c, tr, p, e := common()
+			_, err := b.Refresh(context.Background(), &proxypb.RefreshRequest{Client: c, Transport: tr, Protocol: p, Encoding: e})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":""}`},
+		{"subscribe", func(b Backend) error {
+			c, tr, p, e := common()
+			_, err := b.Subscribe(context.Background(), &proxypb.SubscribeRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Channel: "news"})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"news"}`},
+		{"publish", func(b Backend) error {
+			c, tr, p, e := common()
+			_, err := b.Publish(context.Background(), &proxypb.PublishRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Channel: "news", Data: []byte(`{"a":[1,2]}`)})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"news","data":{"a":[1,2]}}`},
+		{"rpc", func(b Backend) error {
+			c, tr, p, e := common()
+			_, err := b.RPC(context.Background(), &proxypb.RPCRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Method: "m"})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","method":"m"}`},
+		{"sub_refresh", func(b Backend) error {
+			c, tr, p, e := common()
+			_, err := b.SubRefresh(context.Background(), &proxypb.SubRefreshRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, User: "42", Channel: "news"})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"42","channel":"news"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := New(&config.Proxy{Endpoint: url + "/" + tc.name}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.call(b); err != nil {
+				t.Fatal(err)
+			}
+			_, _, body, _ := rec.last()
+			if string(body) != tc.want {
+				t.Fatalf("body\n got %s\nwant %s", body, tc.want)
+			}
+		})
+	}
+	// Key order follows the proto field order (as Go's encoding/json over
+	// the generated struct does in Centrifugo); the spec example lists
+	// name before data, which is the same JSON object.
+	var got, want map[string]any
+	if err := json.Unmarshal([]byte(tests[0].want), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(specConnectBody), &want); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("connect body %v differs from the spec example %v", got, want)
+	}
+}
+
+func TestHTTPHeaders(t *testing.T) {
+	url, rec := startHTTP(t, &fakeApp{}, nil)
+	b, err := New(&config.Proxy{
+		Endpoint: url + "/connect",
+		StaticHTTPHeaders: map[string]string{
+			"x-static":      "s",
+			"Authorization": "static-auth",
+			"Content-Type":  "text/plain",
+			"Bad Name":      "dropped",
+		},
+		HTTPHeaders:  []string{"authorization", "X-REQUEST-ID", "Cookie", "Connection", "Upgrade", "Content-Type"},
+		GRPCMetadata: []string{"X-Trace"},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := http.Header{
+		"Authorization": {"Bearer t"},
+		"X-Request-Id":  {"r1"},
+		"Cookie":        {"a=1", "b=2"},
+		"X-Not-Allowed": {"no"},
+		"Connection":    {"Upgrade"},
+		"Upgrade":       {"websocket"},
+		"Content-Type":  {"text/html"},
+	}
+	ctx := WithClientHeaders(context.Background(), client)
+	ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("x-trace", "t1", "x-other", "o"))
+	if _, err := b.Connect(ctx, &proxypb.ConnectRequest{Client: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	h, _, _, _ := rec.last()
+	want := map[string][]string{
+		"X-Static":      {"s"},
+		"Authorization": {"Bearer t"}, // client overrides static
+		"X-Request-Id":  {"r1"},       // allow-list is case-insensitive
+		"Cookie":        {"a=1", "b=2"},
+		"X-Trace":       {"t1"},               // incoming gRPC metadata
+		"Content-Type":  {"application/json"}, // forced over static and client
+		"X-Not-Allowed": nil,
+		"X-Other":       nil,
+		"Upgrade":       nil, // hop-by-hop never forwarded
+		"Bad Name":      nil,
+	}
+	for k, v := range want {
+		if got := h.Values(k); !reflect.DeepEqual(got, v) && !(len(got) == 0 && len(v) == 0) {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+	if strings.EqualFold(h.Get("Connection"), "upgrade") {
+		t.Errorf("Connection: Upgrade was forwarded")
+	}
+	// The client's header map must not be modified.
+	if client.Get("Content-Type") != "text/html" {
+		t.Errorf("client headers were modified")
+	}
+}
+
+func TestHTTPStatus(t *testing.T) {
+	transforms := []config.StatusCodeTransform{
+		{StatusCode: 403, ToDisconnect: &config.ProxyDisconnect{Code: 4501, Reason: "forbidden"}},
+		{StatusCode: 500, ToError: &config.ProxyError{Code: 1500, Message: "backend down", Temporary: true}},
+		{StatusCode: 404}, // neither target: ignored
+	}
+	tests := []struct {
+		name       string
+		status     int
+		body       string
+		transforms []config.StatusCodeTransform
+		want       *proxypb.ConnectResponse
+		wantErr    string
+	}{
+		{name: "500", status: 500, wantErr: "unexpected HTTP status 500"},
+		{name: "201 is not 200", status: 201, body: `{"result":{"user":"x"}}`, wantErr: "unexpected HTTP status 201"},
+		{name: "500 transformed", status: 500, transforms: transforms,
+			want: &proxypb.ConnectResponse{Error: &proxypb.Error{Code: 1500, Message: "backend down", Temporary: true}}},
+		{name: "403 transformed", status: 403, transforms: transforms,
+			want: &proxypb.ConnectResponse{Disconnect: &proxypb.Disconnect{Code: 4501, Reason: "forbidden"}}},
+		{name: "404 empty transform", status: 404, transforms: transforms, wantErr: "unexpected HTTP status 404"},
+		{name: "502 untransformed", status: 502, transforms: transforms, wantErr: "unexpected HTTP status 502"},
+		{name: "garbage", status: 200, body: `<html>oops`, wantErr: "decode response"},
+		{name: "truncated", status: 200, body: `{"result":{"user":"x"`, wantErr: "decode response"},
+		{name: "empty", status: 200, body: ``, wantErr: "decode response"},
+		{name: "ok, unknown keys ignored", status: 200, body: `{"result":{"user":"56","zzz":1},"other":true}`,
+			want: &proxypb.ConnectResponse{Result: &proxypb.ConnectResult{User: "56"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url, _ := startHTTP(t, nil, func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			})
+			ep := url + "/connect"
+			b, err := New(&config.Proxy{Endpoint: ep, StatusCodeTransforms: tc.transforms}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Connect(context.Background(), &proxypb.ConnectRequest{Client: "c"})
+			if tc.wantErr != "" {
+				if err == nil {
+					t.Fatalf("want error, got %v", got)
+				}
+				for _, s := range []string{"proxy connect " + ep, tc.wantErr} {
+					if !strings.Contains(err.Error(), s) {
+						t.Fatalf("error %q does not contain %q", err, s)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != tc.want.String() {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHTTPTransformEveryResponseType(t *testing.T) {
+	url, _ := startHTTP(t, nil, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
+	b, err := New(&config.Proxy{Endpoint: url, Timeout: time.Second, StatusCodeTransforms: []config.StatusCodeTransform{
+		{StatusCode: 503, ToError: &config.ProxyError{Code: 1503, Message: "m"}},
+	}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var errs []*proxypb.Error
+	if r, err := b.Refresh(ctx, &proxypb.RefreshRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if r, err := b.Subscribe(ctx, &proxypb.SubscribeRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if r, err := b.Publish(ctx, &proxypb.PublishRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if r, err := b.RPC(ctx, &proxypb.RPCRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if r, err := b.SubRefresh(ctx, &proxypb.SubRefreshRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if len(errs) != 5 {
+		t.Fatalf("%d of 5 calls succeeded", len(errs))
+	}
+	for i, e := range errs {
+		if e.GetCode() != 1503 {
+			t.Errorf("call %d: error %v, want code 1503", i, e)
+		}
+	}
+}

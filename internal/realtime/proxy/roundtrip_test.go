@@ -1,0 +1,110 @@
+package proxy
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/proto/proxypb"
+)
+
+// roundTrips covers the six methods; the fake app derives each answer
+// from the request, so equality proves both directions of the codec.
+var roundTrips = []struct {
+	name string
+	call func(ctx context.Context, b Backend) (proto.Message, error)
+	want proto.Message
+}{
+	{
+		name: "connect",
+		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+			return b.Connect(ctx, &proxypb.ConnectRequest{Client: "c1", Transport: "websocket", Protocol: "json", Encoding: "json",
+				Data: []byte(`{"x":1}`), Channels: []string{"a", "b"}})
+		},
+		want: &proxypb.ConnectResponse{Result: &proxypb.ConnectResult{User: "u-c1", Data: []byte(`{"x":1}`), Channels: []string{"a", "b"}}},
+	},
+	{
+		name: "refresh",
+		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+			return b.Refresh(ctx, &proxypb.RefreshRequest{Client: "c1", User: "42"})
+		},
+		want: &proxypb.RefreshResponse{Result: &proxypb.RefreshResult{ExpireAt: 1700000000, Info: []byte(`{"user":"42"}`)}},
+	},
+	{
+		name: "subscribe",
+		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+			return b.Subscribe(ctx, &proxypb.SubscribeRequest{Client: "c1", Channel: "news"})
+		},
+		want: &proxypb.SubscribeResponse{Result: &proxypb.SubscribeResult{Info: []byte(`"news"`)}},
+	},
+	{
+		name: "publish",
+		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+			return b.Publish(ctx, &proxypb.PublishRequest{Client: "c1", Channel: "news", Data: []byte(`{"text":"hi"}`)})
+		},
+		want: &proxypb.PublishResponse{Result: &proxypb.PublishResult{Data: []byte(`{"text":"hi"}`), SkipHistory: true}},
+	},
+	{
+		name: "rpc",
+		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+			return b.RPC(ctx, &proxypb.RPCRequest{Client: "c1", Method: "ns:get"})
+		},
+		want: &proxypb.RPCResponse{Error: &proxypb.Error{Code: 1000, Message: "ns:get", Temporary: true}},
+	},
+	{
+		name: "sub_refresh",
+		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+			return b.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1", Channel: "news"})
+		},
+		want: &proxypb.SubRefreshResponse{Disconnect: &proxypb.Disconnect{Code: 4501, Reason: "news"}},
+	},
+}
+
+func TestRoundTrip(t *testing.T) {
+	grpcAddr, _ := startGRPC(t, &fakeApp{})
+	httpURL, _ := startHTTP(t, &fakeApp{}, nil)
+	set := NewSet(Options{})
+	t.Cleanup(func() { _ = set.Close() })
+
+	for _, p := range []struct {
+		name     string
+		endpoint func(event string) string
+	}{
+		{"grpc", func(string) string { return "grpc://" + grpcAddr }},
+		{"grpc-bare", func(string) string { return grpcAddr }},
+		{"http", func(ev string) string { return httpURL + "/" + ev }},
+	} {
+		for _, tc := range roundTrips {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				b, err := set.Get(&config.Proxy{Name: tc.name, Endpoint: p.endpoint(tc.name), Timeout: 5 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := tc.call(context.Background(), b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(got, tc.want) {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			})
+		}
+	}
+}
+
+func TestNilRequest(t *testing.T) {
+	httpURL, rec := startHTTP(t, &fakeApp{}, nil)
+	b, err := New(&config.Proxy{Endpoint: httpURL + "/connect"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Connect(context.Background(), nil); err == nil {
+		t.Fatal("nil request: want error")
+	}
+	if _, _, body, _ := rec.last(); body != nil {
+		t.Fatalf("nil request reached the backend: %q", body)
+	}
+}

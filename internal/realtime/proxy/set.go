@@ -1,0 +1,104 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"google.golang.org/grpc"
+
+	"github.com/spindle-rt/spindle/internal/config"
+)
+
+// Set hands out one Backend per configured proxy and lets them share
+// connections: every event configured with the same *config.Proxy gets the
+// same Backend, and gRPC proxies with the same target and TLS settings
+// share one connection (flat configs often point several events at one
+// backend). The node creates one Set at start-up and closes it on
+// shutdown.
+type Set struct {
+	opts Options
+
+	mu       sync.Mutex
+	backends map[*config.Proxy]*client
+	conns    map[dialKey]*grpc.ClientConn
+	rt       *http.Transport
+	closed   bool
+}
+
+// errSetClosed reports a Get after Close.
+var errSetClosed = errors.New("proxy: set is closed")
+
+// NewSet creates an empty Set whose backends use opts.
+func NewSet(opts Options) *Set {
+	return &Set{
+		opts:     opts,
+		backends: make(map[*config.Proxy]*client),
+		conns:    make(map[dialKey]*grpc.ClientConn),
+	}
+}
+
+// Get returns the Backend for cfg, creating it on first use. Later calls
+// with the same pointer return the same Backend; a failed creation is not
+// remembered, so it is retried.
+func (s *Set) Get(cfg *config.Proxy) (Backend, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errSetClosed
+	}
+	if b, ok := s.backends[cfg]; ok {
+		return b, nil
+	}
+	b, err := build(cfg, s.opts, setResources{s})
+	if err != nil {
+		return nil, err
+	}
+	s.backends[cfg] = b
+	return b, nil
+}
+
+// Close closes the shared connections: gRPC backends from this Set fail
+// afterwards, HTTP ones drop their idle connections. It is safe to call
+// more than once.
+func (s *Set) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for k, c := range s.conns {
+		if err := c.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close grpc connection to %s: %w", k.target, err))
+		}
+	}
+	if s.rt != nil {
+		s.rt.CloseIdleConnections()
+	}
+	return errors.Join(errs...)
+}
+
+// setResources hands out the Set's shared connections; s.mu is held.
+type setResources struct{ s *Set }
+
+func (r setResources) grpcConn(k dialKey) (*grpc.ClientConn, bool, error) {
+	if c, ok := r.s.conns[k]; ok {
+		return c, false, nil
+	}
+	c, err := dial(k)
+	if err != nil {
+		return nil, false, err
+	}
+	r.s.conns[k] = c
+	return c, false, nil
+}
+
+func (r setResources) httpRoundTripper() (*http.Transport, bool) {
+	if r.s.rt == nil {
+		r.s.rt = newHTTPRoundTripper()
+	}
+	return r.s.rt, false
+}

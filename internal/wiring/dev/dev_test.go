@@ -1,0 +1,224 @@
+package dev
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spindle-rt/spindle/demo"
+	"github.com/spindle-rt/spindle/internal/config"
+)
+
+// startDev runs a dev server on a free port until the test ends.
+func startDev(t *testing.T) *Dev {
+	t.Helper()
+	d, err := New(Options{Port: 0, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("dev server did not stop")
+		}
+	})
+	return d
+}
+
+func login(t *testing.T, base, name string) demo.LoginReply {
+	t.Helper()
+	resp, err := http.Post(base+"demo/login", "application/json", strings.NewReader(`{"name":"`+name+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r demo.LoginReply
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&r) != nil {
+		t.Fatalf("login %s: status %d", name, resp.StatusCode)
+	}
+	return r
+}
+
+func connect(t *testing.T, d *Dev, token string) (*wsClient, demo.ConnectInfo) {
+	t.Helper()
+	c := dial(t, wsURL(d.URL()))
+	data := map[string]string{}
+	if token != "" {
+		data["authToken"] = token
+	}
+	res := c.mustCall("connect", map[string]any{"data": data, "name": "go-test"})
+	var reply struct {
+		Data demo.ConnectInfo `json:"data"`
+	}
+	if err := json.Unmarshal(res, &reply); err != nil {
+		t.Fatalf("connect reply %s: %v", res, err)
+	}
+	return c, reply.Data
+}
+
+// TestDevEndToEnd drives one process the way the page does: sign in over
+// HTTP, connect with the token, subscribe, reserve over RPC, and receive
+// the publication — through the node's proxy path into the app's
+// interceptors and services.
+func TestDevEndToEnd(t *testing.T) {
+	d := startDev(t)
+	base := d.URL()
+
+	resp, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte("/app.js")) {
+		t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+
+	ann := login(t, base, "Ann")
+	annC, info := connect(t, d, ann.Token)
+	if info.User != "ann" || info.State != demo.AuthSignedIn {
+		t.Fatalf("ann connected as %+v", info)
+	}
+	watcher, winfo := connect(t, d, "")
+	if winfo.User != "" || winfo.State != demo.AuthAnonymous {
+		t.Fatalf("anonymous connected as %+v", winfo)
+	}
+	forged, finfo := connect(t, d, ann.Token+"x")
+	if finfo.User != "" || finfo.State != demo.AuthInvalid {
+		t.Fatalf("forged token connected as %+v", finfo)
+	}
+
+	for _, c := range []*wsClient{annC, watcher} {
+		res := c.mustCall("subscribe", map[string]any{"channel": "screening.1"})
+		var sub struct {
+			Recoverable bool   `json:"recoverable"`
+			Epoch       string `json:"epoch"`
+		}
+		_ = json.Unmarshal(res, &sub)
+		if !sub.Recoverable || sub.Epoch == "" {
+			t.Fatalf("screening subscription is not recoverable: %s", res)
+		}
+	}
+	annC.mustCall("subscribe", map[string]any{"channel": "user#ann"})
+	if _, err := forged.call("subscribe", map[string]any{"channel": "user#ann"}); err == nil || err.Code != demo.CodeForbidden {
+		t.Fatalf("anonymous subscribing to user#ann: %v, want %d", err, demo.CodeForbidden)
+	}
+	if _, err := annC.call("subscribe", map[string]any{"channel": "user#bob"}); err == nil || err.Code != demo.CodeForbidden {
+		t.Fatalf("ann subscribing to user#bob: %v, want %d", err, demo.CodeForbidden)
+	}
+
+	seat := firstFree(t, d)
+	if _, err := watcher.call("rpc", map[string]any{"method": demo.MethodReserve, "data": map[string]string{"screening": "1", "seat": seat}}); err == nil || err.Code != demo.CodeSignIn {
+		t.Fatalf("anonymous reserve: %v", err)
+	}
+	annC.mustCall("rpc", map[string]any{"method": demo.MethodReserve, "data": map[string]string{"screening": "1", "seat": seat}})
+	ev := watcher.publication("screening.1")
+	s, _ := ev["seat"].(map[string]any)
+	if ev["event"] != demo.EventSeatReserved || s["id"] != seat || ev["user"] != "ann" {
+		t.Fatalf("watcher got %v", ev)
+	}
+	annC.mustCall("rpc", map[string]any{"method": demo.MethodBuy, "data": map[string]string{"screening": "1", "seat": seat}})
+	if ev := annC.publication("user#ann"); ev["event"] != demo.EventTicketBought {
+		t.Fatalf("ann's own channel got %v", ev)
+	}
+
+	got := d.ResolvedProxies()
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"connect", "rpc", "subscribe"}) {
+		t.Fatalf("proxies bound to the app: %v", got)
+	}
+	stats := d.Demo().Stats()
+	// 3 connects; subscribes that reached the app: 2 screening + 2 denied
+	// (user#ann's own subscribe is admitted by the server itself).
+	if stats["connect"] != 3 || stats["subscribe"] != 4 || stats["rpc"] < 3 {
+		t.Fatalf("events seen by the timing interceptor: %v", stats)
+	}
+}
+
+func firstFree(t *testing.T, d *Dev) string {
+	t.Helper()
+	_, seats, err := d.Demo().Cinema.Screening("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range seats {
+		if s.State == demo.SeatFree {
+			return s.ID
+		}
+	}
+	t.Fatal("no free seat")
+	return ""
+}
+
+func TestConfigJSONLoadsAsPrinted(t *testing.T) {
+	d, err := New(Options{Port: 8123, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := d.cfg
+	if cfg.HTTP.Port != 8123 || cfg.HTTP.Address != DefaultAddress {
+		t.Fatalf("listen %s:%d", cfg.HTTP.Address, cfg.HTTP.Port)
+	}
+	for name, p := range map[string]*config.Proxy{"connect": cfg.Proxy.Connect, "rpc": cfg.Proxy.RPC, "subscribe": cfg.Channel.WithoutNamespace.SubscribeProxy} {
+		if p == nil || p.Endpoint != DemoProxyEndpoint {
+			t.Errorf("%s proxy = %+v", name, p)
+		}
+	}
+	opts := cfg.Channel.WithoutNamespace
+	if opts.HistorySize == 0 || opts.HistoryTTL == 0 || !opts.ForceRecovery || !opts.AllowUserLimitedChannels || !opts.ProxySubscribe {
+		t.Errorf("channel options %+v", opts)
+	}
+	if cfg.HTTPAPI.Key == "" {
+		t.Error("the HTTP API should get a key")
+	}
+	var buf bytes.Buffer
+	d.PrintBanner(&buf)
+	for _, want := range []string{"http://127.0.0.1:8123/", "ws://127.0.0.1:8123/connection/websocket", `"port": 8123`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestAllowedOrigins(t *testing.T) {
+	cases := []struct {
+		address string
+		want    []string
+	}{
+		{"127.0.0.1", []string{"http://127.0.0.1:8000", "http://localhost:8000"}},
+		{"localhost", []string{"http://127.0.0.1:8000", "http://localhost:8000"}},
+		{"::1", []string{"http://127.0.0.1:8000", "http://localhost:8000"}},
+		{"192.0.2.7", []string{"http://127.0.0.1:8000", "http://localhost:8000", "http://192.0.2.7:8000"}},
+		{"0.0.0.0", []string{"*"}},
+		{"::", []string{"*"}},
+	}
+	for _, tc := range cases {
+		if got := allowedOrigins(tc.address, 8000); !slices.Equal(got, tc.want) {
+			t.Errorf("allowedOrigins(%q) = %v, want %v", tc.address, got, tc.want)
+		}
+	}
+	if got := browseHost("0.0.0.0"); got != "127.0.0.1" {
+		t.Errorf("browseHost(0.0.0.0) = %q", got)
+	}
+}
+
+func TestBadPort(t *testing.T) {
+	if _, err := New(Options{Port: 70000}); err == nil {
+		t.Fatal("port 70000 accepted")
+	}
+}

@@ -1,0 +1,287 @@
+// Package server assembles a running `spindle server` from validated
+// configuration: engine, token verifiers, node, WebSocket transport, server
+// API (HTTP and gRPC), health and metrics. cmd/spindle only parses flags
+// and calls it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/api"
+	"github.com/spindle-rt/spindle/internal/realtime/auth"
+	"github.com/spindle-rt/spindle/internal/realtime/engine"
+	"github.com/spindle-rt/spindle/internal/realtime/engine/memory"
+	"github.com/spindle-rt/spindle/internal/realtime/engine/redis"
+	"github.com/spindle-rt/spindle/internal/realtime/node"
+	"github.com/spindle-rt/spindle/internal/realtime/proxy"
+	"github.com/spindle-rt/spindle/internal/realtime/transport/websocket"
+)
+
+// Server is a configured, not yet listening, real-time server.
+type Server struct {
+	cfg  *config.Config
+	log  *slog.Logger
+	Node *node.Node
+
+	httpSrv *http.Server
+	grpcSrv *grpc.Server
+	proxies *proxy.Set
+
+	mu        sync.Mutex
+	httpLn    net.Listener
+	grpcLn    net.Listener
+	serveErrs chan error
+}
+
+// Options let an embedder such as `spindle dev` change how the parts are
+// wired; the zero value is what `spindle server` runs.
+type Options struct {
+	// Proxies resolves configured proxies to backends in place of the
+	// gRPC/HTTP proxy clients, e.g. to answer them with an in-process app.
+	Proxies node.ProxyResolver
+	// Handlers are mounted on the main HTTP listener beside the WebSocket
+	// and API endpoints (ServeMux pattern → handler), e.g. a page at "/".
+	Handlers map[string]http.Handler
+}
+
+// New builds every part from cfg. It refuses configurations that would
+// expose an unauthenticated HTTP API by accident.
+func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
+	return NewWithOptions(cfg, log, Options{})
+}
+
+// NewWithOptions is New with embedder options.
+func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
+	if !cfg.HTTPAPI.Disabled && cfg.HTTPAPI.Key == "" && !cfg.HTTPAPI.Insecure {
+		log.Warn("HTTP API has no api_key: every API request will be refused (set api_key, or api_insecure for development)")
+	}
+	nodeID := uuid.NewString()
+	eng, err := newEngine(cfg, nodeID, log)
+	if err != nil {
+		return nil, err
+	}
+	connTokens, err := newVerifier(cfg.Token, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connection token config: %w", err)
+	}
+	subTokens, err := newVerifier(cfg.SubToken, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("subscription token config: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := node.NewMetrics(reg)
+	proxies := proxy.NewSet(proxy.Options{Logger: log, Metrics: proxy.NewMetrics(reg)})
+	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics, Proxies: proxies.Get}
+	if o.Proxies != nil {
+		opts.Proxies = o.Proxies
+	}
+	if connTokens != nil {
+		opts.ConnectTokens = connTokens
+	}
+	if subTokens != nil {
+		opts.SubTokens = subTokens
+	}
+	n, err := node.New(cfg, opts)
+	if err != nil {
+		_ = proxies.Close()
+		return nil, err
+	}
+	metrics.RegisterGauges(reg, n)
+
+	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, serveErrs: make(chan error, 2)}
+	mux := http.NewServeMux()
+	if !cfg.WebSocket.Disabled {
+		mux.Handle(cfg.WebSocket.HandlerPrefix, websocket.NewHandler(websocket.Config{
+			AllowedOrigins:   cfg.Client.AllowedOrigins,
+			MessageSizeLimit: cfg.WebSocket.MessageSizeLimit,
+			WriteTimeout:     cfg.WebSocket.WriteTimeout,
+			Compression:      cfg.WebSocket.Compression,
+			Logger:           log,
+			Accept: func(t *websocket.Conn, r *http.Request) (websocket.Session, error) {
+				return n.NewClient(t, node.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr})
+			},
+		}))
+	}
+	exec := api.NewExecutor(n, api.ExecutorOptions{Logger: log})
+	if !cfg.HTTPAPI.Disabled {
+		prefix := strings.TrimSuffix(cfg.HTTPAPI.HandlerPrefix, "/")
+		h := api.NewHTTPHandler(exec, api.HTTPConfig{Prefix: prefix, Key: cfg.HTTPAPI.Key, Insecure: cfg.HTTPAPI.Insecure, ErrorMode: cfg.HTTPAPI.ErrorMode, Logger: log})
+		mux.Handle(prefix, h)
+		mux.Handle(prefix+"/", h)
+	}
+	if cfg.Health {
+		mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte("{}"))
+		})
+	}
+	if cfg.Prometheus {
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
+	for pattern, h := range o.Handlers {
+		mux.Handle(pattern, h)
+	}
+	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if cfg.GRPCAPI.Enabled {
+		var gopts []grpc.ServerOption
+		if cfg.GRPCAPI.MaxReceiveMessageSize > 0 {
+			gopts = append(gopts, grpc.MaxRecvMsgSize(cfg.GRPCAPI.MaxReceiveMessageSize))
+		}
+		s.grpcSrv = grpc.NewServer(gopts...)
+		api.RegisterGRPC(s.grpcSrv, exec, api.GRPCConfig{Key: cfg.GRPCAPI.Key, ErrorMode: cfg.GRPCAPI.ErrorMode, Logger: log})
+	}
+	return s, nil
+}
+
+func newEngine(cfg *config.Config, nodeID string, log *slog.Logger) (engine.Engine, error) {
+	switch cfg.Engine.Type {
+	case "", "memory":
+		return memory.New(memory.Options{PresenceTTL: cfg.Engine.PresenceTTL, HistoryMetaTTL: cfg.Channel.HistoryMetaTTL}), nil
+	case "redis":
+		o, err := redis.FromConfig(cfg.Engine.Redis, cfg.Engine.PresenceTTL, cfg.Channel.HistoryMetaTTL, nodeID)
+		if err != nil {
+			return nil, fmt.Errorf("engine redis: %w", err)
+		}
+		o.Logger = log
+		e, err := redis.New(o)
+		if err != nil {
+			return nil, fmt.Errorf("engine redis (redis_address %v): %w", cfg.Engine.Redis.Addresses, err)
+		}
+		return e, nil
+	default:
+		return nil, fmt.Errorf("engine %q is not available (use \"memory\" or \"redis\")", cfg.Engine.Type)
+	}
+}
+
+// newVerifier returns nil when no token key of any kind is configured, so
+// the node answers tokens with "invalid token" instead of crashing.
+func newVerifier(t config.Token, cfg *config.Config) (*auth.Verifier, error) {
+	if t.HMACSecretKey == "" && t.RSAPublicKey == "" && t.ECDSAPublicKey == "" && t.JWKSPublicEndpoint == "" && !cfg.Client.InsecureSkipTokenSignature {
+		return nil, nil
+	}
+	return auth.NewVerifier(t, auth.Options{SkipSignature: cfg.Client.InsecureSkipTokenSignature})
+}
+
+// Listen binds the HTTP (and gRPC API) listeners, so the caller knows the
+// ports are taken before it reports readiness.
+func (s *Server) Listen() error {
+	addr := net.JoinHostPort(s.cfg.HTTP.Address, strconv.Itoa(s.cfg.HTTP.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s (address/port): %w", addr, err)
+	}
+	s.mu.Lock()
+	s.httpLn = ln
+	s.mu.Unlock()
+	if s.grpcSrv != nil {
+		gaddr := net.JoinHostPort(s.cfg.GRPCAPI.Address, strconv.Itoa(s.cfg.GRPCAPI.Port))
+		gln, err := net.Listen("tcp", gaddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen %s (grpc_api_address/grpc_api_port): %w", gaddr, err)
+		}
+		s.mu.Lock()
+		s.grpcLn = gln
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// HTTPAddr is the bound main listener address (after Listen).
+func (s *Server) HTTPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.httpLn == nil {
+		return ""
+	}
+	return s.httpLn.Addr().String()
+}
+
+// GRPCAddr is the bound gRPC API address, or "" when it is off.
+func (s *Server) GRPCAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.grpcLn == nil {
+		return ""
+	}
+	return s.grpcLn.Addr().String()
+}
+
+// Serve runs until ctx ends, then shuts down gracefully: clients get the
+// shutdown disconnect (they reconnect elsewhere) and queues are drained.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.httpLn == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	if err := s.Node.Run(); err != nil {
+		return err
+	}
+	go func() {
+		if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.serveErrs <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+	if s.grpcSrv != nil {
+		go func() {
+			if err := s.grpcSrv.Serve(s.grpcLn); err != nil {
+				s.serveErrs <- fmt.Errorf("grpc api: %w", err)
+			}
+		}()
+	}
+	s.log.Info("spindle server started", "http", s.HTTPAddr(), "grpc_api", s.GRPCAddr(), "version", node.Version)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-s.serveErrs:
+	}
+	s.shutdown()
+	return err
+}
+
+func (s *Server) shutdown() {
+	timeout := s.cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s.log.Info("shutting down", "timeout", timeout)
+	if s.grpcSrv != nil {
+		done := make(chan struct{})
+		go func() { s.grpcSrv.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.grpcSrv.Stop()
+		}
+	}
+	if err := s.Node.Shutdown(ctx); err != nil {
+		s.log.Warn("node shutdown", "error", err)
+	}
+	if err := s.httpSrv.Shutdown(ctx); err != nil {
+		s.log.Warn("http shutdown", "error", err)
+		_ = s.httpSrv.Close()
+	}
+	if err := s.proxies.Close(); err != nil {
+		s.log.Warn("close proxies", "error", err)
+	}
+}
