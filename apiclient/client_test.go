@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/api"
 	"github.com/spindle-rt/spindle/internal/realtime/engine/memory"
 	"github.com/spindle-rt/spindle/internal/realtime/node"
@@ -28,10 +27,9 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func newNode(t *testing.T) *node.Node {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Channel.Namespaces = []config.Namespace{
-		{Name: "hist", ChannelOptions: config.ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
-	}
+	cfg := node.Config{Name: "apiclient-test-node", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
+		{Name: "hist", ChannelOptions: node.ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
+	}}}
 	n, err := node.New(cfg, node.Options{Engine: memory.New(memory.Options{}), Logger: discard})
 	if err != nil {
 		t.Fatalf("node: %v", err)

@@ -140,7 +140,7 @@ func TestInterceptorEnrichesContext(t *testing.T) {
 	if err != nil || resp.GetDisconnect().GetCode() != 4501 {
 		t.Fatalf("without header: %v %v", resp, err)
 	}
-	// In-process calls take headers from proxy.WithClientHeaders.
+	// In-process calls take headers from the context (clientheaders.With).
 	ctx := withHeaders(context.Background(), "Authorization", "Bearer 42")
 	resp, err = a.Connect(ctx, &proxypb.ConnectRequest{})
 	if err != nil || resp.GetResult().GetUser() != "42" {

@@ -2,9 +2,8 @@ package app
 
 import (
 	"context"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net/http"
-
-	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 )
 
 func withHeaders(ctx context.Context, kv ...string) context.Context {
@@ -12,5 +11,5 @@ func withHeaders(ctx context.Context, kv ...string) context.Context {
 	for i := 0; i+1 < len(kv); i += 2 {
 		h.Add(kv[i], kv[i+1])
 	}
-	return proxy.WithClientHeaders(ctx, h)
+	return clientheaders.With(ctx, h)
 }

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/engine/memory"
 	"github.com/spindle-rt/spindle/internal/realtime/node"
 )
@@ -26,12 +25,10 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 // (neither).
 func newTestNode(t *testing.T) *node.Node {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Name = "api-test-node"
-	cfg.Channel.Namespaces = []config.Namespace{
-		{Name: "hist", ChannelOptions: config.ChannelOptions{HistorySize: 100, HistoryTTL: time.Minute, Presence: true}},
+	cfg := node.Config{Name: "api-test-node", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
+		{Name: "hist", ChannelOptions: node.ChannelOptions{HistorySize: 100, HistoryTTL: time.Minute, Presence: true}},
 		{Name: "plain"},
-	}
+	}}}
 	n, err := node.New(cfg, node.Options{Engine: memory.New(memory.Options{}), Logger: discard})
 	if err != nil {
 		t.Fatalf("node.New: %v", err)

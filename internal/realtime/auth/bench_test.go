@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 func BenchmarkVerifyConnectToken(b *testing.B) {
@@ -14,11 +12,11 @@ func BenchmarkVerifyConnectToken(b *testing.B) {
 	claims := with(claimsFor("42"), jwt.MapClaims{"info": map[string]any{"name": "Alice"}, "channels": []string{"news"}})
 	cases := []struct {
 		name  string
-		cfg   config.Token
+		cfg   TokenConfig
 		token string
 	}{
-		{"HS256", config.Token{HMACSecretKey: testSecret}, sign(b, jwt.SigningMethodHS256, []byte(testSecret), claims, "")},
-		{"RS256", config.Token{RSAPublicKey: pemPublic(b, &k.rsa.PublicKey)}, sign(b, jwt.SigningMethodRS256, k.rsa, claims, "")},
+		{"HS256", TokenConfig{HMACSecretKey: testSecret}, sign(b, jwt.SigningMethodHS256, []byte(testSecret), claims, "")},
+		{"RS256", TokenConfig{RSAPublicKey: pemPublic(b, &k.rsa.PublicKey)}, sign(b, jwt.SigningMethodRS256, k.rsa, claims, "")},
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 func boolPtr(b bool) *bool { return &b }
@@ -56,7 +54,7 @@ func TestVerifyConnectTokenClaims(t *testing.T) {
 		{"null channel claim is absent", jwt.MapClaims{"channel": nil}, ConnectToken{}, nil},
 		{"unknown claims ignored", jwt.MapClaims{"iat": 1, "jti": "x", "whatever": []int{1}}, ConnectToken{}, nil},
 	}
-	v := newTestVerifier(t, config.Token{HMACSecretKey: testSecret}, Options{})
+	v := newTestVerifier(t, TokenConfig{HMACSecretKey: testSecret}, Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			claims := with(jwt.MapClaims{"sub": "u"}, tc.extra)

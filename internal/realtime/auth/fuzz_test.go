@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // FuzzVerifyConnectToken feeds arbitrary strings to both a signature-
@@ -15,12 +13,12 @@ import (
 func FuzzVerifyConnectToken(f *testing.F) {
 	f.Add("")
 	f.Add("a.b.c")
-	cfg := config.Token{HMACSecretKey: testSecret, UserIDClaim: "uid", AudienceRegex: `^app(?P<n>\d*)$`}
+	cfg := TokenConfig{HMACSecretKey: testSecret, UserIDClaim: "uid", AudienceRegex: `^app(?P<n>\d*)$`}
 	strict, err := NewVerifier(cfg, Options{Now: fixedNow})
 	if err != nil {
 		f.Fatal(err)
 	}
-	lax, err := NewVerifier(config.Token{}, Options{SkipSignature: true, Now: fixedNow})
+	lax, err := NewVerifier(TokenConfig{}, Options{SkipSignature: true, Now: fixedNow})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 func TestGenerateRoundTrip(t *testing.T) {
 	// Generated tokens carry real timestamps, so verify with the real clock.
-	v, err := NewVerifier(config.Token{HMACSecretKey: testSecret}, Options{})
+	v, err := NewVerifier(TokenConfig{HMACSecretKey: testSecret}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

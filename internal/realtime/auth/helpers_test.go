@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // testNow is the fixed clock all tests verify against.
@@ -137,7 +135,7 @@ func with(c jwt.MapClaims, extra jwt.MapClaims) jwt.MapClaims {
 	return out
 }
 
-func newTestVerifier(t testing.TB, cfg config.Token, opts Options) *Verifier {
+func newTestVerifier(t testing.TB, cfg TokenConfig, opts Options) *Verifier {
 	t.Helper()
 	if opts.Now == nil {
 		opts.Now = fixedNow

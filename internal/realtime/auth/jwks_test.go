@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // jwkOf renders a public key as a JWK map.
@@ -153,7 +151,7 @@ func TestJWKSAlgorithms(t *testing.T) {
 		{"unknown kid", sign(t, jwt.SigningMethodRS256, k.rsa, claims, "nope"), ErrInvalidToken, `unknown kid "nope"`},
 	}
 	// Static keys must be ignored once JWKS is configured.
-	cfg := config.Token{JWKSPublicEndpoint: srv.URL + "/jwks", HMACSecretKey: testSecret}
+	cfg := TokenConfig{JWKSPublicEndpoint: srv.URL + "/jwks", HMACSecretKey: testSecret}
 	v := newTestVerifier(t, cfg, Options{HTTPClient: jwksClient()})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,7 +168,7 @@ func TestJWKSRotationAndRateLimit(t *testing.T) {
 	k := testKeys(t)
 	srv := newJWKSServer(t, jwkOf(t, "a", &k.rsa.PublicKey, "RS256"))
 	clock := &fakeClock{now: testNow}
-	v := newTestVerifier(t, config.Token{JWKSPublicEndpoint: srv.URL + "/jwks"}, Options{
+	v := newTestVerifier(t, TokenConfig{JWKSPublicEndpoint: srv.URL + "/jwks"}, Options{
 		HTTPClient: jwksClient(), Now: clock.Now,
 		JWKSCacheTTL: time.Hour, JWKSRefetchInterval: 10 * time.Second,
 	})
@@ -244,7 +242,7 @@ func TestJWKSFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newTestVerifier(t, config.Token{JWKSPublicEndpoint: tc.endpoint}, Options{HTTPClient: jwksClient()})
+			v := newTestVerifier(t, TokenConfig{JWKSPublicEndpoint: tc.endpoint}, Options{HTTPClient: jwksClient()})
 			_, err := v.VerifyConnectToken(context.Background(), token)
 			checkOutcome(t, err, ErrInvalidToken)
 			for _, c := range tc.cause {
@@ -266,7 +264,7 @@ func TestJWKSServesStaleKeyWhenProviderFails(t *testing.T) {
 	k := testKeys(t)
 	srv := newJWKSServer(t, jwkOf(t, "a", &k.rsa.PublicKey, ""))
 	clock := &fakeClock{now: testNow}
-	v := newTestVerifier(t, config.Token{JWKSPublicEndpoint: srv.URL + "/jwks"}, Options{
+	v := newTestVerifier(t, TokenConfig{JWKSPublicEndpoint: srv.URL + "/jwks"}, Options{
 		HTTPClient: jwksClient(), Now: clock.Now, JWKSCacheTTL: time.Minute,
 	})
 	token := sign(t, jwt.SigningMethodRS256, k.rsa, with(claimsFor("u"), jwt.MapClaims{"exp": testNow.Add(24 * time.Hour).Unix()}), "a")
@@ -286,7 +284,7 @@ func TestJWKSServesStaleKeyWhenProviderFails(t *testing.T) {
 func TestJWKSTemplatedEndpoint(t *testing.T) {
 	k := testKeys(t)
 	srv := newJWKSServer(t, jwkOf(t, "a", &k.rsa.PublicKey, ""))
-	cfg := config.Token{
+	cfg := TokenConfig{
 		JWKSPublicEndpoint: srv.URL + "/{{tenant}}/{{ app }}/jwks",
 		IssuerRegex:        `^https://(?P<tenant>[a-z]+)\.example\.com$`,
 		AudienceRegex:      `^(?P<app>[a-z]+)-client$`,
@@ -322,7 +320,7 @@ func TestJWKSTemplatedEndpoint(t *testing.T) {
 func TestJWKSConcurrentColdStartFetchesOnce(t *testing.T) {
 	k := testKeys(t)
 	srv := newJWKSServer(t, jwkOf(t, "a", &k.rsa.PublicKey, ""))
-	v := newTestVerifier(t, config.Token{JWKSPublicEndpoint: srv.URL + "/jwks"}, Options{HTTPClient: jwksClient()})
+	v := newTestVerifier(t, TokenConfig{JWKSPublicEndpoint: srv.URL + "/jwks"}, Options{HTTPClient: jwksClient()})
 	token := sign(t, jwt.SigningMethodRS256, k.rsa, claimsFor("u"), "a")
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
@@ -357,7 +355,7 @@ func TestJWKSHonoursContext(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	v := newTestVerifier(t, config.Token{JWKSPublicEndpoint: srv.URL}, Options{HTTPClient: jwksClient()})
+	v := newTestVerifier(t, TokenConfig{JWKSPublicEndpoint: srv.URL}, Options{HTTPClient: jwksClient()})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()

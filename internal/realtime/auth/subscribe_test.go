@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 func TestVerifySubscribeTokenClaims(t *testing.T) {
@@ -38,7 +36,7 @@ func TestVerifySubscribeTokenClaims(t *testing.T) {
 		{"expire_at overrides exp", jwt.MapClaims{"channel": "c", "exp": now + 5, "expire_at": now + 500},
 			SubscribeToken{Channel: "c", ExpireAt: now + 500}, nil},
 	}
-	v := newTestVerifier(t, config.Token{HMACSecretKey: testSecret}, Options{})
+	v := newTestVerifier(t, TokenConfig{HMACSecretKey: testSecret}, Options{})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := v.VerifySubscribeToken(context.Background(), sign(t, jwt.SigningMethodHS256, []byte(testSecret), tc.claims, ""))
@@ -51,7 +49,7 @@ func TestVerifySubscribeTokenClaims(t *testing.T) {
 }
 
 func TestSubscribeTokenUsesUserIDClaim(t *testing.T) {
-	v := newTestVerifier(t, config.Token{HMACSecretKey: testSecret, UserIDClaim: "uid"}, Options{})
+	v := newTestVerifier(t, TokenConfig{HMACSecretKey: testSecret, UserIDClaim: "uid"}, Options{})
 	tok := sign(t, jwt.SigningMethodHS256, []byte(testSecret), jwt.MapClaims{"sub": "x", "uid": "real", "channel": "c"}, "")
 	got, err := v.VerifySubscribeToken(context.Background(), tok)
 	if err != nil {

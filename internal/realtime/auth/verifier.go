@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // Options are the verifier settings that are not part of the token config:
@@ -58,7 +56,7 @@ var jwksAlgs = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "E
 // NewVerifier validates cfg (keys parse, regexes compile, exact and regex
 // variants are not both set) so that configuration mistakes surface at
 // start-up rather than as rejected clients.
-func NewVerifier(cfg config.Token, opts Options) (*Verifier, error) {
+func NewVerifier(cfg TokenConfig, opts Options) (*Verifier, error) {
 	v := &Verifier{
 		skipSig:     opts.SkipSignature,
 		now:         opts.Now,
@@ -97,7 +95,7 @@ func NewVerifier(cfg config.Token, opts Options) (*Verifier, error) {
 
 // setMatchers compiles the audience/issuer regexes and checks the user id
 // claim name.
-func (v *Verifier) setMatchers(cfg config.Token) error {
+func (v *Verifier) setMatchers(cfg TokenConfig) error {
 	if cfg.Audience != "" && cfg.AudienceRegex != "" {
 		return errors.New("token audience and audience_regex are mutually exclusive")
 	}
@@ -123,7 +121,7 @@ func (v *Verifier) setMatchers(cfg config.Token) error {
 
 // setStaticKeys parses the configured HMAC/RSA/ECDSA keys and records which
 // algorithm each one may verify; any other algorithm stays rejected.
-func (v *Verifier) setStaticKeys(cfg config.Token) error {
+func (v *Verifier) setStaticKeys(cfg TokenConfig) error {
 	if cfg.HMACSecretKey != "" {
 		secret := []byte(cfg.HMACSecretKey)
 		for _, alg := range []string{"HS256", "HS384", "HS512"} {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // checkOutcome asserts err is nil, ErrTokenExpired or ErrInvalidToken as
@@ -30,13 +28,13 @@ func checkOutcome(t *testing.T, err error, want error) {
 func TestVerifyAlgorithms(t *testing.T) {
 	k := testKeys(t)
 	rsaPEM := pemPublic(t, &k.rsa.PublicKey)
-	hmacCfg := config.Token{HMACSecretKey: testSecret}
-	rsaCfg := config.Token{RSAPublicKey: rsaPEM}
+	hmacCfg := TokenConfig{HMACSecretKey: testSecret}
+	rsaCfg := TokenConfig{RSAPublicKey: rsaPEM}
 	claims := claimsFor("42")
 
 	tests := []struct {
 		name    string
-		cfg     config.Token
+		cfg     TokenConfig
 		token   string
 		wantErr error
 		cause   string // substring the error must contain
@@ -47,13 +45,13 @@ func TestVerifyAlgorithms(t *testing.T) {
 		{"RS256", rsaCfg, sign(t, jwt.SigningMethodRS256, k.rsa, claims, ""), nil, ""},
 		{"RS384", rsaCfg, sign(t, jwt.SigningMethodRS384, k.rsa, claims, ""), nil, ""},
 		{"RS512", rsaCfg, sign(t, jwt.SigningMethodRS512, k.rsa, claims, ""), nil, ""},
-		{"ES256", config.Token{ECDSAPublicKey: pemPublic(t, &k.p256.PublicKey)},
+		{"ES256", TokenConfig{ECDSAPublicKey: pemPublic(t, &k.p256.PublicKey)},
 			sign(t, jwt.SigningMethodES256, k.p256, claims, ""), nil, ""},
-		{"ES384", config.Token{ECDSAPublicKey: pemPublic(t, &k.p384.PublicKey)},
+		{"ES384", TokenConfig{ECDSAPublicKey: pemPublic(t, &k.p384.PublicKey)},
 			sign(t, jwt.SigningMethodES384, k.p384, claims, ""), nil, ""},
-		{"ES512", config.Token{ECDSAPublicKey: pemPublic(t, &k.p521.PublicKey)},
+		{"ES512", TokenConfig{ECDSAPublicKey: pemPublic(t, &k.p521.PublicKey)},
 			sign(t, jwt.SigningMethodES512, k.p521, claims, ""), nil, ""},
-		{"all keys configured, RS256", config.Token{HMACSecretKey: testSecret, RSAPublicKey: rsaPEM},
+		{"all keys configured, RS256", TokenConfig{HMACSecretKey: testSecret, RSAPublicKey: rsaPEM},
 			sign(t, jwt.SigningMethodRS256, k.rsa, claims, ""), nil, ""},
 
 		{"wrong HMAC secret", hmacCfg, sign(t, jwt.SigningMethodHS256, []byte("other"), claims, ""),
@@ -68,16 +66,16 @@ func TestVerifyAlgorithms(t *testing.T) {
 			ErrInvalidToken, "HS256"},
 		{"HS256 keyed with the RSA PEM (confusion)", rsaCfg,
 			sign(t, jwt.SigningMethodHS256, []byte(rsaPEM), claims, ""), ErrInvalidToken, "HS256"},
-		{"HS256 keyed with the RSA PEM, HMAC also configured", config.Token{HMACSecretKey: testSecret, RSAPublicKey: rsaPEM},
+		{"HS256 keyed with the RSA PEM, HMAC also configured", TokenConfig{HMACSecretKey: testSecret, RSAPublicKey: rsaPEM},
 			sign(t, jwt.SigningMethodHS256, []byte(rsaPEM), claims, ""), ErrInvalidToken, "signature"},
 		{"RS256 header with HMAC signature over the PEM", rsaCfg,
 			hmacWithHeader(t, map[string]any{"alg": "RS256", "typ": "JWT"}, claims, []byte(rsaPEM)),
 			ErrInvalidToken, "verification error"},
 		{"PS256 not allowed", rsaCfg, sign(t, jwt.SigningMethodPS256, k.rsa, claims, ""), ErrInvalidToken, "PS256"},
-		{"ES384 against P-256 key", config.Token{ECDSAPublicKey: pemPublic(t, &k.p256.PublicKey)},
+		{"ES384 against P-256 key", TokenConfig{ECDSAPublicKey: pemPublic(t, &k.p256.PublicKey)},
 			sign(t, jwt.SigningMethodES384, k.p384, claims, ""), ErrInvalidToken, "ES384"},
 		{"EdDSA without JWKS", hmacCfg, sign(t, jwt.SigningMethodEdDSA, k.ed, claims, ""), ErrInvalidToken, "EdDSA"},
-		{"no key configured", config.Token{}, sign(t, jwt.SigningMethodHS256, []byte(testSecret), claims, ""),
+		{"no key configured", TokenConfig{}, sign(t, jwt.SigningMethodHS256, []byte(testSecret), claims, ""),
 			ErrInvalidToken, "no token verification key"},
 		{"garbage", hmacCfg, "not-a-token", ErrInvalidToken, "segments"},
 		{"empty", hmacCfg, "", ErrInvalidToken, ""},
@@ -112,7 +110,7 @@ func tamper(t *testing.T, token string) string {
 }
 
 func TestTimeClaims(t *testing.T) {
-	cfg := config.Token{HMACSecretKey: testSecret}
+	cfg := TokenConfig{HMACSecretKey: testSecret}
 	now := testNow.Unix()
 	tests := []struct {
 		name       string
@@ -158,29 +156,29 @@ func TestAudienceIssuer(t *testing.T) {
 	base := claimsFor("u")
 	tests := []struct {
 		name    string
-		cfg     config.Token
+		cfg     TokenConfig
 		claims  jwt.MapClaims
 		wantErr error
 	}{
-		{"no checks configured", config.Token{}, with(base, jwt.MapClaims{"aud": "x", "iss": "y"}), nil},
-		{"aud exact string", config.Token{Audience: "app"}, with(base, jwt.MapClaims{"aud": "app"}), nil},
-		{"aud exact in array", config.Token{Audience: "app"}, with(base, jwt.MapClaims{"aud": []string{"x", "app"}}), nil},
-		{"aud exact mismatch", config.Token{Audience: "app"}, with(base, jwt.MapClaims{"aud": "other"}), ErrInvalidToken},
-		{"aud exact missing", config.Token{Audience: "app"}, base, ErrInvalidToken},
-		{"aud exact is not a prefix match", config.Token{Audience: "app"}, with(base, jwt.MapClaims{"aud": "app2"}), ErrInvalidToken},
-		{"aud regex match", config.Token{AudienceRegex: `^app-\d+$`}, with(base, jwt.MapClaims{"aud": []string{"z", "app-7"}}), nil},
-		{"aud regex mismatch", config.Token{AudienceRegex: `^app-\d+$`}, with(base, jwt.MapClaims{"aud": "app-x"}), ErrInvalidToken},
-		{"aud not strings", config.Token{Audience: "app"}, with(base, jwt.MapClaims{"aud": 5}), ErrInvalidToken},
-		{"iss exact", config.Token{Issuer: "auth"}, with(base, jwt.MapClaims{"iss": "auth"}), nil},
-		{"iss exact mismatch", config.Token{Issuer: "auth"}, with(base, jwt.MapClaims{"iss": "evil"}), ErrInvalidToken},
-		{"iss exact missing", config.Token{Issuer: "auth"}, base, ErrInvalidToken},
-		{"iss regex", config.Token{IssuerRegex: `^https://[a-z]+\.example\.com$`},
+		{"no checks configured", TokenConfig{}, with(base, jwt.MapClaims{"aud": "x", "iss": "y"}), nil},
+		{"aud exact string", TokenConfig{Audience: "app"}, with(base, jwt.MapClaims{"aud": "app"}), nil},
+		{"aud exact in array", TokenConfig{Audience: "app"}, with(base, jwt.MapClaims{"aud": []string{"x", "app"}}), nil},
+		{"aud exact mismatch", TokenConfig{Audience: "app"}, with(base, jwt.MapClaims{"aud": "other"}), ErrInvalidToken},
+		{"aud exact missing", TokenConfig{Audience: "app"}, base, ErrInvalidToken},
+		{"aud exact is not a prefix match", TokenConfig{Audience: "app"}, with(base, jwt.MapClaims{"aud": "app2"}), ErrInvalidToken},
+		{"aud regex match", TokenConfig{AudienceRegex: `^app-\d+$`}, with(base, jwt.MapClaims{"aud": []string{"z", "app-7"}}), nil},
+		{"aud regex mismatch", TokenConfig{AudienceRegex: `^app-\d+$`}, with(base, jwt.MapClaims{"aud": "app-x"}), ErrInvalidToken},
+		{"aud not strings", TokenConfig{Audience: "app"}, with(base, jwt.MapClaims{"aud": 5}), ErrInvalidToken},
+		{"iss exact", TokenConfig{Issuer: "auth"}, with(base, jwt.MapClaims{"iss": "auth"}), nil},
+		{"iss exact mismatch", TokenConfig{Issuer: "auth"}, with(base, jwt.MapClaims{"iss": "evil"}), ErrInvalidToken},
+		{"iss exact missing", TokenConfig{Issuer: "auth"}, base, ErrInvalidToken},
+		{"iss regex", TokenConfig{IssuerRegex: `^https://[a-z]+\.example\.com$`},
 			with(base, jwt.MapClaims{"iss": "https://acme.example.com"}), nil},
-		{"iss regex mismatch", config.Token{IssuerRegex: `^https://[a-z]+\.example\.com$`},
+		{"iss regex mismatch", TokenConfig{IssuerRegex: `^https://[a-z]+\.example\.com$`},
 			with(base, jwt.MapClaims{"iss": "https://acme.evil.com"}), ErrInvalidToken},
-		{"aud and iss both", config.Token{Audience: "app", Issuer: "auth"},
+		{"aud and iss both", TokenConfig{Audience: "app", Issuer: "auth"},
 			with(base, jwt.MapClaims{"aud": "app", "iss": "auth"}), nil},
-		{"aud ok iss wrong", config.Token{Audience: "app", Issuer: "auth"},
+		{"aud ok iss wrong", TokenConfig{Audience: "app", Issuer: "auth"},
 			with(base, jwt.MapClaims{"aud": "app", "iss": "x"}), ErrInvalidToken},
 	}
 	for _, tc := range tests {
@@ -199,19 +197,19 @@ func TestAudienceIssuer(t *testing.T) {
 func TestNewVerifierRejectsBadConfig(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  config.Token
+		cfg  TokenConfig
 	}{
-		{"audience exact and regex", config.Token{Audience: "a", AudienceRegex: "a"}},
-		{"issuer exact and regex", config.Token{Issuer: "a", IssuerRegex: "a"}},
-		{"bad audience regex", config.Token{AudienceRegex: "("}},
-		{"bad issuer regex", config.Token{IssuerRegex: "("}},
-		{"bad user id claim", config.Token{UserIDClaim: "user-id"}},
-		{"rsa key not PEM", config.Token{RSAPublicKey: "nope"}},
-		{"ecdsa key not PEM", config.Token{ECDSAPublicKey: "nope"}},
-		{"rsa slot holds an EC key", config.Token{RSAPublicKey: pemPublic(t, &testKeys(t).p256.PublicKey)}},
-		{"ecdsa slot holds an RSA key", config.Token{ECDSAPublicKey: pemPublic(t, &testKeys(t).rsa.PublicKey)}},
-		{"jwks placeholder without group", config.Token{JWKSPublicEndpoint: "http://127.0.0.1/{{tenant}}/jwks"}},
-		{"jwks malformed placeholder", config.Token{JWKSPublicEndpoint: "http://127.0.0.1/{{ten-ant}}/jwks"}},
+		{"audience exact and regex", TokenConfig{Audience: "a", AudienceRegex: "a"}},
+		{"issuer exact and regex", TokenConfig{Issuer: "a", IssuerRegex: "a"}},
+		{"bad audience regex", TokenConfig{AudienceRegex: "("}},
+		{"bad issuer regex", TokenConfig{IssuerRegex: "("}},
+		{"bad user id claim", TokenConfig{UserIDClaim: "user-id"}},
+		{"rsa key not PEM", TokenConfig{RSAPublicKey: "nope"}},
+		{"ecdsa key not PEM", TokenConfig{ECDSAPublicKey: "nope"}},
+		{"rsa slot holds an EC key", TokenConfig{RSAPublicKey: pemPublic(t, &testKeys(t).p256.PublicKey)}},
+		{"ecdsa slot holds an RSA key", TokenConfig{ECDSAPublicKey: pemPublic(t, &testKeys(t).rsa.PublicKey)}},
+		{"jwks placeholder without group", TokenConfig{JWKSPublicEndpoint: "http://127.0.0.1/{{tenant}}/jwks"}},
+		{"jwks malformed placeholder", TokenConfig{JWKSPublicEndpoint: "http://127.0.0.1/{{ten-ant}}/jwks"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,7 +241,7 @@ func TestUserIDClaim(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newTestVerifier(t, config.Token{HMACSecretKey: testSecret, UserIDClaim: tc.claim}, Options{})
+			v := newTestVerifier(t, TokenConfig{HMACSecretKey: testSecret, UserIDClaim: tc.claim}, Options{})
 			got, err := v.VerifyConnectToken(context.Background(), sign(t, jwt.SigningMethodHS256, []byte(testSecret), tc.claims, ""))
 			checkOutcome(t, err, tc.wantErr)
 			if got.UserID != tc.want {
@@ -267,8 +265,8 @@ func TestSkipSignature(t *testing.T) {
 		{"audience still checked", sign(t, jwt.SigningMethodHS256, []byte("x"), with(claimsFor("u"), jwt.MapClaims{"aud": "no"}), ""), ErrInvalidToken},
 		{"garbage still invalid", "a.b", ErrInvalidToken},
 	}
-	v := newTestVerifier(t, config.Token{Audience: "", HMACSecretKey: testSecret}, Options{SkipSignature: true})
-	strict := newTestVerifier(t, config.Token{Audience: "app", HMACSecretKey: testSecret}, Options{SkipSignature: true})
+	v := newTestVerifier(t, TokenConfig{Audience: "", HMACSecretKey: testSecret}, Options{SkipSignature: true})
+	strict := newTestVerifier(t, TokenConfig{Audience: "app", HMACSecretKey: testSecret}, Options{SkipSignature: true})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ver := v
@@ -286,7 +284,7 @@ func TestSkipSignature(t *testing.T) {
 
 func TestClockIsConsulted(t *testing.T) {
 	now := testNow
-	v := newTestVerifier(t, config.Token{HMACSecretKey: testSecret}, Options{Now: func() time.Time { return now }})
+	v := newTestVerifier(t, TokenConfig{HMACSecretKey: testSecret}, Options{Now: func() time.Time { return now }})
 	tok := sign(t, jwt.SigningMethodHS256, []byte(testSecret), claimsFor("u"), "")
 	if _, err := v.VerifyConnectToken(context.Background(), tok); err != nil {
 		t.Fatalf("fresh token: %v", err)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // channelRules resolves a channel name to its namespace options. It is built
@@ -23,14 +21,8 @@ type channelRules struct {
 // namespace is a configured namespace with its compiled regex.
 type namespace struct {
 	name  string
-	opts  config.ChannelOptions
+	opts  ChannelOptions
 	regex *regexp.Regexp
-
-	// Proxies for this namespace's events, resolved at start-up; nil when
-	// the event is not proxied here.
-	subscribeProxy  *proxyRef
-	publishProxy    *proxyRef
-	subRefreshProxy *proxyRef
 }
 
 // channelInfo is what a channel name says about itself.
@@ -42,7 +34,7 @@ type channelInfo struct {
 	rest string
 }
 
-func newChannelRules(c config.Channels) (*channelRules, error) {
+func newChannelRules(c ChannelConfig) (*channelRules, error) {
 	r := &channelRules{
 		maxLength:         c.MaxLength,
 		privatePrefix:     c.PrivatePrefix,
@@ -78,7 +70,7 @@ func newChannelRules(c config.Channels) (*channelRules, error) {
 	return r, nil
 }
 
-func newNamespace(name string, opts config.ChannelOptions) (*namespace, error) {
+func newNamespace(name string, opts ChannelOptions) (*namespace, error) {
 	n := &namespace{name: name, opts: opts}
 	if opts.ChannelRegex != "" {
 		re, err := regexp.Compile(opts.ChannelRegex)

@@ -3,18 +3,16 @@ package node
 import (
 	"testing"
 	"time"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 func testRules(t testing.TB) *channelRules {
 	t.Helper()
-	r, err := newChannelRules(config.Channels{
+	r, err := newChannelRules(ChannelConfig{
 		MaxLength: 32, PrivatePrefix: "$", NamespaceBoundary: ":", UserBoundary: "#", UserSeparator: ",",
-		WithoutNamespace: config.ChannelOptions{Presence: true},
-		Namespaces: []config.Namespace{
-			{Name: "chat", ChannelOptions: config.ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
-			{Name: "strict", ChannelOptions: config.ChannelOptions{ChannelRegex: `^[a-z0-9]+$`}},
+		WithoutNamespace: ChannelOptions{Presence: true},
+		Namespaces: []Namespace{
+			{Name: "chat", ChannelOptions: ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
+			{Name: "strict", ChannelOptions: ChannelOptions{ChannelRegex: `^[a-z0-9]+$`}},
 		},
 	})
 	if err != nil {

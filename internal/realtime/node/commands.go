@@ -60,8 +60,8 @@ func (c *Client) handlePublish(ctx context.Context, req *clientpb.PublishRequest
 	o := &info.ns.opts
 	data := req.Data
 	skipHistory := false
-	if o.ProxyPublish || o.PublishProxyName != "" {
-		p := info.ns.publishProxy
+	if o.ProxyPublish {
+		p := info.ns.opts.PublishProxy
 		if p == nil {
 			return nil, ErrorNotAvailable
 		}
@@ -167,14 +167,14 @@ func (c *Client) handleRPC(ctx context.Context, req *clientpb.RPCRequest) (*clie
 
 // rpcProxy routes a method: `ns:name` to its rpc namespace's proxy when
 // rpc namespaces are configured, anything else to the default RPC proxy.
-func (n *Node) rpcProxy(method string) (*proxyRef, error) {
-	if len(n.proxies.rpcNS) > 0 {
+func (n *Node) rpcProxy(method string) (*Proxy, error) {
+	if len(n.rpcNS) > 0 {
 		boundary := n.cfg.RPC.NamespaceBoundary
 		if boundary == "" {
 			boundary = ":"
 		}
 		if i := strings.Index(method, boundary); i >= 0 {
-			p, ok := n.proxies.rpcNS[method[:i]]
+			p, ok := n.rpcNS[method[:i]]
 			if !ok {
 				return nil, ErrorMethodNotFound
 			}
@@ -184,10 +184,10 @@ func (n *Node) rpcProxy(method string) (*proxyRef, error) {
 			return p, nil
 		}
 	}
-	if n.proxies.rpc == nil {
+	if n.cfg.RPCProxy == nil {
 		return nil, ErrorNotAvailable
 	}
-	return n.proxies.rpc, nil
+	return n.cfg.RPCProxy, nil
 }
 
 // startTicks arms the periodic work of a connection: presence refresh and
@@ -222,7 +222,7 @@ func (c *Client) tick() {
 		if s.positioned && !s.syncing && checkEvery > 0 && time.Since(s.checkedAt) >= checkEvery {
 			positionCheck = append(positionCheck, s)
 		}
-		if s.expireAt > 0 && s.ns.subRefreshProxy != nil && now >= s.expireAt {
+		if s.expireAt > 0 && s.ns.opts.SubRefreshProxy != nil && now >= s.expireAt {
 			refresh = append(refresh, s)
 		} else if s.expireAt > 0 && now >= s.expireAt+grace {
 			expired = append(expired, s)
@@ -262,7 +262,7 @@ func (c *Client) tick() {
 // refreshSubscription asks the sub_refresh proxy to prolong s; false means
 // the subscription expired.
 func (c *Client) refreshSubscription(s *subscription) bool {
-	p := s.ns.subRefreshProxy
+	p := s.ns.opts.SubRefreshProxy
 	ctx, cancel := context.WithTimeout(context.Background(), proxyTimeout(p))
 	defer cancel()
 	expireAt, info, err := c.subRefreshViaProxy(ctx, p, s.channel)

@@ -44,12 +44,12 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 		}
 		cred = &credentials{user: tok.UserID, expireAt: tok.ExpireAt, info: tok.Info, meta: tok.Meta, channels: tok.Channels, subs: tok.Subs}
 	}
-	if cred == nil && c.n.proxies.connect != nil {
+	if cred == nil && c.n.cfg.Connect != nil {
 		channels := make([]string, 0, len(req.Subs))
 		for ch := range req.Subs {
 			channels = append(channels, ch)
 		}
-		pc, err := c.connectViaProxy(ctx, c.n.proxies.connect, req.Name, req.Version, req.Data, channels)
+		pc, err := c.connectViaProxy(ctx, c.n.cfg.Connect, req.Name, req.Version, req.Data, channels)
 		if err != nil {
 			var d *Disconnect
 			if !errors.As(err, &d) {
@@ -113,7 +113,7 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 	}
 	if cred.expireAt > 0 {
 		c.mu.Lock()
-		if c.n.proxies.refresh != nil {
+		if c.n.cfg.Refresh != nil {
 			c.armServerRefresh(time.Until(time.Unix(cred.expireAt, 0)))
 		} else {
 			res.Expires = true
@@ -225,7 +225,7 @@ func (c *Client) serverRefresh() {
 	if st != statusConnected {
 		return
 	}
-	p := c.n.proxies.refresh
+	p := c.n.cfg.Refresh
 	ctx, cancel := context.WithTimeout(context.Background(), proxyTimeout(p))
 	defer cancel()
 	expireAt, info, meta, err := c.refreshViaProxy(ctx, p)
@@ -274,7 +274,7 @@ func (c *Client) checkExpired() {
 
 // handleRefresh takes a new connection token (client-side refresh).
 func (c *Client) handleRefresh(ctx context.Context, req *clientpb.RefreshRequest) (*clientpb.Reply, error) {
-	if req.Token == "" || c.n.tokens == nil || c.n.proxies.refresh != nil {
+	if req.Token == "" || c.n.tokens == nil || c.n.cfg.Refresh != nil {
 		return nil, DisconnectBadRequest
 	}
 	tok, err := c.n.tokens.VerifyConnectToken(ctx, req.Token)

@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
 )
@@ -42,18 +40,15 @@ type Options struct {
 	// tokens; either may be nil when no token settings are configured.
 	ConnectTokens TokenVerifier
 	SubTokens     TokenVerifier
-	// Proxies resolves configured proxies to backends; nil is fine when
-	// the configuration has none.
-	Proxies ProxyResolver
-	Logger  *slog.Logger
-	Metrics *Metrics
+	Logger        *slog.Logger
+	Metrics       *Metrics
 }
 
 // Node is one `spindle server` process's view of the system.
 type Node struct {
 	id      string
 	name    string
-	cfg     *config.Config
+	cfg     Config
 	rules   *channelRules
 	engine  engine.Engine
 	tokens  TokenVerifier
@@ -61,7 +56,9 @@ type Node struct {
 	log     *slog.Logger
 	metrics *Metrics
 	hub     *hub
-	proxies proxies
+	// rpcNS routes `ns:method` to its namespace's proxy (nil value: the
+	// namespace has none).
+	rpcNS map[string]*Proxy
 	// subLocks serialise "first subscriber → broker subscribe" against
 	// "last subscriber gone → broker unsubscribe" per channel shard.
 	subLocks [hubShards]sync.Mutex
@@ -73,8 +70,9 @@ type Node struct {
 	done     chan struct{}
 }
 
-// New builds a node from validated configuration.
-func New(cfg *config.Config, opts Options) (*Node, error) {
+// New builds a node. cfg is copied; the *Proxy values it points to are
+// shared and must not change afterwards.
+func New(cfg Config, opts Options) (*Node, error) {
 	if opts.Engine == nil {
 		return nil, errors.New("node: no engine")
 	}
@@ -86,10 +84,12 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if err := checkProxies(&cfg); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	name := cfg.Name
 	if name == "" {
-		host, _ := os.Hostname()
-		name = host + "_" + strconv.Itoa(cfg.HTTP.Port)
+		name, _ = os.Hostname()
 	}
 	id := opts.ID
 	if id == "" {
@@ -113,8 +113,9 @@ func New(cfg *config.Config, opts Options) (*Node, error) {
 	}
 	n.hub = newHub()
 	n.nodes = newNodeRegistry(n)
-	if err := n.resolveProxies(opts.Proxies); err != nil {
-		return nil, fmt.Errorf("node: %w", err)
+	n.rpcNS = make(map[string]*Proxy, len(cfg.RPC.Namespaces))
+	for _, ns := range cfg.RPC.Namespaces {
+		n.rpcNS[ns.Name] = ns.Proxy
 	}
 	return n, nil
 }
@@ -124,9 +125,6 @@ func (n *Node) ID() string { return n.id }
 
 // Name is this node's configured or derived name.
 func (n *Node) Name() string { return n.name }
-
-// Config returns the configuration the node runs with.
-func (n *Node) Config() *config.Config { return n.cfg }
 
 // Run connects the node to its engine; call it once before accepting
 // connections.

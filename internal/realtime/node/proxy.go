@@ -5,102 +5,39 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"time"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
-	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
-// ProxyResolver turns a configured proxy into a backend to call: a gRPC or
-// HTTP client in `spindle server`, the application itself in `spindle dev`.
-type ProxyResolver func(cfg *config.Proxy) (proxy.Backend, error)
-
-// proxyRef is a configured proxy with its backend.
-type proxyRef struct {
-	cfg *config.Proxy
-	b   proxy.Backend
-}
-
-// proxies are the backends for every proxied event, resolved at start-up.
-type proxies struct {
-	connect *proxyRef
-	refresh *proxyRef
-	rpc     *proxyRef
-	rpcNS   map[string]*proxyRef // rpc namespace → proxy (nil value: none)
-}
-
-// resolveProxies builds every backend the configuration refers to, so a
-// broken endpoint fails at start-up, not at a client's first event.
-func (n *Node) resolveProxies(resolve ProxyResolver) error {
-	cache := map[*config.Proxy]*proxyRef{}
-	get := func(p *config.Proxy) (*proxyRef, error) {
-		if p == nil {
-			return nil, nil
+// checkProxies makes sure every configured proxy has a backend, so a
+// wiring mistake fails at start-up, not at a client's first event.
+func checkProxies(cfg *Config) error {
+	check := func(where string, p *Proxy) error {
+		if p != nil && p.Backend == nil {
+			return fmt.Errorf("%s proxy %q (%s) has no backend", where, p.Name, p.Endpoint)
 		}
-		if r, ok := cache[p]; ok {
-			return r, nil
-		}
-		if resolve == nil {
-			return nil, fmt.Errorf("proxy %q (%s) is configured but this node has no proxy support", p.Name, p.Endpoint)
-		}
-		b, err := resolve(p)
-		if err != nil {
-			return nil, fmt.Errorf("proxy %q: %w", p.Name, err)
-		}
-		r := &proxyRef{cfg: p, b: b}
-		cache[p] = r
-		return r, nil
+		return nil
 	}
-	var err error
-	pc := &n.cfg.Proxy
-	if n.proxies.connect, err = get(pc.Connect); err != nil {
-		return err
+	errs := []error{check("connect", cfg.Connect), check("refresh", cfg.Refresh), check("rpc", cfg.RPCProxy)}
+	for _, ns := range cfg.RPC.Namespaces {
+		errs = append(errs, check("rpc namespace "+ns.Name, ns.Proxy))
 	}
-	if n.proxies.refresh, err = get(pc.Refresh); err != nil {
-		return err
+	nss := append([]Namespace{{ChannelOptions: cfg.Channel.WithoutNamespace}}, cfg.Channel.Namespaces...)
+	for _, ns := range nss {
+		o := &ns.ChannelOptions
+		errs = append(errs, check("subscribe", o.SubscribeProxy), check("publish", o.PublishProxy), check("sub_refresh", o.SubRefreshProxy))
 	}
-	if n.proxies.rpc, err = get(pc.RPC); err != nil {
-		return err
-	}
-	n.proxies.rpcNS = map[string]*proxyRef{}
-	for _, ns := range n.cfg.RPC.Namespaces {
-		r, err := get(ns.Proxy)
-		if err != nil {
-			return err
-		}
-		n.proxies.rpcNS[ns.Name] = r
-	}
-	all := append([]*namespace{n.rules.root}, mapValues(n.rules.namespaces)...)
-	for _, ns := range all {
-		o := &ns.opts
-		if ns.subscribeProxy, err = get(o.SubscribeProxy); err != nil {
-			return err
-		}
-		if ns.publishProxy, err = get(o.PublishProxy); err != nil {
-			return err
-		}
-		if ns.subRefreshProxy, err = get(o.SubRefreshProxy); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func mapValues[K comparable, V any](m map[K]V) []V {
-	out := make([]V, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
+	return errors.Join(errs...)
 }
 
 // proxyCommon fills the four fields every per-connection request starts
 // with.
-func (c *Client) proxyCommon(p *proxyRef) (client, transport, protocol, encoding string) {
+func (c *Client) proxyCommon(p *Proxy) (client, transport, protocol, encoding string) {
 	encoding = "json"
-	if p.cfg.BinaryEncoding {
+	if p.BinaryEncoding {
 		encoding = "binary"
 	}
 	return c.id, c.t.Name(), string(c.proto), encoding
@@ -108,8 +45,8 @@ func (c *Client) proxyCommon(p *proxyRef) (client, transport, protocol, encoding
 
 // proxyData puts client payload bytes in the field the proxy's encoding
 // asks for.
-func proxyData(p *proxyRef, data []byte) ([]byte, string) {
-	if p.cfg.BinaryEncoding {
+func proxyData(p *Proxy, data []byte) ([]byte, string) {
+	if p.BinaryEncoding {
 		if len(data) == 0 {
 			return nil, ""
 		}
@@ -119,8 +56,8 @@ func proxyData(p *proxyRef, data []byte) ([]byte, string) {
 }
 
 // proxyMeta is the connection meta, sent only to proxies that ask for it.
-func (c *Client) proxyMeta(p *proxyRef) []byte {
-	if !p.cfg.IncludeConnectionMeta {
+func (c *Client) proxyMeta(p *Proxy) []byte {
+	if !p.IncludeConnectionMeta {
 		return nil
 	}
 	c.mu.Lock()
@@ -130,7 +67,7 @@ func (c *Client) proxyMeta(p *proxyRef) []byte {
 
 // proxyCtx carries the upgrade-request headers to the backend.
 func (c *Client) proxyCtx(ctx context.Context) context.Context {
-	return proxy.WithClientHeaders(ctx, c.req.Header)
+	return clientheaders.With(ctx, c.req.Header)
 }
 
 // pickBytes applies the proxy rule for info/data pairs: a non-empty b64
@@ -148,9 +85,9 @@ func pickBytes(raw []byte, b64 string) ([]byte, error) {
 
 // proxyFailed turns a failed proxy call into the client's temporary
 // internal error, logging why.
-func (c *Client) proxyFailed(event string, p *proxyRef, err error) error {
-	c.log.Warn("proxy call failed", "event", event, "endpoint", p.cfg.Endpoint, "error", err)
-	return &wrappedInternal{fmt.Errorf("proxy %s %s: %w", event, p.cfg.Endpoint, err)}
+func (c *Client) proxyFailed(event string, p *Proxy, err error) error {
+	c.log.Warn("proxy call failed", "event", event, "endpoint", p.Endpoint, "error", err)
+	return &wrappedInternal{fmt.Errorf("proxy %s %s: %w", event, p.Endpoint, err)}
 }
 
 // replyOutcome maps the error/disconnect parts of a proxy response.
@@ -166,11 +103,11 @@ func replyOutcome(e *proxypb.Error, d *proxypb.Disconnect) error {
 
 // connectViaProxy asks the connect proxy for credentials; nil credentials
 // mean the backend gave none.
-func (c *Client) connectViaProxy(ctx context.Context, p *proxyRef, name, version string, data []byte, channels []string) (*credentials, error) {
+func (c *Client) connectViaProxy(ctx context.Context, p *Proxy, name, version string, data []byte, channels []string) (*credentials, error) {
 	req := &proxypb.ConnectRequest{Name: name, Version: version, Channels: channels}
 	req.Client, req.Transport, req.Protocol, req.Encoding = c.proxyCommon(p)
 	req.Data, req.B64Data = proxyData(p, data)
-	resp, err := p.b.Connect(c.proxyCtx(ctx), req)
+	resp, err := p.Backend.Connect(c.proxyCtx(ctx), req)
 	if err != nil {
 		return nil, c.proxyFailed("connect", p, err)
 	}
@@ -226,11 +163,11 @@ func overrideFromProxy(o *proxypb.SubscribeOptionOverride) *auth.Override {
 
 // subscribeViaProxy asks the namespace's subscribe proxy; an empty answer
 // allows with namespace defaults.
-func (c *Client) subscribeViaProxy(ctx context.Context, p *proxyRef, ch string, data []byte, opts *subOptions) (*auth.Override, error) {
+func (c *Client) subscribeViaProxy(ctx context.Context, p *Proxy, ch string, data []byte, opts *subOptions) (*auth.Override, error) {
 	req := &proxypb.SubscribeRequest{User: c.User(), Channel: ch, Meta: c.proxyMeta(p)}
 	req.Client, req.Transport, req.Protocol, req.Encoding = c.proxyCommon(p)
 	req.Data, req.B64Data = proxyData(p, data)
-	resp, err := p.b.Subscribe(c.proxyCtx(ctx), req)
+	resp, err := p.Backend.Subscribe(c.proxyCtx(ctx), req)
 	if err != nil {
 		return nil, c.proxyFailed("subscribe", p, err)
 	}
@@ -253,11 +190,11 @@ func (c *Client) subscribeViaProxy(ctx context.Context, p *proxyRef, ch string, 
 
 // publishViaProxy asks the namespace's publish proxy; it may replace the
 // data or keep the publication out of history.
-func (c *Client) publishViaProxy(ctx context.Context, p *proxyRef, ch string, data []byte) ([]byte, bool, error) {
+func (c *Client) publishViaProxy(ctx context.Context, p *Proxy, ch string, data []byte) ([]byte, bool, error) {
 	req := &proxypb.PublishRequest{User: c.User(), Channel: ch, Meta: c.proxyMeta(p)}
 	req.Client, req.Transport, req.Protocol, req.Encoding = c.proxyCommon(p)
 	req.Data, req.B64Data = proxyData(p, data)
-	resp, err := p.b.Publish(c.proxyCtx(ctx), req)
+	resp, err := p.Backend.Publish(c.proxyCtx(ctx), req)
 	if err != nil {
 		return nil, false, c.proxyFailed("publish", p, err)
 	}
@@ -283,11 +220,11 @@ func (c *Client) publishViaProxy(ctx context.Context, p *proxyRef, ch string, da
 }
 
 // rpcViaProxy forwards a client RPC.
-func (c *Client) rpcViaProxy(ctx context.Context, p *proxyRef, method string, data []byte) ([]byte, error) {
+func (c *Client) rpcViaProxy(ctx context.Context, p *Proxy, method string, data []byte) ([]byte, error) {
 	req := &proxypb.RPCRequest{User: c.User(), Method: method, Meta: c.proxyMeta(p)}
 	req.Client, req.Transport, req.Protocol, req.Encoding = c.proxyCommon(p)
 	req.Data, req.B64Data = proxyData(p, data)
-	resp, err := p.b.RPC(c.proxyCtx(ctx), req)
+	resp, err := p.Backend.RPC(c.proxyCtx(ctx), req)
 	if err != nil {
 		return nil, c.proxyFailed("rpc", p, err)
 	}
@@ -311,12 +248,12 @@ var errProxyRetry = errors.New("proxy refresh failed, retrying later")
 
 // refreshViaProxy asks the refresh proxy to prolong the connection.
 // It returns the new expiry, or errProxyRetry, or DisconnectExpired.
-func (c *Client) refreshViaProxy(ctx context.Context, p *proxyRef) (int64, []byte, []byte, error) {
+func (c *Client) refreshViaProxy(ctx context.Context, p *Proxy) (int64, []byte, []byte, error) {
 	req := &proxypb.RefreshRequest{User: c.User(), Meta: c.proxyMeta(p)}
 	req.Client, req.Transport, req.Protocol, req.Encoding = c.proxyCommon(p)
-	resp, err := p.b.Refresh(c.proxyCtx(ctx), req)
+	resp, err := p.Backend.Refresh(c.proxyCtx(ctx), req)
 	if err != nil {
-		c.log.Warn("proxy call failed", "event", "refresh", "endpoint", p.cfg.Endpoint, "error", err)
+		c.log.Warn("proxy call failed", "event", "refresh", "endpoint", p.Endpoint, "error", err)
 		return 0, nil, nil, errProxyRetry
 	}
 	r := resp.GetResult()
@@ -333,12 +270,12 @@ func (c *Client) refreshViaProxy(ctx context.Context, p *proxyRef) (int64, []byt
 
 // subRefreshViaProxy asks the sub_refresh proxy to prolong a subscription.
 // expireAt 0 means the subscription stops expiring.
-func (c *Client) subRefreshViaProxy(ctx context.Context, p *proxyRef, ch string) (int64, []byte, error) {
+func (c *Client) subRefreshViaProxy(ctx context.Context, p *Proxy, ch string) (int64, []byte, error) {
 	req := &proxypb.SubRefreshRequest{User: c.User(), Channel: ch, Meta: c.proxyMeta(p)}
 	req.Client, req.Transport, req.Protocol, req.Encoding = c.proxyCommon(p)
-	resp, err := p.b.SubRefresh(c.proxyCtx(ctx), req)
+	resp, err := p.Backend.SubRefresh(c.proxyCtx(ctx), req)
 	if err != nil {
-		c.log.Warn("proxy call failed", "event", "sub_refresh", "endpoint", p.cfg.Endpoint, "error", err)
+		c.log.Warn("proxy call failed", "event", "sub_refresh", "endpoint", p.Endpoint, "error", err)
 		return 0, nil, errProxyRetry
 	}
 	r := resp.GetResult()
@@ -354,9 +291,9 @@ func (c *Client) subRefreshViaProxy(ctx context.Context, p *proxyRef, ch string)
 
 // proxyTimeout is the deadline of one call to p (1s when unset, as in
 // Centrifugo).
-func proxyTimeout(p *proxyRef) time.Duration {
-	if p.cfg.Timeout > 0 {
-		return p.cfg.Timeout
+func proxyTimeout(p *Proxy) time.Duration {
+	if p.Timeout > 0 {
+		return p.Timeout
 	}
 	return time.Second
 }

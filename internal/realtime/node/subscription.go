@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
 	"github.com/spindle-rt/spindle/proto/clientpb"
@@ -83,7 +82,7 @@ func (o *subOptions) applyOverride(ov *auth.Override) {
 	}
 }
 
-func historyOn(o *config.ChannelOptions) bool { return o.HistorySize > 0 && o.HistoryTTL > 0 }
+func historyOn(o *ChannelOptions) bool { return o.HistorySize > 0 && o.HistoryTTL > 0 }
 
 // handleSubscribe is a client-side subscribe: checks, permission, then
 // joining the channel with positioning and recovery as asked.
@@ -136,8 +135,8 @@ func (c *Client) handleSubscribe(ctx context.Context, req *clientpb.SubscribeReq
 		opts.chanInfo, opts.data, opts.expireAt = tok.Info, tok.Data, tok.ExpireAt
 		override = tok.Override
 	case c.userLimitedAllowed(info, req.Channel, user):
-	case nsOpts.ProxySubscribe || nsOpts.SubscribeProxyName != "":
-		p := info.ns.subscribeProxy
+	case nsOpts.ProxySubscribe:
+		p := info.ns.opts.SubscribeProxy
 		if p == nil {
 			return nil, ErrorNotAvailable
 		}
@@ -292,7 +291,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		return nil, DisconnectConnectionClosed
 	}
 	res := &clientpb.SubscribeResult{Data: o.data}
-	if o.expireAt > 0 && ns.subRefreshProxy == nil {
+	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
 		res.Ttl = uint32(max(o.expireAt-time.Now().Unix(), 1))
 	}
@@ -501,7 +500,7 @@ func (c *Client) handleSubRefresh(ctx context.Context, req *clientpb.SubRefreshR
 	if s == nil {
 		return nil, ErrorPermissionDenied
 	}
-	if s.ns.subRefreshProxy != nil {
+	if s.ns.opts.SubRefreshProxy != nil {
 		return nil, DisconnectBadRequest
 	}
 	tok, err := c.verifySubToken(ctx, req.Token, req.Channel, user)

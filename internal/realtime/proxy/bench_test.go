@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net"
 	"net/http"
 	"testing"
@@ -13,7 +14,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -27,12 +27,12 @@ func benchConnectRequest() *proxypb.ConnectRequest {
 // BenchmarkProxyRoundTrip measures one Connect through our backends on
 // loopback, next to bare grpc-go unary calls as the floor.
 func BenchmarkProxyRoundTrip(b *testing.B) {
-	ctx := WithClientHeaders(context.Background(), http.Header{"Authorization": {"Bearer t"}, "Cookie": {"a=1"}})
+	ctx := clientheaders.With(context.Background(), http.Header{"Authorization": {"Bearer t"}, "Cookie": {"a=1"}})
 	cfgHeaders := []string{"Authorization", "Cookie"}
 
 	b.Run("grpc", func(b *testing.B) {
 		addr, _ := startGRPC(b, &fakeApp{})
-		be, err := New(&config.Proxy{Endpoint: "grpc://" + addr, Timeout: 5 * time.Second, HTTPHeaders: cfgHeaders}, Options{Metrics: NewMetrics(nil)})
+		be, err := New(&Config{Endpoint: "grpc://" + addr, Timeout: 5 * time.Second, HTTPHeaders: cfgHeaders}, Options{Metrics: NewMetrics(nil)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func BenchmarkProxyRoundTrip(b *testing.B) {
 	})
 	b.Run("http", func(b *testing.B) {
 		url, _ := startHTTP(b, &fakeApp{}, nil)
-		be, err := New(&config.Proxy{Endpoint: url + "/connect", Timeout: 5 * time.Second, HTTPHeaders: cfgHeaders}, Options{Metrics: NewMetrics(nil)})
+		be, err := New(&Config{Endpoint: url + "/connect", Timeout: 5 * time.Second, HTTPHeaders: cfgHeaders}, Options{Metrics: NewMetrics(nil)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func benchConn(b *testing.B, addr string) *grpc.ClientConn {
 	return conn
 }
 
-func benchConnect(b *testing.B, ctx context.Context, be Backend) {
+func benchConnect(b *testing.B, ctx context.Context, be *Client) {
 	req := benchConnectRequest()
 	if _, err := be.Connect(ctx, req); err != nil { // warm the connection
 		b.Fatal(err)

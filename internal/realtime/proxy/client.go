@@ -21,8 +21,8 @@ type transport interface {
 	close() error
 }
 
-// client is the Backend for one configured proxy, over either transport.
-type client struct {
+// Client is the backend for one configured proxy, over either transport.
+type Client struct {
 	endpoint string
 	protocol string
 	timeout  time.Duration
@@ -31,10 +31,8 @@ type client struct {
 	log      *slog.Logger
 }
 
-var _ Backend = (*client)(nil)
-
 // Connect asks the backend whether to accept a tokenless connection.
-func (c *client) Connect(ctx context.Context, req *proxypb.ConnectRequest) (*proxypb.ConnectResponse, error) {
+func (c *Client) Connect(ctx context.Context, req *proxypb.ConnectRequest) (*proxypb.ConnectResponse, error) {
 	resp := new(proxypb.ConnectResponse)
 	if err := c.call(ctx, evConnect, req, resp); err != nil {
 		return nil, err
@@ -43,7 +41,7 @@ func (c *client) Connect(ctx context.Context, req *proxypb.ConnectRequest) (*pro
 }
 
 // Refresh asks the backend to extend an expiring connection.
-func (c *client) Refresh(ctx context.Context, req *proxypb.RefreshRequest) (*proxypb.RefreshResponse, error) {
+func (c *Client) Refresh(ctx context.Context, req *proxypb.RefreshRequest) (*proxypb.RefreshResponse, error) {
 	resp := new(proxypb.RefreshResponse)
 	if err := c.call(ctx, evRefresh, req, resp); err != nil {
 		return nil, err
@@ -52,7 +50,7 @@ func (c *client) Refresh(ctx context.Context, req *proxypb.RefreshRequest) (*pro
 }
 
 // Subscribe asks the backend whether the connection may join a channel.
-func (c *client) Subscribe(ctx context.Context, req *proxypb.SubscribeRequest) (*proxypb.SubscribeResponse, error) {
+func (c *Client) Subscribe(ctx context.Context, req *proxypb.SubscribeRequest) (*proxypb.SubscribeResponse, error) {
 	resp := new(proxypb.SubscribeResponse)
 	if err := c.call(ctx, evSubscribe, req, resp); err != nil {
 		return nil, err
@@ -61,7 +59,7 @@ func (c *client) Subscribe(ctx context.Context, req *proxypb.SubscribeRequest) (
 }
 
 // Publish asks the backend whether (and what) a client may publish.
-func (c *client) Publish(ctx context.Context, req *proxypb.PublishRequest) (*proxypb.PublishResponse, error) {
+func (c *Client) Publish(ctx context.Context, req *proxypb.PublishRequest) (*proxypb.PublishResponse, error) {
 	resp := new(proxypb.PublishResponse)
 	if err := c.call(ctx, evPublish, req, resp); err != nil {
 		return nil, err
@@ -70,7 +68,7 @@ func (c *client) Publish(ctx context.Context, req *proxypb.PublishRequest) (*pro
 }
 
 // RPC forwards a client RPC to the backend.
-func (c *client) RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCResponse, error) {
+func (c *Client) RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCResponse, error) {
 	resp := new(proxypb.RPCResponse)
 	if err := c.call(ctx, evRPC, req, resp); err != nil {
 		return nil, err
@@ -79,7 +77,7 @@ func (c *client) RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPC
 }
 
 // SubRefresh asks the backend to extend an expiring subscription.
-func (c *client) SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
+func (c *Client) SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
 	resp := new(proxypb.SubRefreshResponse)
 	if err := c.call(ctx, evSubRefresh, req, resp); err != nil {
 		return nil, err
@@ -90,7 +88,7 @@ func (c *client) SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest)
 // Close releases what this backend owns alone (a gRPC connection or idle
 // HTTP connections). Backends handed out by a Set share those with other
 // backends; the Set closes them.
-func (c *client) Close() error {
+func (c *Client) Close() error {
 	if err := c.t.close(); err != nil {
 		return fmt.Errorf("proxy %s: close: %w", c.endpoint, err)
 	}
@@ -99,7 +97,7 @@ func (c *client) Close() error {
 
 // call runs one request under the proxy's deadline, records it and gives
 // any failure the event and endpoint as context.
-func (c *client) call(ctx context.Context, ev event, req, resp proto.Message) error {
+func (c *Client) call(ctx context.Context, ev event, req, resp proto.Message) error {
 	if !req.ProtoReflect().IsValid() {
 		return fmt.Errorf("proxy %s %s: %w", ev, c.endpoint, errNilRequest)
 	}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -24,7 +23,7 @@ func TestTimeout(t *testing.T) {
 	const timeout = 100 * time.Millisecond
 	for proto, ep := range endpoints(t, &fakeApp{delay: 3 * time.Second}) {
 		t.Run(proto, func(t *testing.T) {
-			b, err := New(&config.Proxy{Endpoint: ep, Timeout: timeout}, Options{})
+			b, err := New(&Config{Endpoint: ep, Timeout: timeout}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +53,7 @@ func TestTimeout(t *testing.T) {
 func TestCallerDeadlineAndCancel(t *testing.T) {
 	for proto, ep := range endpoints(t, &fakeApp{delay: 3 * time.Second}) {
 		t.Run(proto, func(t *testing.T) {
-			b, err := New(&config.Proxy{Endpoint: ep, Timeout: 5 * time.Second}, Options{})
+			b, err := New(&Config{Endpoint: ep, Timeout: 5 * time.Second}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +94,7 @@ func TestBackendDown(t *testing.T) {
 	addr := closedPort(t)
 	for _, ep := range []string{"grpc://" + addr, addr, "http://" + addr + "/connect"} {
 		t.Run(ep, func(t *testing.T) {
-			b, err := New(&config.Proxy{Endpoint: ep, Timeout: 2 * time.Second}, Options{})
+			b, err := New(&Config{Endpoint: ep, Timeout: 2 * time.Second}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,11 +119,11 @@ func TestBackendDown(t *testing.T) {
 func TestNewErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  *config.Proxy
+		cfg  *Config
 	}{
 		{"nil", nil},
-		{"empty endpoint", &config.Proxy{}},
-		{"unknown scheme", &config.Proxy{Endpoint: "ws://127.0.0.1:80"}},
+		{"empty endpoint", &Config{}},
+		{"unknown scheme", &Config{Endpoint: "ws://127.0.0.1:80"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,12 +158,12 @@ func TestProtocolOf(t *testing.T) {
 
 func TestGRPCDialKey(t *testing.T) {
 	tests := []struct {
-		cfg  config.Proxy
+		cfg  Config
 		want dialKey
 	}{
-		{config.Proxy{Endpoint: "grpc://app:1"}, dialKey{target: "dns:///app:1"}},
-		{config.Proxy{Endpoint: "Grpc://app:1", GRPCTLS: true}, dialKey{target: "dns:///app:1", tls: true}},
-		{config.Proxy{Endpoint: "app:1", GRPCCertFile: "ca.pem"}, dialKey{target: "dns:///app:1", tls: true, certFile: "ca.pem"}},
+		{Config{Endpoint: "grpc://app:1"}, dialKey{target: "dns:///app:1"}},
+		{Config{Endpoint: "Grpc://app:1", GRPCTLS: true}, dialKey{target: "dns:///app:1", tls: true}},
+		{Config{Endpoint: "app:1", GRPCCertFile: "ca.pem"}, dialKey{target: "dns:///app:1", tls: true, certFile: "ca.pem"}},
 	}
 	for _, tc := range tests {
 		if got := grpcDialKey(&tc.cfg); got != tc.want {

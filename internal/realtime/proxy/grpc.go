@@ -13,8 +13,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // grpcTransport calls CentrifugoProxy methods on one connection.
@@ -47,7 +45,7 @@ type dialKey struct {
 // grpcDialKey derives the connection identity of a gRPC proxy config.
 // The cert file alone turns TLS on, as in Centrifugo v5 where
 // proxy_grpc_cert_file was the only TLS switch.
-func grpcDialKey(cfg *config.Proxy) dialKey {
+func grpcDialKey(cfg *Config) dialKey {
 	ep := cfg.Endpoint
 	if len(ep) >= len("grpc://") && strings.EqualFold(ep[:len("grpc://")], "grpc://") {
 		ep = ep[len("grpc://"):]
@@ -99,7 +97,7 @@ func dial(k dialKey) (*grpc.ClientConn, error) {
 }
 
 // newGRPCTransport builds the per-proxy call settings around conn.
-func newGRPCTransport(cfg *config.Proxy, conn grpc.ClientConnInterface) (*grpcTransport, []string, error) {
+func newGRPCTransport(cfg *Config, conn grpc.ClientConnInterface) (*grpcTransport, []string, error) {
 	g := &grpcTransport{conn: conn}
 	if cfg.GRPCCompression {
 		g.callOpts = append(g.callOpts, grpc.UseCompressor(gzip.Name))

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"strings"
 
 	"google.golang.org/grpc/metadata"
@@ -26,7 +27,7 @@ func (m *grpcMetadata) outgoing(ctx context.Context) context.Context {
 		kv = append(kv, m.credKey, m.credValue)
 	}
 	if len(m.headers) > 0 {
-		if ch := ClientHeaders(ctx); ch != nil {
+		if ch := clientheaders.From(ctx); ch != nil {
 			for _, a := range m.headers {
 				for _, v := range ch[a.canonical] {
 					if mdValueOK(a.lower, v) {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"math/big"
 	"net"
 	"net/http"
@@ -25,13 +26,12 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
 func TestGRPCMetadata(t *testing.T) {
 	addr, rec := startGRPC(t, &fakeApp{})
-	b, err := New(&config.Proxy{
+	b, err := New(&Config{
 		Endpoint:             "grpc://" + addr,
 		StaticHTTPHeaders:    map[string]string{"X-Static": "s"},
 		HTTPHeaders:          []string{"Authorization", "x-request-id", "COOKIE", "Connection", "User-Agent", "X-Odd", "Bad Name"},
@@ -42,7 +42,7 @@ func TestGRPCMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := WithClientHeaders(context.Background(), http.Header{
+	ctx := clientheaders.With(context.Background(), http.Header{
 		"Authorization": {"Bearer t"},
 		"X-Request-Id":  {"r1"},
 		"Cookie":        {"a=1", "b=2"},
@@ -81,7 +81,7 @@ func TestGRPCMetadata(t *testing.T) {
 
 func TestGRPCCompression(t *testing.T) {
 	addr, rec := startGRPC(t, &fakeApp{})
-	b, err := New(&config.Proxy{Endpoint: addr, GRPCCompression: true}, Options{})
+	b, err := New(&Config{Endpoint: addr, GRPCCompression: true}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestGRPCCompression(t *testing.T) {
 
 func TestGRPCErrorStatus(t *testing.T) {
 	addr, _ := startGRPC(t, &fakeApp{fail: status.Error(codes.PermissionDenied, "nope")})
-	b, err := New(&config.Proxy{Endpoint: "grpc://" + addr}, Options{})
+	b, err := New(&Config{Endpoint: "grpc://" + addr}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestGRPCErrorStatus(t *testing.T) {
 }
 
 func TestGRPCInvalidCredentials(t *testing.T) {
-	for _, cfg := range []config.Proxy{
+	for _, cfg := range []Config{
 		{Endpoint: "127.0.0.1:1", GRPCCredentialsKey: "bad key", GRPCCredentialsValue: "v"},
 		{Endpoint: "127.0.0.1:1", GRPCCredentialsKey: "k", GRPCCredentialsValue: "line\nbreak"},
 		{Endpoint: "127.0.0.1:1", GRPCCertFile: filepath.Join(t.TempDir(), "missing.pem")},
@@ -162,13 +162,13 @@ func TestGRPCTLS(t *testing.T) {
 	addr, _ := startGRPC(t, &fakeApp{}, grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
 	tests := []struct {
 		name string
-		cfg  config.Proxy
+		cfg  Config
 		ok   bool
 	}{
-		{"cert file", config.Proxy{Endpoint: addr, GRPCTLS: true, GRPCCertFile: caFile}, true},
-		{"cert file alone enables TLS", config.Proxy{Endpoint: addr, GRPCCertFile: caFile}, true},
-		{"system roots reject self-signed", config.Proxy{Endpoint: addr, GRPCTLS: true}, false},
-		{"plaintext to TLS server fails", config.Proxy{Endpoint: addr}, false},
+		{"cert file", Config{Endpoint: addr, GRPCTLS: true, GRPCCertFile: caFile}, true},
+		{"cert file alone enables TLS", Config{Endpoint: addr, GRPCCertFile: caFile}, true},
+		{"system roots reject self-signed", Config{Endpoint: addr, GRPCTLS: true}, false},
+		{"plaintext to TLS server fails", Config{Endpoint: addr}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

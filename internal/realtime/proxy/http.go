@@ -11,7 +11,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/pbjson"
 )
 
@@ -47,7 +46,7 @@ func newHTTPRoundTripper() *http.Transport {
 	return t
 }
 
-func newHTTPTransport(cfg *config.Proxy, rt *http.Transport, owned bool) (*httpTransport, []string) {
+func newHTTPTransport(cfg *Config, rt *http.Transport, owned bool) (*httpTransport, []string) {
 	headers, dropped := newHTTPHeaders(cfg.StaticHTTPHeaders, cfg.HTTPHeaders, cfg.GRPCMetadata)
 	h := &httpTransport{
 		url:        cfg.Endpoint,

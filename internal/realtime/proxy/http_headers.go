@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net/http"
 	"net/textproto"
 	"strings"
@@ -43,7 +44,7 @@ func (h *httpHeaders) build(ctx context.Context) http.Header {
 		out[k] = []string{v}
 	}
 	if len(h.client) > 0 {
-		if ch := ClientHeaders(ctx); ch != nil {
+		if ch := clientheaders.From(ctx); ch != nil {
 			for _, a := range h.client {
 				if vs := ch[a.canonical]; len(vs) > 0 {
 					out[a.canonical] = append([]string(nil), vs...)

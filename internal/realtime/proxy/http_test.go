@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net/http"
 	"reflect"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -23,35 +23,35 @@ func TestHTTPRequestBody(t *testing.T) {
 	common := func() (string, string, string, string) { return "9336", "websocket", "json", "json" }
 	tests := []struct {
 		name string
-		call func(b Backend) error
+		call func(b *Client) error
 		want string
 	}{
-		{"connect", func(b Backend) error {
+		{"connect", func(b *Client) error {
 			c, tr, p, e := common()
 			_, err := b.Connect(context.Background(), &proxypb.ConnectRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Name: "js", Data: []byte(`{"x":1}`)})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","data":{"x":1},"name":"js"}`},
-		{"refresh", func(b Backend) error {
+		{"refresh", func(b *Client) error {
 			c, tr, p, e := common()
 			_, err := b.Refresh(context.Background(), &proxypb.RefreshRequest{Client: c, Transport: tr, Protocol: p, Encoding: e})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":""}`},
-		{"subscribe", func(b Backend) error {
+		{"subscribe", func(b *Client) error {
 			c, tr, p, e := common()
 			_, err := b.Subscribe(context.Background(), &proxypb.SubscribeRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Channel: "news"})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"news"}`},
-		{"publish", func(b Backend) error {
+		{"publish", func(b *Client) error {
 			c, tr, p, e := common()
 			_, err := b.Publish(context.Background(), &proxypb.PublishRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Channel: "news", Data: []byte(`{"a":[1,2]}`)})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"news","data":{"a":[1,2]}}`},
-		{"rpc", func(b Backend) error {
+		{"rpc", func(b *Client) error {
 			c, tr, p, e := common()
 			_, err := b.RPC(context.Background(), &proxypb.RPCRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Method: "m"})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","method":"m"}`},
-		{"sub_refresh", func(b Backend) error {
+		{"sub_refresh", func(b *Client) error {
 			c, tr, p, e := common()
 			_, err := b.SubRefresh(context.Background(), &proxypb.SubRefreshRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, User: "42", Channel: "news"})
 			return err
@@ -59,7 +59,7 @@ func TestHTTPRequestBody(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := New(&config.Proxy{Endpoint: url + "/" + tc.name}, Options{})
+			b, err := New(&Config{Endpoint: url + "/" + tc.name}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestHTTPRequestBody(t *testing.T) {
 
 func TestHTTPHeaders(t *testing.T) {
 	url, rec := startHTTP(t, &fakeApp{}, nil)
-	b, err := New(&config.Proxy{
+	b, err := New(&Config{
 		Endpoint: url + "/connect",
 		StaticHTTPHeaders: map[string]string{
 			"x-static":      "s",
@@ -112,7 +112,7 @@ func TestHTTPHeaders(t *testing.T) {
 		"Upgrade":       {"websocket"},
 		"Content-Type":  {"text/html"},
 	}
-	ctx := WithClientHeaders(context.Background(), client)
+	ctx := clientheaders.With(context.Background(), client)
 	ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("x-trace", "t1", "x-other", "o"))
 	if _, err := b.Connect(ctx, &proxypb.ConnectRequest{Client: "c"}); err != nil {
 		t.Fatal(err)
@@ -145,16 +145,16 @@ func TestHTTPHeaders(t *testing.T) {
 }
 
 func TestHTTPStatus(t *testing.T) {
-	transforms := []config.StatusCodeTransform{
-		{StatusCode: 403, ToDisconnect: &config.ProxyDisconnect{Code: 4501, Reason: "forbidden"}},
-		{StatusCode: 500, ToError: &config.ProxyError{Code: 1500, Message: "backend down", Temporary: true}},
+	transforms := []StatusCodeTransform{
+		{StatusCode: 403, ToDisconnect: &TransformDisconnect{Code: 4501, Reason: "forbidden"}},
+		{StatusCode: 500, ToError: &TransformError{Code: 1500, Message: "backend down", Temporary: true}},
 		{StatusCode: 404}, // neither target: ignored
 	}
 	tests := []struct {
 		name       string
 		status     int
 		body       string
-		transforms []config.StatusCodeTransform
+		transforms []StatusCodeTransform
 		want       *proxypb.ConnectResponse
 		wantErr    string
 	}{
@@ -179,7 +179,7 @@ func TestHTTPStatus(t *testing.T) {
 				_, _ = w.Write([]byte(tc.body))
 			})
 			ep := url + "/connect"
-			b, err := New(&config.Proxy{Endpoint: ep, StatusCodeTransforms: tc.transforms}, Options{})
+			b, err := New(&Config{Endpoint: ep, StatusCodeTransforms: tc.transforms}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -207,8 +207,8 @@ func TestHTTPStatus(t *testing.T) {
 
 func TestHTTPTransformEveryResponseType(t *testing.T) {
 	url, _ := startHTTP(t, nil, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
-	b, err := New(&config.Proxy{Endpoint: url, Timeout: time.Second, StatusCodeTransforms: []config.StatusCodeTransform{
-		{StatusCode: 503, ToError: &config.ProxyError{Code: 1503, Message: "m"}},
+	b, err := New(&Config{Endpoint: url, Timeout: time.Second, StatusCodeTransforms: []StatusCodeTransform{
+		{StatusCode: 503, ToError: &TransformError{Code: 1503, Message: "m"}},
 	}}, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -55,7 +54,7 @@ func TestMetrics(t *testing.T) {
 	slow := endpoints(t, &fakeApp{delay: 2 * time.Second})
 	set := NewSet(Options{Metrics: m})
 	defer set.Close()
-	get := func(cfg *config.Proxy) Backend {
+	get := func(cfg *Config) *Client {
 		b, err := set.Get(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -63,16 +62,16 @@ func TestMetrics(t *testing.T) {
 		return b
 	}
 	ctx := context.Background()
-	ok := get(&config.Proxy{Endpoint: grpcAddr})
+	ok := get(&Config{Endpoint: grpcAddr})
 	for range 3 {
 		if _, err := ok.RPC(ctx, &proxypb.RPCRequest{Method: "m"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := get(&config.Proxy{Endpoint: slow["http"], Timeout: 50 * time.Millisecond}).Publish(ctx, &proxypb.PublishRequest{}); err == nil {
+	if _, err := get(&Config{Endpoint: slow["http"], Timeout: 50 * time.Millisecond}).Publish(ctx, &proxypb.PublishRequest{}); err == nil {
 		t.Fatal("want timeout")
 	}
-	if _, err := get(&config.Proxy{Endpoint: "http://" + closedPort(t)}).SubRefresh(ctx, &proxypb.SubRefreshRequest{}); err == nil {
+	if _, err := get(&Config{Endpoint: "http://" + closedPort(t)}).SubRefresh(ctx, &proxypb.SubRefreshRequest{}); err == nil {
 		t.Fatal("want error")
 	}
 

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // Options are the server-wide dependencies of proxy backends.
@@ -52,7 +50,7 @@ func protocolOf(endpoint string) (string, error) {
 // ones. The gRPC connection is made lazily on the first call. The result
 // owns its connection and implements io.Closer; use a Set to share
 // connections between proxies.
-func New(cfg *config.Proxy, opts Options) (Backend, error) {
+func New(cfg *Config, opts Options) (*Client, error) {
 	return build(cfg, opts, ownResources{})
 }
 
@@ -75,7 +73,7 @@ func (ownResources) httpRoundTripper() (*http.Transport, bool) {
 	return newHTTPRoundTripper(), true
 }
 
-func build(cfg *config.Proxy, opts Options, res resources) (*client, error) {
+func build(cfg *Config, opts Options, res resources) (*Client, error) {
 	if cfg == nil {
 		return nil, errors.New("proxy: nil config")
 	}
@@ -87,7 +85,7 @@ func build(cfg *config.Proxy, opts Options, res resources) (*client, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	c := &client{
+	c := &Client{
 		endpoint: cfg.Endpoint,
 		protocol: protocol,
 		timeout:  cfg.Timeout,

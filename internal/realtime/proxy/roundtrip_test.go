@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -15,12 +14,12 @@ import (
 // from the request, so equality proves both directions of the codec.
 var roundTrips = []struct {
 	name string
-	call func(ctx context.Context, b Backend) (proto.Message, error)
+	call func(ctx context.Context, b *Client) (proto.Message, error)
 	want proto.Message
 }{
 	{
 		name: "connect",
-		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
 			return b.Connect(ctx, &proxypb.ConnectRequest{Client: "c1", Transport: "websocket", Protocol: "json", Encoding: "json",
 				Data: []byte(`{"x":1}`), Channels: []string{"a", "b"}})
 		},
@@ -28,35 +27,35 @@ var roundTrips = []struct {
 	},
 	{
 		name: "refresh",
-		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
 			return b.Refresh(ctx, &proxypb.RefreshRequest{Client: "c1", User: "42"})
 		},
 		want: &proxypb.RefreshResponse{Result: &proxypb.RefreshResult{ExpireAt: 1700000000, Info: []byte(`{"user":"42"}`)}},
 	},
 	{
 		name: "subscribe",
-		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
 			return b.Subscribe(ctx, &proxypb.SubscribeRequest{Client: "c1", Channel: "news"})
 		},
 		want: &proxypb.SubscribeResponse{Result: &proxypb.SubscribeResult{Info: []byte(`"news"`)}},
 	},
 	{
 		name: "publish",
-		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
 			return b.Publish(ctx, &proxypb.PublishRequest{Client: "c1", Channel: "news", Data: []byte(`{"text":"hi"}`)})
 		},
 		want: &proxypb.PublishResponse{Result: &proxypb.PublishResult{Data: []byte(`{"text":"hi"}`), SkipHistory: true}},
 	},
 	{
 		name: "rpc",
-		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
 			return b.RPC(ctx, &proxypb.RPCRequest{Client: "c1", Method: "ns:get"})
 		},
 		want: &proxypb.RPCResponse{Error: &proxypb.Error{Code: 1000, Message: "ns:get", Temporary: true}},
 	},
 	{
 		name: "sub_refresh",
-		call: func(ctx context.Context, b Backend) (proto.Message, error) {
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
 			return b.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1", Channel: "news"})
 		},
 		want: &proxypb.SubRefreshResponse{Disconnect: &proxypb.Disconnect{Code: 4501, Reason: "news"}},
@@ -79,7 +78,7 @@ func TestRoundTrip(t *testing.T) {
 	} {
 		for _, tc := range roundTrips {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
-				b, err := set.Get(&config.Proxy{Name: tc.name, Endpoint: p.endpoint(tc.name), Timeout: 5 * time.Second})
+				b, err := set.Get(&Config{Name: tc.name, Endpoint: p.endpoint(tc.name), Timeout: 5 * time.Second})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestNilRequest(t *testing.T) {
 	httpURL, rec := startHTTP(t, &fakeApp{}, nil)
-	b, err := New(&config.Proxy{Endpoint: httpURL + "/connect"}, Options{})
+	b, err := New(&Config{Endpoint: httpURL + "/connect"}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

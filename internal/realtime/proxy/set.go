@@ -7,13 +7,11 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
 // Set hands out one Backend per configured proxy and lets them share
-// connections: every event configured with the same *config.Proxy gets the
-// same Backend, and gRPC proxies with the same target and TLS settings
+// connections: every event configured with the same *Config gets the
+// same *Client, and gRPC proxies with the same target and TLS settings
 // share one connection (flat configs often point several events at one
 // backend). The node creates one Set at start-up and closes it on
 // shutdown.
@@ -21,7 +19,7 @@ type Set struct {
 	opts Options
 
 	mu       sync.Mutex
-	backends map[*config.Proxy]*client
+	backends map[*Config]*Client
 	conns    map[dialKey]*grpc.ClientConn
 	rt       *http.Transport
 	closed   bool
@@ -34,7 +32,7 @@ var errSetClosed = errors.New("proxy: set is closed")
 func NewSet(opts Options) *Set {
 	return &Set{
 		opts:     opts,
-		backends: make(map[*config.Proxy]*client),
+		backends: make(map[*Config]*Client),
 		conns:    make(map[dialKey]*grpc.ClientConn),
 	}
 }
@@ -42,7 +40,7 @@ func NewSet(opts Options) *Set {
 // Get returns the Backend for cfg, creating it on first use. Later calls
 // with the same pointer return the same Backend; a failed creation is not
 // remembered, so it is retried.
-func (s *Set) Get(cfg *config.Proxy) (Backend, error) {
+func (s *Set) Get(cfg *Config) (*Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

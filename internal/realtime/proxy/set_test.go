@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -14,23 +13,23 @@ func TestSetSharing(t *testing.T) {
 	httpURL, _ := startHTTP(t, &fakeApp{}, nil)
 	s := NewSet(Options{})
 
-	connect := &config.Proxy{Name: "connect", Endpoint: "grpc://" + grpcAddr}
-	rpc := &config.Proxy{Name: "rpc", Endpoint: grpcAddr, GRPCCompression: true} // same target, other call options
-	tlsProxy := &config.Proxy{Name: "tls", Endpoint: grpcAddr, GRPCTLS: true}
-	h1 := &config.Proxy{Name: "h1", Endpoint: httpURL + "/connect"}
-	h2 := &config.Proxy{Name: "h2", Endpoint: httpURL + "/rpc"}
+	connect := &Config{Name: "connect", Endpoint: "grpc://" + grpcAddr}
+	rpc := &Config{Name: "rpc", Endpoint: grpcAddr, GRPCCompression: true} // same target, other call options
+	tlsProxy := &Config{Name: "tls", Endpoint: grpcAddr, GRPCTLS: true}
+	h1 := &Config{Name: "h1", Endpoint: httpURL + "/connect"}
+	h2 := &Config{Name: "h2", Endpoint: httpURL + "/rpc"}
 
-	get := func(cfg *config.Proxy) *client {
+	get := func(cfg *Config) *Client {
 		t.Helper()
 		b, err := s.Get(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b.(*client)
+		return b
 	}
 	a, again := get(connect), get(connect)
 	if a != again {
-		t.Error("same *config.Proxy gave two backends")
+		t.Error("same *Config gave two backends")
 	}
 	r := get(rpc)
 	if r == a {
@@ -62,7 +61,7 @@ func TestSetSharing(t *testing.T) {
 	if _, err := r.Connect(context.Background(), &proxypb.ConnectRequest{Client: "c"}); err == nil {
 		t.Error("gRPC backend still works after Set.Close")
 	}
-	if _, err := s.Get(&config.Proxy{Endpoint: grpcAddr}); err == nil {
+	if _, err := s.Get(&Config{Endpoint: grpcAddr}); err == nil {
 		t.Error("Get after Close: want error")
 	}
 }
@@ -70,7 +69,7 @@ func TestSetSharing(t *testing.T) {
 func TestSetFailureNotRemembered(t *testing.T) {
 	s := NewSet(Options{})
 	defer s.Close()
-	cfg := &config.Proxy{Endpoint: "ws://x:1"}
+	cfg := &Config{Endpoint: "ws://x:1"}
 	if _, err := s.Get(cfg); err == nil {
 		t.Fatal("want error")
 	}
@@ -78,7 +77,7 @@ func TestSetFailureNotRemembered(t *testing.T) {
 	if _, err := s.Get(cfg); err != nil {
 		t.Fatalf("retry after fixing the config: %v", err)
 	}
-	if _, err := s.Get(&config.Proxy{Endpoint: "127.0.0.1:2", GRPCCertFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
+	if _, err := s.Get(&Config{Endpoint: "127.0.0.1:2", GRPCCertFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
 		t.Fatal("missing cert file: want error")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -12,9 +11,9 @@ import (
 // backends (or gateways in front of them) can deny with a plain 403 and
 // the client still sees a meaningful error or disconnect instead of a
 // temporary internal error.
-type statusTransforms map[int]config.StatusCodeTransform
+type statusTransforms map[int]StatusCodeTransform
 
-func newStatusTransforms(list []config.StatusCodeTransform) statusTransforms {
+func newStatusTransforms(list []StatusCodeTransform) statusTransforms {
 	if len(list) == 0 {
 		return nil
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/spindle-rt/spindle/demo"
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/node"
-	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 	"github.com/spindle-rt/spindle/internal/wiring/server"
 )
 
@@ -130,9 +129,12 @@ func loadConfig(data []byte) (*config.Config, error) {
 	return cfg, nil
 }
 
-// resolve is the node's ProxyResolver: every configured proxy is answered
+// The in-process app answers the hub exactly as a remote backend would.
+var _ node.Backend = (*app.App)(nil)
+
+// resolve is the server's ProxyResolver: every configured proxy is answered
 // by the in-process app.
-func (d *Dev) resolve(p *config.Proxy) (proxy.Backend, error) {
+func (d *Dev) resolve(p *config.Proxy) (node.Backend, error) {
 	d.mu.Lock()
 	d.resolved = append(d.resolved, p.Name)
 	d.mu.Unlock()

@@ -54,7 +54,7 @@ type Server struct {
 type Options struct {
 	// Proxies resolves configured proxies to backends in place of the
 	// gRPC/HTTP proxy clients, e.g. to answer them with an in-process app.
-	Proxies node.ProxyResolver
+	Proxies ProxyResolver
 	// Handlers are mounted on the main HTTP listener beside the WebSocket
 	// and API endpoints (ServeMux pattern → handler), e.g. a page at "/".
 	Handlers map[string]http.Handler
@@ -88,9 +88,10 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := node.NewMetrics(reg)
 	proxies := proxy.NewSet(proxy.Options{Logger: log, Metrics: proxy.NewMetrics(reg)})
-	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics, Proxies: proxies.Get}
-	if o.Proxies != nil {
-		opts.Proxies = o.Proxies
+	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics}
+	resolve := o.Proxies
+	if resolve == nil {
+		resolve = func(p *config.Proxy) (node.Backend, error) { return proxies.Get(proxyClientConfig(p)) }
 	}
 	if connTokens != nil {
 		opts.ConnectTokens = connTokens
@@ -98,7 +99,12 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if subTokens != nil {
 		opts.SubTokens = subTokens
 	}
-	n, err := node.New(cfg, opts)
+	nc, err := nodeConfig(cfg, resolve)
+	if err != nil {
+		_ = proxies.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	n, err := node.New(nc, opts)
 	if err != nil {
 		_ = proxies.Close()
 		return nil, err
@@ -155,7 +161,7 @@ func newEngine(cfg *config.Config, nodeID string, log *slog.Logger) (engine.Engi
 	case "", "memory":
 		return memory.New(memory.Options{PresenceTTL: cfg.Engine.PresenceTTL, HistoryMetaTTL: cfg.Channel.HistoryMetaTTL}), nil
 	case "redis":
-		o, err := redis.FromConfig(cfg.Engine.Redis, cfg.Engine.PresenceTTL, cfg.Channel.HistoryMetaTTL, nodeID)
+		o, err := redis.FromSettings(redisSettings(cfg.Engine.Redis), cfg.Engine.PresenceTTL, cfg.Channel.HistoryMetaTTL, nodeID)
 		if err != nil {
 			return nil, fmt.Errorf("engine redis: %w", err)
 		}
@@ -176,7 +182,7 @@ func newVerifier(t config.Token, cfg *config.Config) (*auth.Verifier, error) {
 	if t.HMACSecretKey == "" && t.RSAPublicKey == "" && t.ECDSAPublicKey == "" && t.JWKSPublicEndpoint == "" && !cfg.Client.InsecureSkipTokenSignature {
 		return nil, nil
 	}
-	return auth.NewVerifier(t, auth.Options{SkipSignature: cfg.Client.InsecureSkipTokenSignature})
+	return auth.NewVerifier(auth.TokenConfig(t), auth.Options{SkipSignature: cfg.Client.InsecureSkipTokenSignature})
 }
 
 // Listen binds the HTTP (and gRPC API) listeners, so the caller knows the

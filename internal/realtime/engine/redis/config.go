@@ -10,17 +10,43 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
-// FromConfig turns the server configuration into Options, so the server
-// can build the engine without knowing Redis address syntax. Addresses may
+// Settings are the Redis connection settings as an operator writes them:
+// addresses in any of the accepted forms, credentials, TLS files. They
+// mirror the configuration's Redis section; FromSettings turns them into
+// Options.
+type Settings struct {
+	Addresses          []string
+	Password           string
+	User               string
+	DB                 int
+	Prefix             string
+	ConnectTimeout     time.Duration
+	IOTimeout          time.Duration
+	TLS                TLSFiles
+	ClusterAddresses   []string
+	SentinelAddresses  []string
+	SentinelMasterName string
+	SentinelUser       string
+	SentinelPassword   string
+}
+
+// TLSFiles switches TLS on and names the PEM files for it.
+type TLSFiles struct {
+	Enabled  bool
+	CertFile string
+	KeyFile  string
+	CAFile   string
+}
+
+// FromSettings turns operator settings into Options, so the server can
+// build the engine without knowing Redis address syntax. Addresses may
 // be host:port, redis://[user:password@]host:port[/db][?db=N&password=P],
 // rediss://... (TLS) or unix:///path. Credentials and database given in
 // URLs apply to all addresses and must agree with each other and with the
 // explicit settings. It fails on unreadable TLS files or bad URLs.
-func FromConfig(cfg config.Redis, presenceTTL, metaTTL time.Duration, nodeID string) (Options, error) {
+func FromSettings(cfg Settings, presenceTTL, metaTTL time.Duration, nodeID string) (Options, error) {
 	o := Options{
 		User:               cfg.User,
 		Password:           cfg.Password,
@@ -174,7 +200,7 @@ func parseURL(addr string, m *urlMerge) (string, bool, error) {
 }
 
 // tlsConfig builds the client TLS configuration from files.
-func tlsConfig(t config.TLS) (*tls.Config, error) {
+func tlsConfig(t TLSFiles) (*tls.Config, error) {
 	c := &tls.Config{MinVersion: tls.VersionTLS12}
 	if t.CAFile != "" {
 		pem, err := os.ReadFile(t.CAFile)

@@ -5,14 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/spindle-rt/spindle/internal/config"
 )
 
-func TestFromConfig(t *testing.T) {
+func TestFromSettings(t *testing.T) {
 	cases := []struct {
 		name    string
-		cfg     config.Redis
+		cfg     Settings
 		addrs   []string
 		user    string
 		pass    string
@@ -20,31 +18,31 @@ func TestFromConfig(t *testing.T) {
 		tls     bool
 		wantErr string
 	}{
-		{name: "host:port", cfg: config.Redis{Addresses: []string{"127.0.0.1:6379"}}, addrs: []string{"127.0.0.1:6379"}},
-		{name: "url with db path and password", cfg: config.Redis{Addresses: []string{"redis://:secret@h1:7000/3"}},
+		{name: "host:port", cfg: Settings{Addresses: []string{"127.0.0.1:6379"}}, addrs: []string{"127.0.0.1:6379"}},
+		{name: "url with db path and password", cfg: Settings{Addresses: []string{"redis://:secret@h1:7000/3"}},
 			addrs: []string{"h1:7000"}, pass: "secret", db: 3},
-		{name: "url with query db and user", cfg: config.Redis{Addresses: []string{"redis://bob:pw@h1?db=2"}},
+		{name: "url with query db and user", cfg: Settings{Addresses: []string{"redis://bob:pw@h1?db=2"}},
 			addrs: []string{"h1:6379"}, user: "bob", pass: "pw", db: 2},
-		{name: "query password", cfg: config.Redis{Addresses: []string{"redis://h1:1?password=p"}}, addrs: []string{"h1:1"}, pass: "p"},
-		{name: "rediss means TLS", cfg: config.Redis{Addresses: []string{"rediss://h1:6380"}}, addrs: []string{"h1:6380"}, tls: true},
-		{name: "tls flag", cfg: config.Redis{Addresses: []string{"h1:1"}, TLS: config.TLS{Enabled: true}}, addrs: []string{"h1:1"}, tls: true},
-		{name: "unix socket", cfg: config.Redis{Addresses: []string{"unix:///tmp/r.sock"}}, addrs: []string{"/tmp/r.sock"}},
-		{name: "shards agree", cfg: config.Redis{Addresses: []string{"redis://:p@a:1/1", "redis://:p@b:2/1"}},
+		{name: "query password", cfg: Settings{Addresses: []string{"redis://h1:1?password=p"}}, addrs: []string{"h1:1"}, pass: "p"},
+		{name: "rediss means TLS", cfg: Settings{Addresses: []string{"rediss://h1:6380"}}, addrs: []string{"h1:6380"}, tls: true},
+		{name: "tls flag", cfg: Settings{Addresses: []string{"h1:1"}, TLS: TLSFiles{Enabled: true}}, addrs: []string{"h1:1"}, tls: true},
+		{name: "unix socket", cfg: Settings{Addresses: []string{"unix:///tmp/r.sock"}}, addrs: []string{"/tmp/r.sock"}},
+		{name: "shards agree", cfg: Settings{Addresses: []string{"redis://:p@a:1/1", "redis://:p@b:2/1"}},
 			addrs: []string{"a:1", "b:2"}, pass: "p", db: 1},
-		{name: "explicit settings kept", cfg: config.Redis{Addresses: []string{"a:1"}, User: "u", Password: "p", DB: 4},
+		{name: "explicit settings kept", cfg: Settings{Addresses: []string{"a:1"}, User: "u", Password: "p", DB: 4},
 			addrs: []string{"a:1"}, user: "u", pass: "p", db: 4},
-		{name: "conflicting passwords", cfg: config.Redis{Addresses: []string{"redis://:p1@a:1", "redis://:p2@b:1"}}, wantErr: "password differs"},
-		{name: "conflicting db", cfg: config.Redis{Addresses: []string{"redis://a:1/1", "redis://b:1/2"}}, wantErr: "database 2 differs"},
-		{name: "url db against explicit db", cfg: config.Redis{Addresses: []string{"redis://a:1/1"}, DB: 2}, wantErr: "differs"},
-		{name: "bad db", cfg: config.Redis{Addresses: []string{"redis://a:1/x"}}, wantErr: "not a non-negative number"},
-		{name: "bad scheme", cfg: config.Redis{Addresses: []string{"http://a:1"}}, wantErr: "use redis://"},
-		{name: "missing port", cfg: config.Redis{Addresses: []string{"justhost"}}, wantErr: "want host:port"},
-		{name: "relative unix path", cfg: config.Redis{Addresses: []string{"unix://r.sock"}}, wantErr: "absolute"},
-		{name: "missing CA file", cfg: config.Redis{Addresses: []string{"a:1"}, TLS: config.TLS{Enabled: true, CAFile: "/nonexistent/ca.pem"}}, wantErr: "TLS CA"},
+		{name: "conflicting passwords", cfg: Settings{Addresses: []string{"redis://:p1@a:1", "redis://:p2@b:1"}}, wantErr: "password differs"},
+		{name: "conflicting db", cfg: Settings{Addresses: []string{"redis://a:1/1", "redis://b:1/2"}}, wantErr: "database 2 differs"},
+		{name: "url db against explicit db", cfg: Settings{Addresses: []string{"redis://a:1/1"}, DB: 2}, wantErr: "differs"},
+		{name: "bad db", cfg: Settings{Addresses: []string{"redis://a:1/x"}}, wantErr: "not a non-negative number"},
+		{name: "bad scheme", cfg: Settings{Addresses: []string{"http://a:1"}}, wantErr: "use redis://"},
+		{name: "missing port", cfg: Settings{Addresses: []string{"justhost"}}, wantErr: "want host:port"},
+		{name: "relative unix path", cfg: Settings{Addresses: []string{"unix://r.sock"}}, wantErr: "absolute"},
+		{name: "missing CA file", cfg: Settings{Addresses: []string{"a:1"}, TLS: TLSFiles{Enabled: true, CAFile: "/nonexistent/ca.pem"}}, wantErr: "TLS CA"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := FromConfig(tc.cfg, 2*time.Second, time.Hour, "node-1")
+			o, err := FromSettings(tc.cfg, 2*time.Second, time.Hour, "node-1")
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
@@ -52,7 +50,7 @@ func TestFromConfig(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("FromConfig: %v", err)
+				t.Fatalf("FromSettings: %v", err)
 			}
 			if !slices.Equal(o.Addresses, tc.addrs) || o.User != tc.user || o.Password != tc.pass || o.DB != tc.db {
 				t.Errorf("got addrs %v user %q pass %q db %d; want %v %q %q %d",
@@ -68,8 +66,8 @@ func TestFromConfig(t *testing.T) {
 	}
 }
 
-func TestFromConfigSentinelAndCluster(t *testing.T) {
-	o, err := FromConfig(config.Redis{
+func TestFromSettingsSentinelAndCluster(t *testing.T) {
+	o, err := FromSettings(Settings{
 		SentinelAddresses:  []string{"redis://:spw@s1:26379", "s2:26379"},
 		SentinelMasterName: "mymaster",
 		Password:           "masterpw",
@@ -81,7 +79,7 @@ func TestFromConfigSentinelAndCluster(t *testing.T) {
 		o.Password != "masterpw" || o.SentinelMasterName != "mymaster" || len(o.Addresses) != 0 {
 		t.Errorf("sentinel options %+v", o)
 	}
-	o, err = FromConfig(config.Redis{ClusterAddresses: []string{"redis://c1:7000", "c2:7001"}, Addresses: []string{"ignored:1"}}, 0, 0, "")
+	o, err = FromSettings(Settings{ClusterAddresses: []string{"redis://c1:7000", "c2:7001"}, Addresses: []string{"ignored:1"}}, 0, 0, "")
 	if err != nil {
 		t.Fatalf("cluster: %v", err)
 	}

@@ -1,4 +1,4 @@
-package app
+package server
 
 import (
 	"context"
@@ -13,27 +13,30 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/app"
+	"github.com/spindle-rt/spindle/internal/realtime/node"
 	"github.com/spindle-rt/spindle/internal/realtime/proxy"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
 // benchApp answers every event the cheapest way, so the benchmark
 // measures the hop, not the service.
-func benchApp() *App {
-	a := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	a.HandleConnect(func(_ context.Context, r *ConnectRequest) (*proxypb.ConnectResponse, error) {
+func benchApp() *app.App {
+	a := app.New(app.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a.HandleConnect(func(_ context.Context, r *app.ConnectRequest) (*proxypb.ConnectResponse, error) {
 		return r.Allow("42"), nil
 	})
-	a.HandleRefresh(func(_ context.Context, r *RefreshRequest) (*proxypb.RefreshResponse, error) {
+	a.HandleRefresh(func(_ context.Context, r *app.RefreshRequest) (*proxypb.RefreshResponse, error) {
 		return r.Extend(time.Now().Add(time.Hour).Unix()), nil
 	})
-	a.HandleSubscribe(func(_ context.Context, r *SubscribeRequest) (*proxypb.SubscribeResponse, error) {
+	a.HandleSubscribe(func(_ context.Context, r *app.SubscribeRequest) (*proxypb.SubscribeResponse, error) {
 		return r.Allow(), nil
 	})
-	a.HandlePublish(func(_ context.Context, r *PublishRequest) (*proxypb.PublishResponse, error) { return r.Allow(), nil })
-	a.HandleRPC("echo", func(_ context.Context, r *RPCRequest) (*proxypb.RPCResponse, error) { return r.Answer(r.Data), nil })
-	a.HandleSubRefresh(func(_ context.Context, r *SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
+	a.HandlePublish(func(_ context.Context, r *app.PublishRequest) (*proxypb.PublishResponse, error) {
+		return r.Allow(), nil
+	})
+	a.HandleRPC("echo", func(_ context.Context, r *app.RPCRequest) (*proxypb.RPCResponse, error) { return r.Answer(r.Data), nil })
+	a.HandleSubRefresh(func(_ context.Context, r *app.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
 		return r.Extend(time.Now().Add(time.Hour).Unix()), nil
 	})
 	return a
@@ -44,7 +47,7 @@ func benchApp() *App {
 // app over loopback, gRPC and HTTP, next to a bare grpc-go unary call
 // (the health service) as the floor, all in one run.
 func BenchmarkProxyRoundTrip(b *testing.B) {
-	ln, err := Listen("tcp://127.0.0.1:0")
+	ln, err := app.Listen("tcp://127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,29 +59,29 @@ func BenchmarkProxyRoundTrip(b *testing.B) {
 	data := []byte(`{"token":"abc"}`)
 	events := []struct {
 		name string
-		call func(context.Context, proxy.Backend) error
+		call func(context.Context, node.Backend) error
 	}{
-		{"connect", func(ctx context.Context, p proxy.Backend) error {
+		{"connect", func(ctx context.Context, p node.Backend) error {
 			_, err := p.Connect(ctx, &proxypb.ConnectRequest{Client: "c1", Transport: "websocket", Protocol: "json", Encoding: "json", Name: "js", Data: data})
 			return err
 		}},
-		{"refresh", func(ctx context.Context, p proxy.Backend) error {
+		{"refresh", func(ctx context.Context, p node.Backend) error {
 			_, err := p.Refresh(ctx, &proxypb.RefreshRequest{Client: "c1", User: "42"})
 			return err
 		}},
-		{"subscribe", func(ctx context.Context, p proxy.Backend) error {
+		{"subscribe", func(ctx context.Context, p node.Backend) error {
 			_, err := p.Subscribe(ctx, &proxypb.SubscribeRequest{Client: "c1", User: "42", Channel: "chat:1", Data: data})
 			return err
 		}},
-		{"publish", func(ctx context.Context, p proxy.Backend) error {
+		{"publish", func(ctx context.Context, p node.Backend) error {
 			_, err := p.Publish(ctx, &proxypb.PublishRequest{Client: "c1", User: "42", Channel: "chat:1", Data: data})
 			return err
 		}},
-		{"rpc", func(ctx context.Context, p proxy.Backend) error {
+		{"rpc", func(ctx context.Context, p node.Backend) error {
 			_, err := p.RPC(ctx, &proxypb.RPCRequest{Client: "c1", User: "42", Method: "echo", Data: data})
 			return err
 		}},
-		{"sub_refresh", func(ctx context.Context, p proxy.Backend) error {
+		{"sub_refresh", func(ctx context.Context, p node.Backend) error {
 			_, err := p.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1", User: "42", Channel: "chat:1"})
 			return err
 		}},
@@ -93,7 +96,7 @@ func BenchmarkProxyRoundTrip(b *testing.B) {
 			if transport.name == "http" {
 				endpoint += ev.name
 			}
-			backend, err := proxy.New(&config.Proxy{Name: "bench", Endpoint: endpoint, Timeout: 5 * time.Second}, proxy.Options{})
+			backend, err := proxy.New(&proxy.Config{Name: "bench", Endpoint: endpoint, Timeout: 5 * time.Second}, proxy.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -105,9 +108,7 @@ func BenchmarkProxyRoundTrip(b *testing.B) {
 					}
 				}
 			})
-			if c, ok := backend.(io.Closer); ok {
-				_ = c.Close()
-			}
+			_ = backend.Close()
 		}
 	}
 

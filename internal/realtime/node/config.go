@@ -1,0 +1,163 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/spindle-rt/spindle/proto/proxypb"
+)
+
+// Config is what the hub needs to know about channels, clients, RPC and
+// proxies. The wiring builds it from the server configuration; the node
+// never reads configuration files or keys itself. Defaults are the
+// wiring's job too: a zero duration or limit here means "off" (or, for the
+// channel-name rules, the protocol's usual character).
+type Config struct {
+	// Name is this node's name in the info API.
+	Name    string
+	Client  ClientConfig
+	Channel ChannelConfig
+	RPC     RPCConfig
+	// Connect, Refresh and RPC are the proxies for those events; nil means
+	// the event is not proxied.
+	Connect  *Proxy
+	Refresh  *Proxy
+	RPCProxy *Proxy
+}
+
+// ClientConfig holds per-connection behaviour and limits. It mirrors the
+// configuration's client section field by field, so the wiring converts one
+// into the other and a field added on only one side fails the build.
+type ClientConfig struct {
+	AllowedOrigins                    []string
+	Insecure                          bool
+	InsecureSkipTokenSignature        bool
+	AllowAnonymousConnectWithoutToken bool
+	DisallowAnonymousConnectionTokens bool
+
+	PingInterval                time.Duration
+	PongTimeout                 time.Duration
+	StaleCloseDelay             time.Duration
+	ExpiredCloseDelay           time.Duration
+	ExpiredSubCloseDelay        time.Duration
+	PresenceUpdateInterval      time.Duration
+	PositionCheckDelay          time.Duration
+	ChannelLimit                int
+	QueueMaxSize                int
+	UserConnectionLimit         int
+	HistoryMaxPublicationLimit  int
+	RecoveryMaxPublicationLimit int
+	ConnectIncludeServerTime    bool
+	Concurrency                 int
+
+	SubscribeToUserPersonalChannel bool
+	PersonalChannelNamespace       string
+	PersonalSingleConnection       bool
+}
+
+// ChannelConfig holds the channel-name rules, the options of channels
+// without a namespace, and the namespaces.
+type ChannelConfig struct {
+	MaxLength         int           // 0 = 255
+	PrivatePrefix     string        // "" = no private channels
+	NamespaceBoundary string        // "" = ":"
+	UserBoundary      string        // "" = "#"
+	UserSeparator     string        // "" = ","
+	HistoryMetaTTL    time.Duration // stream meta lifetime when a namespace sets none
+	WithoutNamespace  ChannelOptions
+	Namespaces        []Namespace
+}
+
+// Namespace is a named set of channel options; channels `name:...` use it.
+type Namespace struct {
+	Name string
+	ChannelOptions
+}
+
+// ChannelOptions are one namespace's switches.
+type ChannelOptions struct {
+	Presence           bool
+	JoinLeave          bool
+	ForcePushJoinLeave bool
+	HistorySize        int
+	HistoryTTL         time.Duration
+	HistoryMetaTTL     time.Duration // 0 = ChannelConfig.HistoryMetaTTL
+	ForcePositioning   bool
+	AllowPositioning   bool
+	ForceRecovery      bool
+	AllowRecovery      bool
+	ForceRecoveryMode  string // "", "stream" or "cache"
+
+	AllowSubscribeForClient    bool
+	AllowSubscribeForAnonymous bool
+	AllowPublishForClient      bool
+	AllowPublishForSubscriber  bool
+	AllowPublishForAnonymous   bool
+	AllowPresenceForClient     bool
+	AllowPresenceForSubscriber bool
+	AllowPresenceForAnonymous  bool
+	AllowHistoryForClient      bool
+	AllowHistoryForSubscriber  bool
+	AllowHistoryForAnonymous   bool
+	AllowUserLimitedChannels   bool
+	ChannelRegex               string
+
+	// ProxySubscribe, ProxyPublish and ProxySubRefresh say the event is
+	// decided by a backend in this namespace. The matching *Proxy is the
+	// backend; nil with the switch on means none is configured, and
+	// clients get 108 (not available) rather than an unchecked action.
+	ProxySubscribe  bool
+	ProxyPublish    bool
+	ProxySubRefresh bool
+	SubscribeProxy  *Proxy
+	PublishProxy    *Proxy
+	SubRefreshProxy *Proxy
+}
+
+// RPCConfig routes client RPC.
+type RPCConfig struct {
+	// Ping answers the method PingMethod itself, without a proxy.
+	Ping       bool
+	PingMethod string
+	// NamespaceBoundary splits `ns:method` ("" = ":") when Namespaces is
+	// not empty.
+	NamespaceBoundary string
+	Namespaces        []RPCNamespace
+}
+
+// RPCNamespace routes methods `name:...` to a proxy; nil Proxy means none is
+// configured (clients get 108).
+type RPCNamespace struct {
+	Name  string
+	Proxy *Proxy
+}
+
+// Proxy is a backend that decides proxied events, with the settings that
+// shape the requests the node sends it. One *Proxy may serve many events
+// and namespaces.
+type Proxy struct {
+	// Name and Endpoint identify the backend in logs and errors.
+	Name     string
+	Endpoint string
+	// Timeout bounds each call; 0 means one second, as in Centrifugo.
+	Timeout time.Duration
+	// BinaryEncoding sends payloads as b64data instead of raw JSON.
+	BinaryEncoding bool
+	// IncludeConnectionMeta adds the connection's meta to requests.
+	IncludeConnectionMeta bool
+	Backend               Backend
+}
+
+// Backend answers proxied events: a gRPC or HTTP client in `spindle server`,
+// the application itself in `spindle dev`. A returned error means the call
+// itself failed (unreachable, timeout, undecodable answer): the client then
+// gets a temporary internal error. Application-level answers, denials
+// included, travel inside the response's Error or Disconnect.
+type Backend interface {
+	Connect(ctx context.Context, req *proxypb.ConnectRequest) (*proxypb.ConnectResponse, error)
+	Refresh(ctx context.Context, req *proxypb.RefreshRequest) (*proxypb.RefreshResponse, error)
+	Subscribe(ctx context.Context, req *proxypb.SubscribeRequest) (*proxypb.SubscribeResponse, error)
+	Publish(ctx context.Context, req *proxypb.PublishRequest) (*proxypb.PublishResponse, error)
+	RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCResponse, error)
+	SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error)
+}

@@ -1,0 +1,175 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/realtime/engine/redis"
+	"github.com/spindle-rt/spindle/internal/realtime/node"
+	"github.com/spindle-rt/spindle/internal/realtime/proxy"
+)
+
+// ProxyResolver turns a configured proxy into the backend that answers it:
+// the gRPC or HTTP proxy client in `spindle server`, the application itself
+// in `spindle dev`.
+type ProxyResolver func(cfg *config.Proxy) (node.Backend, error)
+
+// This file is the one place where the loaded configuration becomes the
+// parts' own settings: the hub's node.Config, the proxy clients'
+// proxy.Config and the Redis engine's redis.Settings. Sections whose shape
+// is the same on both sides are converted, so a field added on one side
+// only fails the build here instead of being silently dropped.
+
+// nodeConfig maps cfg onto the hub's Config, resolving every proxy it
+// refers to exactly once: events and namespaces that share a *config.Proxy
+// share one *node.Proxy, and so one backend and connection. A proxy that
+// cannot be built fails start-up, not a client's first event.
+func nodeConfig(cfg *config.Config, resolve ProxyResolver) (node.Config, error) {
+	proxies := map[*config.Proxy]*node.Proxy{}
+	var resolveErr error
+	ref := func(p *config.Proxy) *node.Proxy {
+		if p == nil || resolveErr != nil {
+			return nil
+		}
+		if np, ok := proxies[p]; ok {
+			return np
+		}
+		b, err := resolve(p)
+		if err != nil {
+			resolveErr = fmt.Errorf("proxy %q (%s): %w", p.Name, p.Endpoint, err)
+			return nil
+		}
+		np := &node.Proxy{
+			Name:                  p.Name,
+			Endpoint:              p.Endpoint,
+			Timeout:               p.Timeout,
+			BinaryEncoding:        p.BinaryEncoding,
+			IncludeConnectionMeta: p.IncludeConnectionMeta,
+			Backend:               b,
+		}
+		proxies[p] = np
+		return np
+	}
+	channelOptions := func(o config.ChannelOptions) node.ChannelOptions {
+		return node.ChannelOptions{
+			Presence:                   o.Presence,
+			JoinLeave:                  o.JoinLeave,
+			ForcePushJoinLeave:         o.ForcePushJoinLeave,
+			HistorySize:                o.HistorySize,
+			HistoryTTL:                 o.HistoryTTL,
+			HistoryMetaTTL:             o.HistoryMetaTTL,
+			ForcePositioning:           o.ForcePositioning,
+			AllowPositioning:           o.AllowPositioning,
+			ForceRecovery:              o.ForceRecovery,
+			AllowRecovery:              o.AllowRecovery,
+			ForceRecoveryMode:          o.ForceRecoveryMode,
+			AllowSubscribeForClient:    o.AllowSubscribeForClient,
+			AllowSubscribeForAnonymous: o.AllowSubscribeForAnonymous,
+			AllowPublishForClient:      o.AllowPublishForClient,
+			AllowPublishForSubscriber:  o.AllowPublishForSubscriber,
+			AllowPublishForAnonymous:   o.AllowPublishForAnonymous,
+			AllowPresenceForClient:     o.AllowPresenceForClient,
+			AllowPresenceForSubscriber: o.AllowPresenceForSubscriber,
+			AllowPresenceForAnonymous:  o.AllowPresenceForAnonymous,
+			AllowHistoryForClient:      o.AllowHistoryForClient,
+			AllowHistoryForSubscriber:  o.AllowHistoryForSubscriber,
+			AllowHistoryForAnonymous:   o.AllowHistoryForAnonymous,
+			AllowUserLimitedChannels:   o.AllowUserLimitedChannels,
+			ChannelRegex:               o.ChannelRegex,
+			// A proxy name alone switches the event's proxy on (v5
+			// granular mode); the loader has resolved the name already.
+			ProxySubscribe:  o.ProxySubscribe || o.SubscribeProxyName != "",
+			ProxyPublish:    o.ProxyPublish || o.PublishProxyName != "",
+			ProxySubRefresh: o.ProxySubRefresh || o.SubRefreshProxyName != "",
+			SubscribeProxy:  ref(o.SubscribeProxy),
+			PublishProxy:    ref(o.PublishProxy),
+			SubRefreshProxy: ref(o.SubRefreshProxy),
+		}
+	}
+
+	name := cfg.Name
+	if name == "" {
+		host, _ := os.Hostname()
+		name = host + "_" + strconv.Itoa(cfg.HTTP.Port)
+	}
+	nc := node.Config{
+		Name:   name,
+		Client: node.ClientConfig(cfg.Client),
+		Channel: node.ChannelConfig{
+			MaxLength:         cfg.Channel.MaxLength,
+			PrivatePrefix:     cfg.Channel.PrivatePrefix,
+			NamespaceBoundary: cfg.Channel.NamespaceBoundary,
+			UserBoundary:      cfg.Channel.UserBoundary,
+			UserSeparator:     cfg.Channel.UserSeparator,
+			HistoryMetaTTL:    cfg.Channel.HistoryMetaTTL,
+			WithoutNamespace:  channelOptions(cfg.Channel.WithoutNamespace),
+		},
+		RPC: node.RPCConfig{
+			Ping:              cfg.RPC.Ping,
+			PingMethod:        cfg.RPC.PingMethod,
+			NamespaceBoundary: cfg.RPC.NamespaceBoundary,
+		},
+		Connect:  ref(cfg.Proxy.Connect),
+		Refresh:  ref(cfg.Proxy.Refresh),
+		RPCProxy: ref(cfg.Proxy.RPC),
+	}
+	for _, ns := range cfg.Channel.Namespaces {
+		nc.Channel.Namespaces = append(nc.Channel.Namespaces, node.Namespace{Name: ns.Name, ChannelOptions: channelOptions(ns.ChannelOptions)})
+	}
+	for _, ns := range cfg.RPC.Namespaces {
+		nc.RPC.Namespaces = append(nc.RPC.Namespaces, node.RPCNamespace{Name: ns.Name, Proxy: ref(ns.Proxy)})
+	}
+	return nc, resolveErr
+}
+
+// proxyClientConfig maps one configured proxy onto the proxy clients'
+// Config.
+func proxyClientConfig(p *config.Proxy) *proxy.Config {
+	pc := &proxy.Config{
+		Name:                  p.Name,
+		Endpoint:              p.Endpoint,
+		Timeout:               p.Timeout,
+		HTTPHeaders:           p.HTTPHeaders,
+		StaticHTTPHeaders:     p.StaticHTTPHeaders,
+		GRPCMetadata:          p.GRPCMetadata,
+		BinaryEncoding:        p.BinaryEncoding,
+		IncludeConnectionMeta: p.IncludeConnectionMeta,
+		GRPCTLS:               p.GRPCTLS,
+		GRPCCertFile:          p.GRPCCertFile,
+		GRPCCredentialsKey:    p.GRPCCredentialsKey,
+		GRPCCredentialsValue:  p.GRPCCredentialsValue,
+		GRPCCompression:       p.GRPCCompression,
+	}
+	for _, t := range p.StatusCodeTransforms {
+		pt := proxy.StatusCodeTransform{StatusCode: t.StatusCode}
+		if t.ToError != nil {
+			pt.ToError = &proxy.TransformError{Code: t.ToError.Code, Message: t.ToError.Message, Temporary: t.ToError.Temporary}
+		}
+		if t.ToDisconnect != nil {
+			pt.ToDisconnect = &proxy.TransformDisconnect{Code: t.ToDisconnect.Code, Reason: t.ToDisconnect.Reason}
+		}
+		pc.StatusCodeTransforms = append(pc.StatusCodeTransforms, pt)
+	}
+	return pc
+}
+
+// redisSettings maps the Redis section onto the engine's Settings.
+func redisSettings(r config.Redis) redis.Settings {
+	return redis.Settings{
+		Addresses:          r.Addresses,
+		Password:           r.Password,
+		User:               r.User,
+		DB:                 r.DB,
+		Prefix:             r.Prefix,
+		ConnectTimeout:     r.ConnectTimeout,
+		IOTimeout:          r.IOTimeout,
+		TLS:                redis.TLSFiles(r.TLS),
+		ClusterAddresses:   r.ClusterAddresses,
+		SentinelAddresses:  r.SentinelAddresses,
+		SentinelMasterName: r.SentinelMasterName,
+		SentinelUser:       r.SentinelUser,
+		SentinelPassword:   r.SentinelPassword,
+	}
+}
