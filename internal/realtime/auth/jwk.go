@@ -3,14 +3,12 @@ package auth
 import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
-	"strings"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // jwk is one usable verification key from a JWKS document.
@@ -32,9 +30,11 @@ type jwkJSON struct {
 	Y   string `json:"y"`
 }
 
-// parseJWKS decodes a JWKS document into keys by kid. Keys that are not
-// for signatures, carry no kid, or are of an unsupported type are skipped
-// rather than failing the whole set, because providers publish mixed sets.
+// parseJWKS decodes a JWKS document into keys by kid. Each key is parsed
+// by go-jose (RFC 7517/7518/8037 encodings and their checks); keys that are
+// not for signatures, carry no kid, are symmetric, or do not parse are
+// skipped rather than failing the whole set, because providers publish
+// mixed sets.
 func parseJWKS(body []byte) (map[string]jwk, error) {
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -47,78 +47,44 @@ func parseJWKS(body []byte) (map[string]jwk, error) {
 	}
 	out := make(map[string]jwk, len(doc.Keys))
 	for _, raw := range doc.Keys {
-		var j jwkJSON
-		if err := json.Unmarshal(raw, &j); err != nil {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(raw); err != nil {
 			continue
 		}
-		if j.Kid == "" || (j.Use != "" && j.Use != "sig") {
+		if k.KeyID == "" || (k.Use != "" && k.Use != "sig") {
 			continue
 		}
-		if _, dup := out[j.Kid]; dup {
+		if _, dup := out[k.KeyID]; dup {
 			continue
 		}
-		key, err := j.publicKey()
-		if err != nil {
+		key, ok := verificationKey(k)
+		if !ok {
 			continue
 		}
-		out[j.Kid] = jwk{alg: j.Alg, key: key}
+		out[k.KeyID] = jwk{alg: k.Algorithm, key: key}
 	}
 	return out, nil
 }
 
-// publicKey builds the Go public key a JWK describes.
-func (j jwkJSON) publicKey() (any, error) {
-	switch j.Kty {
-	case "RSA":
-		n, err := b64url(j.N)
-		if err != nil || len(n) == 0 {
-			return nil, errors.New("bad RSA modulus")
-		}
-		e, err := b64url(j.E)
-		if err != nil || len(e) == 0 || len(e) > 4 {
-			return nil, errors.New("bad RSA exponent")
-		}
-		exp := new(big.Int).SetBytes(e).Int64()
-		if exp < 3 || exp%2 == 0 || exp > 1<<31-1 {
-			return nil, errors.New("bad RSA exponent")
-		}
-		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(exp)}, nil
-	case "EC":
-		var curve elliptic.Curve
-		switch j.Crv {
-		case "P-256":
-			curve = elliptic.P256()
-		case "P-384":
-			curve = elliptic.P384()
-		case "P-521":
-			curve = elliptic.P521()
-		default:
-			return nil, fmt.Errorf("unsupported EC curve %q", j.Crv)
-		}
-		size := (curve.Params().BitSize + 7) / 8
-		x, errX := b64url(j.X)
-		y, errY := b64url(j.Y)
-		if errX != nil || errY != nil || len(x) != size || len(y) != size {
-			return nil, errors.New("bad EC coordinates")
-		}
-		point := make([]byte, 0, 1+2*size)
-		point = append(append(append(point, 4), x...), y...)
-		key, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-		if err != nil {
-			return nil, fmt.Errorf("bad EC point: %w", err)
-		}
-		return key, nil
-	case "OKP":
-		if j.Crv != "Ed25519" {
-			return nil, fmt.Errorf("unsupported OKP curve %q", j.Crv)
-		}
-		x, err := b64url(j.X)
-		if err != nil || len(x) != ed25519.PublicKeySize {
-			return nil, errors.New("bad Ed25519 key")
-		}
-		return ed25519.PublicKey(x), nil
+// verificationKey is the public key of an asymmetric JWK. Symmetric ("oct")
+// keys are refused, so a published secret can never verify an HMAC token,
+// and so are RSA keys with an exponent no signer uses.
+func verificationKey(k jose.JSONWebKey) (any, bool) {
+	if !k.IsPublic() {
+		k = k.Public()
 	}
-	return nil, fmt.Errorf("unsupported kty %q", j.Kty)
+	switch key := k.Key.(type) {
+	case *rsa.PublicKey:
+		if key.E < 3 || key.E%2 == 0 {
+			return nil, false
+		}
+		return key, true
+	case *ecdsa.PublicKey:
+		return key, true
+	case ed25519.PublicKey:
+		return key, true
+	}
+	return nil, false
 }
 
 // usableFor rejects a key whose type (or declared alg) does not match the
@@ -140,13 +106,4 @@ func (k jwk) usableFor(alg string) error {
 		return fmt.Errorf("key type %T cannot verify alg %s", k.key, alg)
 	}
 	return nil
-}
-
-// b64url decodes base64url with or without padding, as providers differ.
-func b64url(s string) ([]byte, error) {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil {
-		return nil, fmt.Errorf("decode base64url: %w", err)
-	}
-	return b, nil
 }
