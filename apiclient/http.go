@@ -69,7 +69,12 @@ func (h *HTTP) call(ctx context.Context, method string, req, resp proto.Message)
 		if strings.HasPrefix(hresp.Header.Get("Content-Type"), "application/json") && pbjson.Unmarshal(data, &apiErr) == nil && apiErr.GetCode() != 0 {
 			return &Error{Code: apiErr.GetCode(), Message: apiErr.GetMessage()}
 		}
-		return fmt.Errorf("server API %s: HTTP %d: %s", method, hresp.StatusCode, bytes.TrimSpace(data))
+		// The status text says what a bare status means (a refused key
+		// comes with an empty body); a body, when there is one, says more.
+		if body := bytes.TrimSpace(data); len(body) > 0 {
+			return fmt.Errorf("server API %s: %s: %s", method, hresp.Status, body)
+		}
+		return fmt.Errorf("server API %s: %s", method, hresp.Status)
 	}
 	if err := pbjson.Unmarshal(data, resp); err != nil {
 		return fmt.Errorf("server API %s: decode response: %w", method, err)

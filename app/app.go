@@ -38,8 +38,8 @@ type Options struct {
 }
 
 // App holds the services and interceptors of one application and answers
-// proxied events with them, over gRPC, HTTP or in-process (it implements
-// proxy.Backend). Create it with New. Registration methods may be called
+// proxied events with them, over gRPC, HTTP or in-process (its Connect,
+// Subscribe, … methods). Create it with New. Registration methods may be called
 // at any time and from any goroutine; calls already running keep the
 // chain they started with.
 type App struct {

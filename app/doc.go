@@ -61,6 +61,6 @@
 // others to an HTTP/1.1 server that takes POST requests with JSON bodies
 // at paths ending in /connect, /refresh, /subscribe, /publish, /rpc and
 // /sub_refresh (so both http://app:10001/connect and
-// http://app:10001/centrifugo/connect work). The App is also a
-// proxy.Backend, so `spindle dev` calls it in-process.
+// http://app:10001/centrifugo/connect work). The App also answers the six
+// events as plain methods, so `spindle dev` calls it in-process.
 package app

@@ -1,0 +1,122 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spindle-rt/spindle/app"
+	"github.com/spindle-rt/spindle/proto/proxypb"
+)
+
+// A connect service decides who a client connecting without a token is.
+// The real-time server asks it over gRPC or HTTP; here it is asked
+// in-process, the way `spindle dev` does.
+func Example_connectService() {
+	a := app.New(app.Options{})
+	a.HandleConnect(func(ctx context.Context, r *app.ConnectRequest) (*proxypb.ConnectResponse, error) {
+		if r.Header().Get("Cookie") != "session=alice" {
+			return r.Deny(4001, "sign in first"), nil
+		}
+		return r.Allow("alice"), nil
+	})
+
+	ctx := context.Background()
+	resp, _ := a.Connect(ctx, &proxypb.ConnectRequest{Client: "c1"})
+	fmt.Println("no cookie:", resp.GetError().GetCode(), resp.GetError().GetMessage())
+	// Output:
+	// no cookie: 4001 sign in first
+}
+
+// An interceptor runs before the services of the types it is registered
+// for; this one refuses subscriptions to admin channels for everyone but
+// the admin, without the subscribe service ever running.
+func ExampleApp_Intercept() {
+	a := app.New(app.Options{})
+	a.HandleSubscribe(func(ctx context.Context, r *app.SubscribeRequest) (*proxypb.SubscribeResponse, error) {
+		return r.Allow(), nil
+	})
+	a.Intercept(func(ctx context.Context, req app.Request, next app.Handler) (app.Reply, error) {
+		sub := req.(*app.SubscribeRequest)
+		if strings.HasPrefix(sub.GetChannel(), "admin:") && sub.GetUser() != "root" {
+			return app.Deny(req, 103, "permission denied"), nil
+		}
+		return next(ctx, req)
+	}, app.TypeSubscribe)
+
+	ctx := context.Background()
+	for _, user := range []string{"alice", "root"} {
+		resp, _ := a.Subscribe(ctx, &proxypb.SubscribeRequest{User: user, Channel: "admin:stats"})
+		if e := resp.GetError(); e != nil {
+			fmt.Printf("%s: refused (%d)\n", user, e.GetCode())
+		} else {
+			fmt.Printf("%s: allowed\n", user)
+		}
+	}
+	// Output:
+	// alice: refused (103)
+	// root: allowed
+}
+
+// RPC methods are routed by name; a method nobody registered is answered
+// with Centrifugo's 104 (method not found).
+func ExampleApp_HandleRPC() {
+	a := app.New(app.Options{})
+	a.HandleRPC("time", func(ctx context.Context, r *app.RPCRequest) (*proxypb.RPCResponse, error) {
+		return r.Answer([]byte(`{"year":2026}`)), nil
+	})
+
+	ctx := context.Background()
+	for _, method := range []string{"time", "weather"} {
+		resp, _ := a.RPC(ctx, &proxypb.RPCRequest{Method: method})
+		if e := resp.GetError(); e != nil {
+			fmt.Printf("%s: error %d\n", method, e.GetCode())
+		} else {
+			fmt.Printf("%s: %s\n", method, resp.GetResult().GetData())
+		}
+	}
+	// Output:
+	// time: {"year":2026}
+	// weather: error 104
+}
+
+// Serve answers the real-time server's proxy calls, gRPC and HTTP on one
+// port. Here an HTTP proxy call is made by hand, as Centrifugo's HTTP proxy
+// would make it (one URL per event).
+func ExampleApp_Serve() {
+	a := app.New(app.Options{Logger: slog.New(slog.DiscardHandler)})
+	a.HandleConnect(func(ctx context.Context, r *app.ConnectRequest) (*proxypb.ConnectResponse, error) {
+		return r.Allow("42"), nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+
+	hc := &http.Client{Timeout: 5 * time.Second}
+	resp, err := hc.Post("http://"+ln.Addr().String()+"/centrifugo/connect", "application/json",
+		strings.NewReader(`{"client":"c1","transport":"websocket","protocol":"json","encoding":"json"}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	fmt.Println(resp.StatusCode, string(body))
+
+	stop()
+	fmt.Println("stopped:", <-done)
+	// Output:
+	// 200 {"result":{"user":"42"}}
+	// stopped: <nil>
+}
