@@ -143,7 +143,7 @@ func TestFloors(t *testing.T) {
 
 // TestPublicSurface keeps the importable part of the module to the SDK.
 func TestPublicSurface(t *testing.T) {
-	want := map[string]bool{"app": true, "apiclient": true, "proto/apipb": true, "proto/clientpb": true, "proto/proxypb": true}
+	want := map[string]bool{".": true, "app": true, "apiclient": true, "proto/apipb": true, "proto/clientpb": true, "proto/proxypb": true}
 	for _, p := range listPackages(t, "./...") {
 		r := rel(p.ImportPath)
 		if under(r, "internal") || under(r, "cmd") || under(r, "examples") || under(r, "e2e") || under(r, "demo") {

@@ -15,6 +15,10 @@ type LoadOptions struct {
 	// File is the config path (.json, .yaml, .yml or .toml); empty means
 	// defaults, env and flags only.
 	File string
+	// Data, when not nil, is the file's content, already read (a config
+	// built in memory); File then only names it, for its format (by
+	// extension) and in error messages.
+	Data []byte
 	// Env is the environment in os.Environ() form; only CENTRIFUGO_*
 	// entries are read. Empty values count as unset.
 	Env []string
@@ -29,7 +33,10 @@ type LoadOptions struct {
 func Load(opts LoadOptions) (*Config, []Warning, error) {
 	var data []byte
 	var readErr error
-	if opts.File != "" {
+	switch {
+	case opts.Data != nil:
+		data = opts.Data
+	case opts.File != "":
 		data, readErr = os.ReadFile(opts.File)
 	}
 	return load(opts, data, readErr)

@@ -404,3 +404,35 @@ func TestPortAsString(t *testing.T) {
 		t.Fatalf("port %d", cfg.HTTP.Port)
 	}
 }
+
+// TestLoadData reads a configuration built in memory: File only names it,
+// for the format and for the messages, and nothing is read from disk.
+func TestLoadData(t *testing.T) {
+	tests := []struct {
+		name, file, data string
+		wantPort         int
+		wantErr          string
+	}{
+		{"json with comments", "inline.json", "{\n  // dev\n  \"port\": 9123\n}", 9123, ""},
+		{"yaml", "inline.yaml", "port: 9124\n", 9124, ""},
+		{"unknown key names the given file and line", "inline.json", "{\n  \"port\": 1,\n  \"prot\": 2\n}", 0, "inline.json:3"},
+		{"file name not on disk is never opened", "/nonexistent/dir/x.json", `{"port": 9125}`, 9125, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, err := Load(LoadOptions{File: tc.file, Data: []byte(tc.data)})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Load = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if cfg.HTTP.Port != tc.wantPort {
+				t.Fatalf("port = %d, want %d", cfg.HTTP.Port, tc.wantPort)
+			}
+		})
+	}
+}

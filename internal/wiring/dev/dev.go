@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -110,19 +109,7 @@ func New(o Options) (*Dev, error) {
 // loadConfig runs the generated config through the same loader as
 // `spindle server -c config.json`, so what is printed is what runs.
 func loadConfig(data []byte) (*config.Config, error) {
-	f, err := os.CreateTemp("", "spindle-dev-*.json")
-	if err != nil {
-		return nil, fmt.Errorf("dev config: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("dev config: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("dev config: %w", err)
-	}
-	cfg, _, err := config.Load(config.LoadOptions{File: f.Name()})
+	cfg, _, err := config.Load(config.LoadOptions{File: "spindle-dev.json", Data: data})
 	if err != nil {
 		return nil, fmt.Errorf("dev config: %w", err)
 	}
