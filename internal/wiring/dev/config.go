@@ -14,11 +14,36 @@ import (
 // `spindle server` with the demo app as a separate process.
 const DemoProxyEndpoint = "grpc://127.0.0.1:10001"
 
+// DemoGRPCAPIKey is the gRPC API key of the printed config, the one
+// examples/ticket-booking/.rr.yaml sends, so the printed file passes
+// `spindle checkconfig --app examples/ticket-booking/.rr.yaml` as it is.
+// It is a published key, so the gRPC API listens on loopback only,
+// whatever address the page is served on.
+const DemoGRPCAPIKey = "dev-grpc-key"
+
+// demoAppPageOrigins are where examples/ticket-booking serves the page when
+// the demo app runs as its own process; the printed config lets them in so
+// it drives that setup unchanged.
+var demoAppPageOrigins = []string{"http://127.0.0.1:8080", "http://localhost:8080"}
+
+// grpcAPIPort puts the gRPC API 2000 above the page's port: 10000 for the
+// default 8000, where the demo app's .rr.yaml calls it. A port without room
+// above (or 0, any free port) takes any free port too.
+func grpcAPIPort(port int) int {
+	if port > 0 && port+2000 <= 65535 {
+		return port + 2000
+	}
+	return 0
+}
+
 // configJSON renders the configuration `spindle dev` runs with, as a
 // Centrifugo-style config.json (flat v5 keys, with comments) that can be
 // copied and loaded by `spindle server` unchanged.
 func configJSON(address string, port int, apiKey string) []byte {
 	origins := allowedOrigins(address, port)
+	if origins[0] != "*" {
+		origins = append(origins, demoAppPageOrigins...)
+	}
 	quoted := make([]string, len(origins))
 	for i, o := range origins {
 		quoted[i] = strconv.Quote(o)
@@ -42,6 +67,14 @@ func configJSON(address string, port int, apiKey string) []byte {
   "proxy_subscribe_timeout": "5s",
   "proxy_subscribe": true,
 
+  // The demo app publishes seat events through the gRPC server API
+  // (centrifuge.grpc_api_address in examples/ticket-booking/.rr.yaml);
+  // spindle dev's own services publish in-process.
+  "grpc_api": true,
+  "grpc_api_address": "127.0.0.1",
+  "grpc_api_port": %d,
+  "grpc_api_key": %q,
+
   // screening.<id> keeps recent events, so a page that lost its
   // connection gets exactly what it missed when it comes back.
   "history_size": 100,
@@ -51,7 +84,7 @@ func configJSON(address string, port int, apiKey string) []byte {
   // user#<id> admits only user <id>, without asking the app.
   "allow_user_limited_channels": true
 }
-`, address, port, strings.Join(quoted, ", "), apiKey, DemoProxyEndpoint, DemoProxyEndpoint, DemoProxyEndpoint)
+`, address, port, strings.Join(quoted, ", "), apiKey, DemoProxyEndpoint, DemoProxyEndpoint, DemoProxyEndpoint, grpcAPIPort(port), DemoGRPCAPIKey)
 	return []byte(b.String())
 }
 

@@ -171,19 +171,29 @@ func (d *Dev) Serve(ctx context.Context) error {
 	return d.srv.Serve(ctx)
 }
 
-// PrintBanner tells a person where to go and what runs.
+// PrintBanner tells a person where to go, what runs, and how to reach
+// the API right away: the key is new on every start, so it gets a line of
+// its own and a publish that can be pasted as it is.
 func (d *Dev) PrintBanner(w io.Writer) {
 	url := d.URL()
 	ws := "ws" + url[len("http"):] + "connection/websocket"
+	key := d.cfg.HTTPAPI.Key
 	fmt.Fprintf(w, "\nSpindle dev — the ticket-booking demo is running.\n\n")
 	fmt.Fprintf(w, "  Open       %s\n", url)
 	fmt.Fprintf(w, "  WebSocket  %s\n", ws)
+	fmt.Fprintf(w, "  API key    %s   (HTTP API at %sapi; a new key on every start)\n", key, url)
+	if g := d.srv.GRPCAddr(); g != "" {
+		fmt.Fprintf(w, "  gRPC API   %s   (key %s, loopback only)\n", g, DemoGRPCAPIKey)
+	}
 	fmt.Fprintf(w, "  Engine     in-memory (state is lost on restart)\n")
 	fmt.Fprintf(w, "  App        connect, subscribe and RPC proxies answered in-process by the demo services\n\n")
+	fmt.Fprintf(w, "  Publish through the API:\n    curl -s -H 'X-API-Key: %s' -d '{\"channel\":\"news\",\"data\":{\"text\":\"hello\"}}' %sapi/publish\n\n", key, url)
 	if isUnspecified(d.address) {
 		fmt.Fprintf(w, "  Warning: listening on every interface with allowed_origins [\"*\"]: any site can connect.\n\n")
 	}
-	fmt.Fprintf(w, "Configuration in use (a config.json for `spindle server`; with it, run the demo app as a\nseparate process: see examples/ticket-booking):\n\n%s\nStop with Ctrl+C.\n\n", d.cfgJSON)
+	fmt.Fprintf(w, "Configuration in use. Saved as config.json it runs `spindle server -c config.json` with the demo\n"+
+		"app as a separate process (examples/ticket-booking), and `spindle checkconfig -c config.json\n"+
+		"--app examples/ticket-booking/.rr.yaml` checks the pair:\n\n%s\nStop with Ctrl+C.\n\n", d.cfgJSON)
 }
 
 // Run is `spindle dev`: build, listen, print the banner, serve until ctx

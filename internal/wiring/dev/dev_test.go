@@ -188,9 +188,38 @@ func TestConfigJSONLoadsAsPrinted(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	d.PrintBanner(&buf)
-	for _, want := range []string{"http://127.0.0.1:8123/", "ws://127.0.0.1:8123/connection/websocket", `"port": 8123`} {
+	for _, want := range []string{"http://127.0.0.1:8123/", "ws://127.0.0.1:8123/connection/websocket", `"port": 8123`,
+		"  API key    " + cfg.HTTPAPI.Key + "   (HTTP API at http://127.0.0.1:8123/api",
+		"curl -s -H 'X-API-Key: " + cfg.HTTPAPI.Key + "' -d '{\"channel\":\"news\",\"data\":{\"text\":\"hello\"}}' http://127.0.0.1:8123/api/publish"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+// TestPrintedConfigDrivesTheSeparateDemoApp: the banner says the printed
+// config runs spindle server with examples/ticket-booking as its own
+// process; the same cross-check `spindle checkconfig --app` runs must find
+// nothing wrong with that pair, for the default port.
+func TestPrintedConfigDrivesTheSeparateDemoApp(t *testing.T) {
+	d, err := New(Options{Port: 8000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, _, err := config.LoadApp("../../../examples/ticket-booking/.rr.yaml", nil)
+	if err != nil {
+		t.Fatalf("load the demo app's .rr.yaml: %v", err)
+	}
+	problems, _ := config.CrossCheck(d.cfg, rr)
+	if len(problems) > 0 {
+		t.Fatalf("printed config and examples/ticket-booking/.rr.yaml disagree:\n%s", strings.Join(problems, "\n"))
+	}
+	if d.cfg.GRPCAPI.Address != "127.0.0.1" {
+		t.Errorf("the gRPC API with a published key listens on %q, want loopback", d.cfg.GRPCAPI.Address)
+	}
+	for _, o := range []string{"http://127.0.0.1:8000", "http://127.0.0.1:8080"} {
+		if !slices.Contains(d.cfg.Client.AllowedOrigins, o) {
+			t.Errorf("allowed_origins %v lacks %s (the page of the one-process or the two-process demo)", d.cfg.Client.AllowedOrigins, o)
 		}
 	}
 }
