@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/BurntSushi/toml"
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -145,67 +146,152 @@ func yamlScalar(y *yaml.Node) (*node, error) {
 // parseTOML decodes TOML into a node tree. The TOML library does not
 // expose key positions, so these nodes carry no line numbers; keys are
 // ordered alphabetically to keep error order stable.
+// parseTOML decodes with go-toml (which owns TOML's rules: types, tables,
+// duplicate keys) and then takes each key's line from go-toml's own parser,
+// so TOML problems are reported at their line like JSON and YAML ones.
 func parseTOML(data []byte) (*node, error) {
 	var m map[string]any
-	if _, err := toml.Decode(string(data), &m); err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, &syntaxError{line: pe.Position.Line, col: pe.Position.Col, msg: pe.Message}
+	if err := toml.Unmarshal(data, &m); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, col := de.Position()
+			return nil, &syntaxError{line: line, col: col, msg: tomlMessage(de)}
 		}
 		return nil, fmt.Errorf("toml: %w", err)
 	}
-	return fromGo(m, 0)
+	return fromTOML(m, 0, "", tomlKeyLines(data))
 }
 
-func fromGo(v any, depth int) (*node, error) {
+// tomlMessage is go-toml's message without its own position prefix.
+func tomlMessage(de *toml.DecodeError) string {
+	msg := de.Error()
+	if i := strings.Index(msg, "): "); strings.HasPrefix(msg, "toml: ") && i >= 0 {
+		return msg[i+3:]
+	}
+	return strings.TrimPrefix(msg, "toml: ")
+}
+
+// tomlPath joins key path parts the way fromTOML looks them up: "a.b" for
+// nested keys, "a[2]" for the third table of an array.
+func tomlPath(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// tomlKeyLines maps every key path of a decoded document to the line the
+// key is written on. Table headers count as the place of their table, and
+// the i-th [[array]] header as the place of its i-th table.
+func tomlKeyLines(data []byte) map[string]int {
+	lines := map[string]int{}
+	var p unstable.Parser
+	p.Reset(data)
+	lineOf := func(n *unstable.Node) int { return p.Shape(n.Raw).Start.Line }
+	// keyPath extends base by a (possibly dotted) key, recording a line
+	// for each prefix not seen yet.
+	keyPath := func(base string, it unstable.Iterator) string {
+		path := base
+		for it.Next() {
+			k := it.Node()
+			path = tomlPath(path, string(k.Data))
+			if _, ok := lines[path]; !ok {
+				lines[path] = lineOf(k)
+			}
+		}
+		return path
+	}
+	var value func(path string, v *unstable.Node)
+	value = func(path string, v *unstable.Node) {
+		switch v.Kind {
+		case unstable.InlineTable:
+			for it := v.Children(); it.Next(); {
+				kv := it.Node()
+				value(keyPath(path, kv.Key()), kv.Value())
+			}
+		case unstable.Array:
+			i := 0
+			for it := v.Children(); it.Next(); i++ {
+				item := it.Node()
+				ip := path + "[" + strconv.Itoa(i) + "]"
+				if _, ok := lines[ip]; !ok && item.Raw.Length > 0 {
+					lines[ip] = lineOf(item)
+				}
+				value(ip, item)
+			}
+		}
+	}
+	current := ""
+	arrays := map[string]int{}
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table:
+			current = keyPath("", e.Key())
+		case unstable.ArrayTable:
+			head := keyPath("", e.Key())
+			i := arrays[head]
+			arrays[head] = i + 1
+			current = head + "[" + strconv.Itoa(i) + "]"
+			if it := e.Key(); it.Next() {
+				lines[current] = lineOf(it.Node())
+			}
+		case unstable.KeyValue:
+			value(keyPath(current, e.Key()), e.Value())
+		}
+	}
+	return lines
+}
+
+// fromTOML converts go-toml's decoded values into the node tree, with the
+// line of each key from lines (0 where none is known).
+func fromTOML(v any, depth int, path string, lines map[string]int) (*node, error) {
 	if depth > maxDepth {
 		return nil, errors.New("toml: nesting too deep")
 	}
+	line := lines[path]
 	switch x := v.(type) {
 	case nil:
-		return &node{kind: kindNull}, nil
+		return &node{kind: kindNull, line: line}, nil
 	case bool:
-		return &node{kind: kindBool, text: strconv.FormatBool(x)}, nil
+		return &node{kind: kindBool, line: line, text: strconv.FormatBool(x)}, nil
 	case int64:
-		return &node{kind: kindNumber, text: strconv.FormatInt(x, 10)}, nil
+		return &node{kind: kindNumber, line: line, text: strconv.FormatInt(x, 10)}, nil
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return nil, errors.New("toml: infinite or NaN numbers are not allowed")
+			return nil, &syntaxError{line: line, msg: "infinite or NaN numbers are not allowed"}
 		}
-		return &node{kind: kindNumber, text: strconv.FormatFloat(x, 'g', -1, 64)}, nil
+		return &node{kind: kindNumber, line: line, text: strconv.FormatFloat(x, 'g', -1, 64)}, nil
 	case string:
-		return &node{kind: kindString, text: x}, nil
-	case time.Time:
-		return &node{kind: kindString, text: fmt.Sprint(x)}, nil
+		return &node{kind: kindString, line: line, text: x}, nil
+	case time.Time, toml.LocalDate, toml.LocalTime, toml.LocalDateTime:
+		return &node{kind: kindString, line: line, text: fmt.Sprint(x)}, nil
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
-		sort.Strings(keys)
-		n := &node{kind: kindObject}
+		sort.Slice(keys, func(i, j int) bool {
+			li, lj := lines[tomlPath(path, keys[i])], lines[tomlPath(path, keys[j])]
+			if li != lj {
+				return li < lj
+			}
+			return keys[i] < keys[j]
+		})
+		n := &node{kind: kindObject, line: line}
 		for _, k := range keys {
-			val, err := fromGo(x[k], depth+1)
+			kp := tomlPath(path, k)
+			val, err := fromTOML(x[k], depth+1, kp, lines)
 			if err != nil {
 				return nil, err
 			}
-			n.members = append(n.members, member{key: k, value: val})
-		}
-		return n, nil
-	case []map[string]any:
-		n := &node{kind: kindArray}
-		for _, it := range x {
-			val, err := fromGo(it, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			n.items = append(n.items, val)
+			n.members = append(n.members, member{key: k, line: lines[kp], value: val})
 		}
 		return n, nil
 	case []any:
-		n := &node{kind: kindArray}
-		for _, it := range x {
-			val, err := fromGo(it, depth+1)
+		n := &node{kind: kindArray, line: line}
+		for i, it := range x {
+			val, err := fromTOML(it, depth+1, path+"["+strconv.Itoa(i)+"]", lines)
 			if err != nil {
 				return nil, err
 			}

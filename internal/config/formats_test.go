@@ -144,3 +144,27 @@ func TestNullMeansUnset(t *testing.T) {
 		t.Fatalf("null not treated as unset: %+v", cfg)
 	}
 }
+
+// TestTOMLLines: TOML problems carry the line of the key, like JSON and
+// YAML ones, through tables, arrays of tables, dotted keys and inline
+// tables.
+func TestTOMLLines(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"top level", "port = 8000\nprot = 1\n", `config.toml:2: unknown key "prot"`},
+		{"second array table", "[[namespaces]]\nname = \"aa\"\n\n[[namespaces]]\nname = \"bb\"\nhistory_tl = \"1s\"\n", `config.toml:6: unknown key "history_tl" in namespaces[1]`},
+		{"bad value", "port = 8000\nhistory_ttl = \"soon\"\n", `config.toml:2: history_ttl: invalid duration`},
+		{"inline table member", "namespaces = [\n  { name = \"aa\" },\n  { name = \"bb\",\n    presense = true },\n]\n", `config.toml:4: unknown key "presense"`},
+		{"syntax error", "port = 8000\nnot a key\n", `config.toml:2: syntax error`},
+		{"duplicate key", "port = 1\nport = 2\n", `config.toml:2: syntax error (column 1): key port is already defined`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Load(LoadOptions{File: "config.toml", Data: []byte(tc.doc)})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

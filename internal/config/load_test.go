@@ -239,7 +239,7 @@ func TestUnknownKeys(t *testing.T) {
 		{"yaml top level", "config.yaml", "port: 8000\nalowed_origins: []\n",
 			[]string{`config.yaml:2: unknown key "alowed_origins" (did you mean "allowed_origins"?)`}},
 		{"toml top level", "config.toml", "port = 8000\nping_intervall = \"20s\"\n",
-			[]string{`config.toml: unknown key "ping_intervall" (did you mean "ping_interval"?)`}},
+			[]string{`config.toml:2: unknown key "ping_intervall" (did you mean "ping_interval"?)`}},
 		{"inside namespace", "c.json", "{\"namespaces\": [\n {\"name\": \"chat\",\n  \"presense\": true}]}",
 			[]string{`c.json:3: unknown key "presense" in namespaces[0] (did you mean "presence"?)`}},
 		{"top-level key in namespace", "c.json", "{\"namespaces\": [{\"name\": \"chat\", \"api_key\": \"x\"}]}",
