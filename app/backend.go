@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 

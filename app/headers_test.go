@@ -2,8 +2,9 @@ package app
 
 import (
 	"context"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net/http"
+
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 )
 
 func withHeaders(ctx context.Context, kv ...string) context.Context {

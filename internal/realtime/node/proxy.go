@@ -5,9 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
+	"strings"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
@@ -83,11 +84,16 @@ func pickBytes(raw []byte, b64 string) ([]byte, error) {
 	return raw, nil
 }
 
-// proxyFailed turns a failed proxy call into the client's temporary
-// internal error, logging why.
+// proxyFailed turns a failed proxy call, or an answer the node cannot use,
+// into the client's temporary internal error; the command's failure is
+// logged once, where commands fail. The gRPC and HTTP proxy clients
+// already name the event and endpoint in their errors; an in-process
+// backend or a bad answer does not, so only then does the node add them.
 func (c *Client) proxyFailed(event string, p *Proxy, err error) error {
-	c.log.Warn("proxy call failed", "event", event, "endpoint", p.Endpoint, "error", err)
-	return &wrappedInternal{fmt.Errorf("proxy %s %s: %w", event, p.Endpoint, err)}
+	if p.Endpoint == "" || !strings.Contains(err.Error(), p.Endpoint) {
+		err = fmt.Errorf("proxy %s %s: %w", event, p.Endpoint, err)
+	}
+	return &wrappedInternal{err}
 }
 
 // replyOutcome maps the error/disconnect parts of a proxy response.

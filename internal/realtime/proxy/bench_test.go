@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net"
 	"net/http"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 

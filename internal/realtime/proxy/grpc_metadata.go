@@ -2,10 +2,11 @@ package proxy
 
 import (
 	"context"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"strings"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 )
 
 // grpcMetadata builds the outgoing metadata of a gRPC proxy call: the

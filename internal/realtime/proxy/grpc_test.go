@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"math/big"
 	"net"
 	"net/http"
@@ -26,6 +25,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 

@@ -2,12 +2,13 @@ package proxy
 
 import (
 	"context"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net/http"
 	"net/textproto"
 	"strings"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 )
 
 // httpHeaders builds the header set of an HTTP proxy request in

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"net/http"
 	"reflect"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
+	"github.com/spindle-rt/spindle/internal/clientheaders"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
