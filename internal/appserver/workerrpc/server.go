@@ -15,6 +15,7 @@ import (
 	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
+	"github.com/spindle-rt/spindle/internal/version"
 )
 
 // Defaults for Options fields left at zero.
@@ -36,7 +37,8 @@ type Options struct {
 	Pool Pool
 	// WorkerCommand is shown as each worker's command by informer.Workers.
 	WorkerCommand string
-	// Version is what rpc.Version answers.
+	// Version is what rpc.Version answers. Empty means version.Version,
+	// the binary's own, so an embedder cannot forget to report one.
 	Version string
 	// Logger gets bad frames and failed calls; nil means slog.Default().
 	Logger *slog.Logger
@@ -75,6 +77,9 @@ func New(opts Options) *Server {
 	}
 	if s.apiTimeout <= 0 {
 		s.apiTimeout = apiclient.DefaultTimeout
+	}
+	if s.version == "" {
+		s.version = version.Version
 	}
 	if s.log == nil {
 		s.log = slog.Default()
