@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/spindle-rt/spindle/apiclient"
-	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
+	"github.com/spindle-rt/spindle/internal/rraddr"
 	"github.com/spindle-rt/spindle/internal/version"
 )
 
@@ -96,13 +96,15 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Listen opens the rpc.listen address: tcp://host:port or unix:///path
-// (a stale socket file is removed first).
+// Listen opens the rpc.listen address: tcp://host:port or unix:///path,
+// never bare host:port (RoadRunner refuses it too). A stale socket file is
+// removed first; a live one is an error.
 func Listen(address string) (net.Listener, error) {
-	if !strings.Contains(address, "://") {
-		return nil, fmt.Errorf("rpc.listen %q: want tcp://host:port or unix:///path", address)
+	a, err := rraddr.ParseDSN(address)
+	if err != nil {
+		return nil, fmt.Errorf("rpc.listen: %w", err)
 	}
-	ln, err := app.Listen(address)
+	ln, err := rraddr.Listen(a)
 	if err != nil {
 		return nil, fmt.Errorf("rpc.listen: %w", err)
 	}
