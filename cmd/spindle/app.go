@@ -6,20 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"google.golang.org/grpc"
-
-	"github.com/spindle-rt/spindle/apiclient"
-	"github.com/spindle-rt/spindle/app"
-	"github.com/spindle-rt/spindle/internal/appserver/worker"
 	"github.com/spindle-rt/spindle/internal/appserver/workerrpc"
 	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/wiring/appserver"
 )
 
 // newAppCommand is `spindle app`: the application server, the role
@@ -50,10 +44,8 @@ func newAppCommand() *cobra.Command {
 	return cmd
 }
 
-// runApp runs `spindle app` until ctx ends or SIGINT/SIGTERM arrives.
-// Shutdown order: stop taking proxy calls and let in-flight ones finish,
-// then stop the workers, and only then close rpc.listen and the status
-// listener — a worker finishing its last request may still call the API.
+// runApp runs `spindle app` until ctx ends or SIGINT/SIGTERM arrives;
+// internal/wiring/appserver does the rest.
 func runApp(parent context.Context, file string, log *slog.Logger) error {
 	cfg, warnings, err := config.LoadApp(file, os.Environ())
 	for _, w := range warnings {
@@ -62,75 +54,13 @@ func runApp(parent context.Context, file string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("config %s:\n%w", file, err)
 	}
-	apiClient, conn, err := dialAPI(cfg.Centrifuge)
+	srv, err := appserver.New(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-
 	ctx, stop := signal.NotifyContext(parent, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	pc := poolConfig(cfg.Centrifuge.Pool, log)
-	a := app.New(app.Options{Logger: log, API: apiClient, ShutdownTimeout: pc.DestroyTimeout})
-
-	// Services that must outlive the proxy listener.
-	svcCtx, svcCancel := context.WithCancel(context.WithoutCancel(parent))
-	var bg sync.WaitGroup
-	defer func() {
-		svcCancel()
-		bg.Wait()
-	}()
-
-	rpcSrv, err := listenWorkerRPC(cfg, apiClient, log)
-	if err != nil {
-		return err
-	}
-
-	var pool *worker.Pool
-	var mon *app.WorkerMonitor
-	command := cfg.Centrifuge.Pool.Command
-	if len(command) == 0 {
-		command = cfg.Server.Command
-	}
-	if len(command) > 0 {
-		pool, err = startPool(ctx, cfg, command, pc, log)
-		if err != nil {
-			rpcSrv.close()
-			return err
-		}
-		mon = app.NewWorkerMonitor(pool)
-		a.UseWorkers(mon)
-	} else {
-		log.Warn("no server.command and no Go services: every proxied event is answered with error 108 (not available); " +
-			"set server.command to run workers, or embed package app in a Go program (see examples/goapp)")
-	}
-	rpcSrv.serve(svcCtx, &bg, pool, strings.Join(command, " "))
-	if err := serveStatus(svcCtx, &bg, cfg, mon, log); err != nil {
-		destroyPool(pool, pc.DestroyTimeout, log)
-		return err
-	}
-	if pool != nil {
-		resetOnHangup(svcCtx, &bg, pool, log)
-	}
-
-	err = a.ListenAndServe(ctx, cfg.Centrifuge.ProxyAddress)
-	destroyPool(pool, pc.DestroyTimeout, log)
-	return err
-}
-
-// dialAPI connects (lazily) to the real-time server's gRPC API named by
-// centrifuge.grpc_api_address, with the key, TLS and deadline RoadRunner
-// lacks.
-func dialAPI(c config.AppCentrifuge) (*apiclient.GRPC, *grpc.ClientConn, error) {
-	dc := apiclient.DialConfig{Address: c.GRPCAPIAddress, Key: c.GRPCAPIKey, Timeout: c.APITimeout, Compress: c.UseCompressor}
-	if c.TLS != nil {
-		dc.TLS = &apiclient.TLSConfig{CertFile: c.TLS.Cert, KeyFile: c.TLS.Key, CAFile: c.TLS.CA, ServerName: c.TLS.ServerName}
-	}
-	client, conn, err := apiclient.Dial(dc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("centrifuge.grpc_api_address: %w", err)
-	}
-	return client, conn, nil
+	return srv.Serve(ctx)
 }
 
 // newAppResetCommand is `spindle app reset`: RoadRunner's `rr reset`.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
-	"github.com/spindle-rt/spindle/internal/realtime/node"
+	"github.com/spindle-rt/spindle/internal/version"
 )
 
 func newCheckConfigCommand() *cobra.Command {
@@ -164,7 +164,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			fmt.Printf("spindle %s\n", node.Version)
+			fmt.Printf("spindle %s\n", version.Version)
 		},
 	}
 }

@@ -4,40 +4,31 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
+
+	"github.com/spindle-rt/spindle/internal/rraddr"
 )
 
 // checkListenDSN validates an address the app server listens on:
 // tcp://host:port or unix:///path, and bare host:port when bare is true
 // (centrifuge.proxy_address). The host may be empty (all interfaces) and
-// the port 0 (any free port).
+// the port 0 (any free port). The syntax is rraddr's, the parser the
+// listeners themselves use, so what passes here is what they accept; on
+// top of it the host must look like an IP address or a host name, to
+// catch typos such as 127.0.0.1c before anything runs.
 func checkListenDSN(s string, bare bool) error {
-	var hostport string
-	switch {
-	case strings.HasPrefix(s, "unix://"):
-		if len(s) == len("unix://") {
-			return fmt.Errorf("invalid address %q: missing socket path", s)
-		}
-		return nil
-	case strings.HasPrefix(s, "tcp://"):
-		hostport = s[len("tcp://"):]
-	case strings.Contains(s, "://"):
-		return fmt.Errorf("invalid address %q: unsupported scheme (use tcp://host:port or unix:///path)", s)
-	case !bare:
-		return fmt.Errorf("invalid address %q: write it as tcp://host:port or unix:///path", s)
-	default:
-		hostport = s
+	parse := rraddr.ParseDSN
+	if bare {
+		parse = rraddr.Parse
 	}
-	host, port, err := net.SplitHostPort(hostport)
+	a, err := parse(s)
 	if err != nil {
-		return fmt.Errorf("invalid address %q: want host:port: %w", s, err)
+		return err
 	}
-	n, err := strconv.Atoi(port)
-	if err != nil || !allDigits(port) || n > 65535 {
-		return fmt.Errorf("invalid address %q: port %q is not a number in 0-65535", s, port)
+	if a.Network != rraddr.TCP {
+		return nil
 	}
-	if host != "" {
+	if host, _, _ := net.SplitHostPort(a.Addr); host != "" {
 		if err := checkHost(host); err != nil {
 			return fmt.Errorf("invalid address %q: %w", s, err)
 		}
@@ -46,20 +37,21 @@ func checkListenDSN(s string, bare bool) error {
 }
 
 // normalizeAPIAddress strips RoadRunner's optional tcp:// prefix from the
-// API address and checks what remains is host:port.
+// API address and checks what remains is host:port. Unlike a listen
+// address it is dialed, so the host and a non-zero port are required.
 func normalizeAPIAddress(s string) (string, error) {
-	addr := strings.TrimPrefix(s, "tcp://")
-	if strings.Contains(addr, "://") {
+	if strings.Contains(strings.TrimPrefix(s, "tcp://"), "://") {
 		return "", fmt.Errorf("invalid address %q: want host:port (a tcp:// prefix is allowed)", s)
 	}
-	host, port, err := net.SplitHostPort(addr)
+	a, err := rraddr.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("invalid address %q: want host:port: %w", s, err)
+		return "", err
 	}
+	host, port, _ := net.SplitHostPort(a.Addr)
 	if err := checkHostPort(host, port, true); err != nil {
 		return "", fmt.Errorf("invalid address %q: %w", s, err)
 	}
-	return addr, nil
+	return a.Addr, nil
 }
 
 // checkRelay validates server.relay: pipes, tcp://host:port or

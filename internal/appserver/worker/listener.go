@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/spindle-rt/spindle/internal/rraddr"
 )
 
 // socketListener is the tcp:// or unix:// relay endpoint: workers connect
@@ -32,15 +32,12 @@ type socketListener struct {
 }
 
 func listenRelay(k relayKind, timeout time.Duration, maxFrame uint32, log *slog.Logger) (*socketListener, error) {
-	if k.network == "unix" {
-		// A socket file left by a previous run would make Listen fail.
-		if fi, err := os.Lstat(k.address); err == nil && fi.Mode().Type() == fs.ModeSocket {
-			_ = os.Remove(k.address)
-		}
-	}
-	ln, err := net.Listen(k.network, k.address)
+	// rraddr.Listen clears a socket file left by a crashed run but refuses
+	// one another process still listens on: two pools sharing a relay
+	// path would otherwise steal each other's workers' connections.
+	ln, err := rraddr.Listen(rraddr.Address{Network: k.network, Addr: k.address})
 	if err != nil {
-		return nil, fmt.Errorf("server.relay: listening on %s://%s: %w", k.network, k.address, err)
+		return nil, fmt.Errorf("server.relay: %w", err)
 	}
 	l := &socketListener{
 		ln: ln, log: log, timeout: timeout, maxFrame: maxFrame,

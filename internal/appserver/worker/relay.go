@@ -3,10 +3,10 @@ package worker
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 
 	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
+	"github.com/spindle-rt/spindle/internal/rraddr"
 )
 
 const relayPipes = "pipes"
@@ -72,14 +72,16 @@ type relayKind struct {
 	address string // host:port or socket path
 }
 
-// parseRelay accepts the DSNs RoadRunner accepts for server.relay.
+// parseRelay accepts the DSNs RoadRunner accepts for server.relay: pipes,
+// or a socket address in the syntax rpc.listen and the config validator
+// share (rraddr.ParseDSN).
 func parseRelay(dsn string) (relayKind, error) {
 	if dsn == "" || dsn == relayPipes {
 		return relayKind{network: relayPipes}, nil
 	}
-	network, address, ok := strings.Cut(dsn, "://")
-	if ok && address != "" && (network == "tcp" || network == "unix") && !strings.Contains(address, "://") {
-		return relayKind{network: network, address: address}, nil
+	a, err := rraddr.ParseDSN(dsn)
+	if err != nil {
+		return relayKind{}, fmt.Errorf("server.relay: invalid DSN: want pipes, tcp://host:port or unix:///path/file.sock: %w", err)
 	}
-	return relayKind{}, fmt.Errorf("server.relay: invalid DSN %q: want pipes, tcp://host:port or unix:///path/file.sock", dsn)
+	return relayKind{network: a.Network, address: a.Addr}, nil
 }

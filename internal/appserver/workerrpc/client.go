@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
+	"github.com/spindle-rt/spindle/internal/rraddr"
 )
 
 // Client calls a worker RPC endpoint (ours or RoadRunner's) the way
@@ -33,14 +33,15 @@ type CallError struct {
 func (e *CallError) Error() string { return fmt.Sprintf("%s: %s", e.Method, e.Message) }
 
 // Dial connects to an rpc.listen address (tcp://host:port or
-// unix:///path) within ctx.
+// unix:///path; bare host:port is accepted too, as a convenience for
+// --rpc) within ctx.
 func Dial(ctx context.Context, address string) (*Client, error) {
-	network, addr, err := app.ParseAddress(address)
+	a, err := rraddr.Parse(address)
 	if err != nil {
 		return nil, fmt.Errorf("rpc address: %w", err)
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	conn, err := d.DialContext(ctx, a.Network, a.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the worker RPC endpoint %s: %w", address, err)
 	}

@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/spindle-rt/spindle/apiclient"
-	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
+	"github.com/spindle-rt/spindle/internal/rraddr"
+	"github.com/spindle-rt/spindle/internal/version"
 )
 
 // Defaults for Options fields left at zero.
@@ -36,7 +37,8 @@ type Options struct {
 	Pool Pool
 	// WorkerCommand is shown as each worker's command by informer.Workers.
 	WorkerCommand string
-	// Version is what rpc.Version answers.
+	// Version is what rpc.Version answers. Empty means version.Version,
+	// the binary's own, so an embedder cannot forget to report one.
 	Version string
 	// Logger gets bad frames and failed calls; nil means slog.Default().
 	Logger *slog.Logger
@@ -76,6 +78,9 @@ func New(opts Options) *Server {
 	if s.apiTimeout <= 0 {
 		s.apiTimeout = apiclient.DefaultTimeout
 	}
+	if s.version == "" {
+		s.version = version.Version
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -91,13 +96,15 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Listen opens the rpc.listen address: tcp://host:port or unix:///path
-// (a stale socket file is removed first).
+// Listen opens the rpc.listen address: tcp://host:port or unix:///path,
+// never bare host:port (RoadRunner refuses it too). A stale socket file is
+// removed first; a live one is an error.
 func Listen(address string) (net.Listener, error) {
-	if !strings.Contains(address, "://") {
-		return nil, fmt.Errorf("rpc.listen %q: want tcp://host:port or unix:///path", address)
+	a, err := rraddr.ParseDSN(address)
+	if err != nil {
+		return nil, fmt.Errorf("rpc.listen: %w", err)
 	}
-	ln, err := app.Listen(address)
+	ln, err := rraddr.Listen(a)
 	if err != nil {
 		return nil, fmt.Errorf("rpc.listen: %w", err)
 	}

@@ -17,10 +17,11 @@ import (
 
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
+	"github.com/spindle-rt/spindle/internal/version"
 )
 
 // Version is reported to clients in the connect reply and in the info API.
-var Version = "0.1.0"
+var Version = version.Version
 
 // TokenVerifier checks connection and subscription JWTs; auth.Verifier
 // satisfies it.

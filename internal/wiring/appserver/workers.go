@@ -1,4 +1,4 @@
-package main
+package appserver
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
 	"github.com/spindle-rt/spindle/internal/appserver/workerrpc"
 	"github.com/spindle-rt/spindle/internal/config"
-	"github.com/spindle-rt/spindle/internal/realtime/node"
+	"github.com/spindle-rt/spindle/internal/version"
 )
 
 // poolConfig maps the `centrifuge.pool` section onto the worker pool,
@@ -100,7 +100,7 @@ func listenWorkerRPC(cfg *config.AppConfig, api apiclient.Client, log *slog.Logg
 		return nil, err
 	}
 	return &rpcEndpoint{ln: ln, opts: workerrpc.Options{
-		API: api, APITimeout: cfg.Centrifuge.APITimeout, Version: node.Version, Logger: log.With("component", "rpc"),
+		API: api, APITimeout: cfg.Centrifuge.APITimeout, Version: version.Version, Logger: log.With("component", "rpc"),
 	}}, nil
 }
 
