@@ -38,7 +38,11 @@ func newAppCommand() *cobra.Command {
 	file := cmd.PersistentFlags().StringP("config", "c", ".rr.yaml", "RoadRunner-style configuration file (YAML, or JSON by extension)")
 	level := cmd.PersistentFlags().String("log_level", "info", "log level: debug, info, warn, error, none")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		return runApp(cmd.Context(), *file, newLogger(*level))
+		log, err := newLogger(cmd, *level)
+		if err != nil {
+			return err
+		}
+		return runApp(cmd.Context(), *file, log)
 	}
 	cmd.AddCommand(newAppResetCommand(file), newAppWorkersCommand(file))
 	return cmd
@@ -52,7 +56,7 @@ func runApp(parent context.Context, file string, log *slog.Logger) error {
 		log.Warn("config: " + w.String())
 	}
 	if err != nil {
-		return fmt.Errorf("config %s:\n%w", file, err)
+		return err // each problem already names the file and line
 	}
 	srv, err := appserver.New(cfg, log)
 	if err != nil {

@@ -51,12 +51,16 @@ func newDevCommand() *cobra.Command {
 
 // runDev runs dev with the parsed flags until a signal arrives.
 func runDev(cmd *cobra.Command, f *devFlags) error {
+	log, err := newLogger(cmd, f.logLevel)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return dev.Run(ctx, dev.Options{
 		Address: f.address,
 		Port:    f.port,
 		Secret:  []byte(os.Getenv(devSecretEnv)),
-		Logger:  newLogger(f.logLevel),
+		Logger:  log,
 	}, cmd.OutOrStdout())
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/wiring/server"
 )
 
@@ -13,16 +15,32 @@ func newServerCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the real-time server (the role Centrifugo plays)",
-		Args:  cobra.NoArgs,
+		Long: "Runs the real-time server from a Centrifugo-style configuration (JSON with comments, YAML or\n" +
+			"TOML; flat v5 keys or the nested v6 layout), overridden by CENTRIFUGO_* environment variables\n" +
+			"and by the flags below. Clients connect at /connection/websocket (client protocol v2, JSON or\n" +
+			"Protobuf, the official centrifuge SDKs unchanged); the server API is at /api (HTTP) and, with\n" +
+			"grpc_api, over gRPC; proxied events go to the configured backends (spindle app, or any\n" +
+			"CentrifugoProxy server). An unknown or misspelt key is an error naming its line.\n" +
+			"Stops gracefully on SIGINT or SIGTERM: clients are told to reconnect elsewhere.\n\n" +
+			"  spindle server -c config.json\n" +
+			"  spindle genconfig -c config.json && spindle server -c config.json -p 9000",
+		Args: cobra.NoArgs,
 	}
 	file := addConfigFlag(cmd)
 	addServerFlags(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, err := loadConfig(*file, changedFlags(cmd.Flags()))
+		cfg, warnings, err := config.Load(config.LoadOptions{File: *file, Env: os.Environ(), Flags: changedFlags(cmd.Flags())})
 		if err != nil {
 			return err
 		}
-		log := newLogger(cfg.LogLevel)
+		log, err := newLogger(cmd, cfg.LogLevel)
+		if err != nil {
+			return err
+		}
+		// Once, as log lines, so --log-format json keeps every line JSON.
+		for _, w := range warnings {
+			log.Warn("config: " + w.String())
+		}
 		srv, err := server.New(cfg, log)
 		if err != nil {
 			return err

@@ -26,40 +26,40 @@ func newCheckConfigCommand() *cobra.Command {
 	}
 	file := addConfigFlag(cmd)
 	appFile := cmd.Flags().String("app", "", "application server configuration (.rr.yaml) to check against the server's")
-	cmd.RunE = func(*cobra.Command, []string) error {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *file == "" && *appFile == "" {
 			return errors.New("checkconfig needs --config FILE (and optionally --app .rr.yaml)")
 		}
 		var srv *config.Config
 		if *file != "" {
 			var err error
-			if srv, err = loadConfig(*file, nil); err != nil {
+			if srv, err = loadConfig(cmd, *file, nil); err != nil {
 				return err
 			}
-			fmt.Printf("%s: configuration is valid\n", *file)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: configuration is valid\n", *file)
 		}
 		if *appFile == "" {
 			return nil
 		}
 		appCfg, warnings, err := config.LoadApp(*appFile, os.Environ())
 		for _, w := range warnings {
-			fmt.Fprintln(os.Stderr, "warning:", w)
+			fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Printf("%s: configuration is valid\n", *appFile)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: configuration is valid\n", *appFile)
 		if srv == nil {
 			return nil
 		}
 		problems, notes := config.CrossCheck(srv, appCfg)
 		for _, n := range notes {
-			fmt.Fprintln(os.Stderr, "note:", n)
+			fmt.Fprintln(cmd.ErrOrStderr(), "note:", n)
 		}
 		if len(problems) > 0 {
 			return fmt.Errorf("%s and %s do not agree:\n  %s", *file, *appFile, strings.Join(problems, "\n  "))
 		}
-		fmt.Printf("%s and %s agree on each other's addresses\n", *file, *appFile)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s and %s agree on each other's addresses\n", *file, *appFile)
 		return nil
 	}
 	return cmd
@@ -73,7 +73,7 @@ func newGenConfigCommand() *cobra.Command {
 	}
 	out := cmd.Flags().StringP("config", "c", "config.json", "file to write (format from extension: .json, .yaml, .toml)")
 	force := cmd.Flags().Bool("force", false, "overwrite an existing file")
-	cmd.RunE = func(*cobra.Command, []string) error {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if _, err := os.Stat(*out); err == nil && !*force {
 			return fmt.Errorf("%s already exists (use --force to overwrite)", *out)
 		}
@@ -85,7 +85,7 @@ func newGenConfigCommand() *cobra.Command {
 		if err := os.WriteFile(*out, data, 0o600); err != nil {
 			return fmt.Errorf("write %s: %w", *out, err)
 		}
-		fmt.Printf("%s written\n", *out)
+		fmt.Fprintf(cmd.OutOrStdout(), "%s written\n", *out)
 		return nil
 	}
 	return cmd
@@ -98,10 +98,13 @@ func newGenTokenCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	file := addConfigFlag(cmd)
-	user := cmd.Flags().StringP("user", "u", "", "user id (sub claim)")
+	user := cmd.Flags().StringP("user", "u", "", "user id (sub claim); required, -u '' for an anonymous token")
 	ttl := cmd.Flags().DurationP("ttl", "t", 7*24*time.Hour, "token lifetime (0: never expires)")
-	cmd.RunE = func(*cobra.Command, []string) error {
-		secret, err := hmacSecret(*file)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := requireUser(cmd); err != nil {
+			return err
+		}
+		secret, err := hmacSecret(cmd, *file)
 		if err != nil {
 			return err
 		}
@@ -109,7 +112,7 @@ func newGenTokenCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Println(tok)
+		fmt.Fprintln(cmd.OutOrStdout(), tok)
 		return nil
 	}
 	return cmd
@@ -122,14 +125,17 @@ func newGenSubTokenCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	file := addConfigFlag(cmd)
-	user := cmd.Flags().StringP("user", "u", "", "user id (sub claim)")
+	user := cmd.Flags().StringP("user", "u", "", "user id (sub claim); required, -u '' for an anonymous subscriber")
 	channel := cmd.Flags().StringP("channel", "s", "", "channel")
 	ttl := cmd.Flags().DurationP("ttl", "t", 7*24*time.Hour, "token lifetime (0: never expires)")
-	cmd.RunE = func(*cobra.Command, []string) error {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if *channel == "" {
 			return errors.New("gensubtoken needs --channel")
 		}
-		cfg, err := loadConfig(*file, nil)
+		if err := requireUser(cmd); err != nil {
+			return err
+		}
+		cfg, err := loadConfig(cmd, *file, nil)
 		if err != nil {
 			return err
 		}
@@ -141,14 +147,24 @@ func newGenSubTokenCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Println(tok)
+		fmt.Fprintln(cmd.OutOrStdout(), tok)
 		return nil
 	}
 	return cmd
 }
 
-func hmacSecret(file string) (string, error) {
-	cfg, err := loadConfig(file, nil)
+// requireUser refuses to sign a token nobody asked a user for: a token for
+// the empty user connects anonymously, which should be a choice, not what
+// a forgotten -u does.
+func requireUser(cmd *cobra.Command) error {
+	if !cmd.Flags().Changed("user") {
+		return fmt.Errorf("%s needs --user (-u ID; -u '' signs a token for an anonymous user)", cmd.Name())
+	}
+	return nil
+}
+
+func hmacSecret(cmd *cobra.Command, file string) (string, error) {
+	cfg, err := loadConfig(cmd, file, nil)
 	if err != nil {
 		return "", err
 	}
@@ -163,8 +179,8 @@ func newVersionCommand() *cobra.Command {
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
-		Run: func(*cobra.Command, []string) {
-			fmt.Printf("spindle %s\n", version.Version)
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintf(cmd.OutOrStdout(), "spindle %s\n", version.Version)
 		},
 	}
 }

@@ -209,7 +209,7 @@ func defaultPool() PoolConfig {
 func LoadApp(path string, env []string) (*AppConfig, []Warning, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, &Errors{List: []*Error{{Source: path, Msg: fmt.Sprintf("cannot read config file: %v", err), Err: err}}}
+		return nil, nil, &Errors{List: []*Error{{Source: path, Msg: "cannot read config file: " + readError(err), Err: err}}}
 	}
 	return loadApp(path, data, env)
 }

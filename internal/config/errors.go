@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"io/fs"
 	"strconv"
 	"strings"
 )
@@ -97,4 +99,14 @@ type Warning struct {
 func (w Warning) String() string {
 	e := Error{Source: w.Source, Line: w.Line, Key: w.Key, Msg: w.Msg}
 	return e.Error()
+}
+
+// readError is why a file could not be read, without the path that
+// os.ReadFile puts in its error: the message already starts with it.
+func readError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }

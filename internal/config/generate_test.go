@@ -19,8 +19,12 @@ func TestGenerateLoads(t *testing.T) {
 			if len(cfg.Token.HMACSecretKey) != 64 || len(cfg.HTTPAPI.Key) != 48 {
 				t.Fatalf("secrets: %q %q", cfg.Token.HMACSecretKey, cfg.HTTPAPI.Key)
 			}
-			if !reflect.DeepEqual(cfg.Client.AllowedOrigins, []string{"http://localhost:8000"}) {
+			if !reflect.DeepEqual(cfg.Client.AllowedOrigins, []string{"http://127.0.0.1:8000", "http://localhost:8000"}) {
 				t.Fatalf("origins: %v", cfg.Client.AllowedOrigins)
+			}
+			// The origins name the address the server binds.
+			if cfg.HTTP.Address != "127.0.0.1" || cfg.HTTP.Port != 8000 {
+				t.Fatalf("binds %s:%d, origins are for 127.0.0.1:8000", cfg.HTTP.Address, cfg.HTTP.Port)
 			}
 			if len(warns) != 0 {
 				t.Fatalf("a generated config should load cleanly, got %v", warns)

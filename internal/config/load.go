@@ -47,7 +47,7 @@ func load(opts LoadOptions, data []byte, readErr error) (*Config, []Warning, err
 	st := newState()
 	fileLayer := layer{}
 	if readErr != nil {
-		st.errs = append(st.errs, &Error{Source: opts.File, Msg: fmt.Sprintf("cannot read config file: %v", readErr), Err: readErr})
+		st.errs = append(st.errs, &Error{Source: opts.File, Msg: "cannot read config file: " + readError(readErr), Err: readErr})
 	} else if opts.File != "" {
 		st.collectFile(opts.File, data, fileLayer)
 	}

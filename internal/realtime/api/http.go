@@ -74,9 +74,6 @@ func NewHTTPHandler(exec *Executor, cfg HTTPConfig) http.Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	if !h.insecure && h.key == "" {
-		h.log.Error("HTTP API key is empty and api_insecure is off: every HTTP API request will be refused with 401; set api_key")
-	}
 	return h
 }
 

@@ -60,17 +60,15 @@ type Options struct {
 	Handlers map[string]http.Handler
 }
 
-// New builds every part from cfg. It refuses configurations that would
-// expose an unauthenticated HTTP API by accident.
+// New builds every part from cfg. An HTTP API without a key refuses every
+// request unless api_insecure is on; the configuration's validation warns
+// about that, once, where the key is named.
 func New(cfg *config.Config, log *slog.Logger) (*Server, error) {
 	return NewWithOptions(cfg, log, Options{})
 }
 
 // NewWithOptions is New with embedder options.
 func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, error) {
-	if !cfg.HTTPAPI.Disabled && cfg.HTTPAPI.Key == "" && !cfg.HTTPAPI.Insecure {
-		log.Warn("HTTP API has no api_key: every API request will be refused (set api_key, or api_insecure for development)")
-	}
 	nodeID := uuid.NewString()
 	eng, err := newEngine(cfg, nodeID, log)
 	if err != nil {
