@@ -1,8 +1,10 @@
 package config
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+
+	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
 
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
@@ -24,15 +26,15 @@ func (e *syntaxError) Error() string {
 // numbers so later errors can point at them. Duplicate keys are kept;
 // the decoder reports them with both lines.
 func parseJSONC(data []byte) (*node, error) {
-	p := &jsoncParser{data: data, line: 1}
+	p := &jsoncParser{s: jsonwire.NewScanner(data, jsonwire.Options{MaxDepth: maxDepth, Comments: true})}
 	// A UTF-8 byte order mark is harmless; editors on Windows add one.
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
-		p.pos = 3
+		p.s.SetOffset(3)
 	}
 	if err := p.skipSpace(); err != nil {
 		return nil, err
 	}
-	if p.pos >= len(p.data) {
+	if p.s.AtEnd() {
 		return nil, p.errorf("empty document")
 	}
 	n, err := p.value(0)
@@ -42,88 +44,80 @@ func parseJSONC(data []byte) (*node, error) {
 	if err := p.skipSpace(); err != nil {
 		return nil, err
 	}
-	if p.pos < len(p.data) {
+	if !p.s.AtEnd() {
 		return nil, p.errorf("unexpected %s after the top-level value", p.describe())
 	}
 	return n, nil
 }
 
+// jsoncParser builds the node tree over jsonwire's tokens. The scanner
+// handles comments and the lexical rules; lines come from its Position,
+// which is computed from byte offsets on demand (newlines only occur in
+// whitespace and comments), so nothing counts lines while scanning.
 type jsoncParser struct {
-	data      []byte
-	pos       int
-	line      int
-	lineStart int
+	s jsonwire.Scanner
+}
+
+// errorAt reports msg at byte offset off of the input.
+func (p *jsoncParser) errorAt(off int, msg string) error {
+	line, col := p.s.Position(off)
+	return &syntaxError{line: line, col: col, msg: msg}
 }
 
 func (p *jsoncParser) errorf(format string, args ...any) error {
-	return &syntaxError{line: p.line, col: p.pos - p.lineStart + 1, msg: fmt.Sprintf(format, args...)}
+	return p.errorAt(p.s.Offset(), fmt.Sprintf(format, args...))
+}
+
+// scanError gives a scanner error the reader's line and column form.
+func (p *jsoncParser) scanError(err error) error {
+	var se *jsonwire.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	return p.errorAt(se.Offset, se.Msg)
+}
+
+// line is the line of the cursor, recorded on nodes and keys.
+func (p *jsoncParser) line() int {
+	l, _ := p.s.Position(p.s.Offset())
+	return l
 }
 
 // describe names the byte at the cursor for error messages.
 func (p *jsoncParser) describe() string {
-	if p.pos >= len(p.data) {
+	data, pos := p.s.Data(), p.s.Offset()
+	if pos >= len(data) {
 		return "end of input"
 	}
-	c := p.data[p.pos]
+	c := data[pos]
 	if c >= 0x20 && c < 0x7f {
 		return fmt.Sprintf("%q", rune(c))
 	}
 	return fmt.Sprintf("byte 0x%02x", c)
 }
 
-func (p *jsoncParser) newline() {
-	p.line++
-	p.lineStart = p.pos + 1
-}
-
 // skipSpace moves past whitespace and comments.
 func (p *jsoncParser) skipSpace() error {
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		switch {
-		case c == '\n':
-			p.newline()
-			p.pos++
-		case c == ' ' || c == '\t' || c == '\r':
-			p.pos++
-		case c == '/' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '/':
-			for p.pos < len(p.data) && p.data[p.pos] != '\n' {
-				p.pos++
-			}
-		case c == '/' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '*':
-			startLine, startCol := p.line, p.pos-p.lineStart+1
-			p.pos += 2
-			closed := false
-			for p.pos < len(p.data) {
-				if p.data[p.pos] == '*' && p.pos+1 < len(p.data) && p.data[p.pos+1] == '/' {
-					p.pos += 2
-					closed = true
-					break
-				}
-				if p.data[p.pos] == '\n' {
-					p.newline()
-				}
-				p.pos++
-			}
-			if !closed {
-				return &syntaxError{line: startLine, col: startCol, msg: "unterminated /* comment"}
-			}
-		default:
-			return nil
-		}
+	return p.scanError(p.s.SkipSpace())
+}
+
+// peek returns the byte at the cursor (after skipSpace), or 0 at the end.
+func (p *jsoncParser) peek() byte {
+	if p.s.AtEnd() {
+		return 0
 	}
-	return nil
+	return p.s.Data()[p.s.Offset()]
 }
 
 func (p *jsoncParser) value(depth int) (*node, error) {
 	if depth > maxDepth {
 		return nil, p.errorf("nesting deeper than %d levels", maxDepth)
 	}
-	if p.pos >= len(p.data) {
+	if p.s.AtEnd() {
 		return nil, p.errorf("unexpected end of input, expected a value")
 	}
-	line := p.line
-	switch c := p.data[p.pos]; {
+	line := p.line()
+	switch c := p.peek(); {
 	case c == '{':
 		return p.object(depth)
 	case c == '[':
@@ -135,112 +129,63 @@ func (p *jsoncParser) value(depth int) (*node, error) {
 		}
 		return &node{kind: kindString, line: line, text: s}, nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number()
+		lit, _, err := p.s.Number()
+		if err != nil {
+			return nil, p.scanError(err)
+		}
+		return &node{kind: kindNumber, line: line, text: string(lit)}, nil
 	case c == 't':
-		return p.literal("true", kindBool)
+		return p.literal("true", kindBool, line)
 	case c == 'f':
-		return p.literal("false", kindBool)
+		return p.literal("false", kindBool, line)
 	case c == 'n':
-		return p.literal("null", kindNull)
+		return p.literal("null", kindNull, line)
 	}
 	return nil, p.errorf("unexpected %s, expected a value", p.describe())
 }
 
-func (p *jsoncParser) literal(word string, kind nodeKind) (*node, error) {
-	if len(p.data)-p.pos < len(word) || string(p.data[p.pos:p.pos+len(word)]) != word {
+func (p *jsoncParser) literal(word string, kind nodeKind, line int) (*node, error) {
+	if p.s.Literal(word) != nil {
 		return nil, p.errorf("unexpected %s, expected a value", p.describe())
 	}
-	n := &node{kind: kind, line: p.line, text: word}
-	p.pos += len(word)
-	return n, nil
+	return &node{kind: kind, line: line, text: word}, nil
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// number checks the JSON number grammar and keeps the literal text.
-func (p *jsoncParser) number() (*node, error) {
-	start := p.pos
-	if p.data[p.pos] == '-' {
-		p.pos++
-	}
-	switch {
-	case p.pos < len(p.data) && p.data[p.pos] == '0':
-		p.pos++
-	case p.pos < len(p.data) && isDigit(p.data[p.pos]):
-		for p.pos < len(p.data) && isDigit(p.data[p.pos]) {
-			p.pos++
-		}
-	default:
-		return nil, p.errorf("invalid number")
-	}
-	if p.pos < len(p.data) && p.data[p.pos] == '.' {
-		p.pos++
-		if p.pos >= len(p.data) || !isDigit(p.data[p.pos]) {
-			return nil, p.errorf("invalid number: digits expected after '.'")
-		}
-		for p.pos < len(p.data) && isDigit(p.data[p.pos]) {
-			p.pos++
-		}
-	}
-	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
-		p.pos++
-		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
-			p.pos++
-		}
-		if p.pos >= len(p.data) || !isDigit(p.data[p.pos]) {
-			return nil, p.errorf("invalid number: digits expected in exponent")
-		}
-		for p.pos < len(p.data) && isDigit(p.data[p.pos]) {
-			p.pos++
-		}
-	}
-	return &node{kind: kindNumber, line: p.line, text: string(p.data[start:p.pos])}, nil
-}
-
-// str scans a string token and lets encoding/json decode its escapes, so
-// escape handling matches the standard exactly.
+// str reads a string token. Escapes are decoded as encoding/json does
+// (invalid UTF-8 and lone surrogates become U+FFFD).
 func (p *jsoncParser) str() (string, error) {
-	start := p.pos
-	p.pos++ // opening quote
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		switch {
-		case c == '"':
-			p.pos++
-			var s string
-			if err := json.Unmarshal(p.data[start:p.pos], &s); err != nil {
-				return "", &syntaxError{line: p.line, col: start - p.lineStart + 1, msg: "invalid string escape"}
-			}
-			return s, nil
-		case c == '\\':
-			p.pos += 2
-		case c < 0x20:
-			return "", p.errorf("control character in string (strings cannot span lines)")
-		default:
-			p.pos++
-		}
+	start := p.s.Offset()
+	b, err := p.s.String()
+	if err == nil {
+		return string(b), nil
 	}
-	return "", p.errorf("unterminated string")
+	var se *jsonwire.SyntaxError
+	switch {
+	case errors.Is(err, jsonwire.ErrInvalidEscape):
+		return "", p.errorAt(start, "invalid string escape")
+	case errors.As(err, &se) && se.Offset < len(p.s.Data()) && p.s.Data()[se.Offset] < 0x20:
+		return "", p.errorAt(se.Offset, "control character in string (strings cannot span lines)")
+	}
+	return "", p.scanError(err)
 }
 
 func (p *jsoncParser) object(depth int) (*node, error) {
-	n := &node{kind: kindObject, line: p.line}
-	p.pos++ // {
+	n := &node{kind: kindObject, line: p.line()}
+	p.s.Advance() // {
 	for {
 		if err := p.skipSpace(); err != nil {
 			return nil, err
 		}
-		if p.pos >= len(p.data) {
+		if p.s.AtEnd() {
 			return nil, p.errorf("unexpected end of input inside an object")
 		}
-		if p.data[p.pos] == '}' {
-			p.pos++
+		if p.s.Consume('}') {
 			return n, nil
 		}
-		if p.data[p.pos] != '"' {
+		if p.peek() != '"' {
 			return nil, p.errorf("unexpected %s, expected a quoted key or '}'", p.describe())
 		}
-		keyLine := p.line
+		keyLine := p.line()
 		key, err := p.str()
 		if err != nil {
 			return nil, err
@@ -248,10 +193,9 @@ func (p *jsoncParser) object(depth int) (*node, error) {
 		if err := p.skipSpace(); err != nil {
 			return nil, err
 		}
-		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+		if !p.s.Consume(':') {
 			return nil, p.errorf("unexpected %s, expected ':' after key %q", p.describe(), key)
 		}
-		p.pos++
 		if err := p.skipSpace(); err != nil {
 			return nil, err
 		}
@@ -263,14 +207,12 @@ func (p *jsoncParser) object(depth int) (*node, error) {
 		if err := p.skipSpace(); err != nil {
 			return nil, err
 		}
-		if p.pos >= len(p.data) {
+		if p.s.AtEnd() {
 			return nil, p.errorf("unexpected end of input inside an object")
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++ // a trailing comma is fine: the loop accepts '}' next
-		case '}':
-			p.pos++
+		switch {
+		case p.s.Consume(','): // a trailing comma is fine: the loop accepts '}' next
+		case p.s.Consume('}'):
 			return n, nil
 		default:
 			return nil, p.errorf("unexpected %s, expected ',' or '}' (missing comma?)", p.describe())
@@ -279,17 +221,16 @@ func (p *jsoncParser) object(depth int) (*node, error) {
 }
 
 func (p *jsoncParser) array(depth int) (*node, error) {
-	n := &node{kind: kindArray, line: p.line}
-	p.pos++ // [
+	n := &node{kind: kindArray, line: p.line()}
+	p.s.Advance() // [
 	for {
 		if err := p.skipSpace(); err != nil {
 			return nil, err
 		}
-		if p.pos >= len(p.data) {
+		if p.s.AtEnd() {
 			return nil, p.errorf("unexpected end of input inside an array")
 		}
-		if p.data[p.pos] == ']' {
-			p.pos++
+		if p.s.Consume(']') {
 			return n, nil
 		}
 		v, err := p.value(depth + 1)
@@ -300,17 +241,17 @@ func (p *jsoncParser) array(depth int) (*node, error) {
 		if err := p.skipSpace(); err != nil {
 			return nil, err
 		}
-		if p.pos >= len(p.data) {
+		if p.s.AtEnd() {
 			return nil, p.errorf("unexpected end of input inside an array")
 		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
+		switch {
+		case p.s.Consume(','):
+		case p.s.Consume(']'):
 			return n, nil
 		default:
 			return nil, p.errorf("unexpected %s, expected ',' or ']' (missing comma?)", p.describe())
 		}
 	}
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -3,6 +3,8 @@ package pbjson
 import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
 
 // Unmarshal replaces the contents of m with the JSON object in data.
@@ -18,8 +20,8 @@ func Unmarshal(data []byte, m proto.Message) error {
 		return &Error{Msg: "cannot unmarshal into nil message"}
 	}
 	proto.Reset(m)
-	d := decoder{scanner: scanner{data: data}}
-	switch c := d.peek(); c {
+	d := newDecoder(data)
+	switch c := d.Peek(); c {
 	case '{':
 		if err := d.message(rm); err != nil {
 			return finish(err)
@@ -31,14 +33,15 @@ func Unmarshal(data []byte, m proto.Message) error {
 	default:
 		return &Error{Msg: "want object, got " + kindName(c)}
 	}
-	if d.peek() != 0 {
+	if !d.AtEnd() {
 		return d.syntaxError("unexpected data after top-level value")
 	}
 	return nil
 }
 
+// decoder walks proto messages over jsonwire's tokens.
 type decoder struct {
-	scanner
+	jsonwire.Scanner
 }
 
 // fail reports a type mismatch or bad value; callers up the stack add the
@@ -48,7 +51,7 @@ func (d *decoder) fail(msg string, err error) *Error {
 }
 
 func (d *decoder) mismatch(want string) *Error {
-	return d.fail("want "+want+", got "+kindName(d.peek()), nil)
+	return d.fail("want "+want+", got "+kindName(d.Peek()), nil)
 }
 
 // message decodes an object into m; the scanner is at '{'.
@@ -56,25 +59,25 @@ func (d *decoder) message(m protoreflect.Message) error {
 	if err := d.enter(); err != nil {
 		return err
 	}
-	d.pos++
+	d.Advance()
 	md := m.Descriptor()
-	if d.peek() == '}' {
-		d.pos++
-		d.depth--
+	if d.Peek() == '}' {
+		d.Advance()
+		d.Leave()
 		return nil
 	}
 	for {
-		if d.peek() != '"' {
-			return d.syntaxError("want object key, got " + kindName(d.peek()))
+		if d.Peek() != '"' {
+			return d.syntaxError("want object key, got " + kindName(d.Peek()))
 		}
-		key, serr := d.str()
-		if serr != nil {
-			return serr
+		key, err := d.str()
+		if err != nil {
+			return err
 		}
-		if d.peek() != ':' {
+		if d.Peek() != ':' {
 			return d.syntaxError("want ':' after object key")
 		}
-		d.pos++
+		d.Advance()
 		if fd := lookupField(md, key); fd == nil {
 			if err := d.skipValue(); err != nil {
 				return err
@@ -84,22 +87,22 @@ func (d *decoder) message(m protoreflect.Message) error {
 				return at(err, pathElem{name: string(fd.Name())})
 			}
 		}
-		switch d.peek() {
+		switch d.Peek() {
 		case ',':
-			d.pos++
+			d.Advance()
 		case '}':
-			d.pos++
-			d.depth--
+			d.Advance()
+			d.Leave()
 			return nil
 		default:
-			return d.syntaxError("want ',' or '}' in object, got " + kindName(d.peek()))
+			return d.syntaxError("want ',' or '}' in object, got " + kindName(d.Peek()))
 		}
 	}
 }
 
 // field decodes the value for fd into m.
 func (d *decoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor) error {
-	if d.peek() == 'n' {
+	if d.Peek() == 'n' {
 		if err := d.literal("null"); err != nil {
 			return err
 		}
@@ -114,7 +117,7 @@ func (d *decoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor)
 		m.Clear(fd)
 		return d.mapValue(fd, m.Mutable(fd).Map())
 	case fd.Message() != nil:
-		if d.peek() != '{' {
+		if d.Peek() != '{' {
 			return d.mismatch("object")
 		}
 		return d.message(m.Mutable(fd).Message())
@@ -129,16 +132,16 @@ func (d *decoder) field(m protoreflect.Message, fd protoreflect.FieldDescriptor)
 }
 
 func (d *decoder) list(fd protoreflect.FieldDescriptor, l protoreflect.List) error {
-	if d.peek() != '[' {
+	if d.Peek() != '[' {
 		return d.mismatch("array")
 	}
 	if err := d.enter(); err != nil {
 		return err
 	}
-	d.pos++
-	if d.peek() == ']' {
-		d.pos++
-		d.depth--
+	d.Advance()
+	if d.Peek() == ']' {
+		d.Advance()
+		d.Leave()
 		return nil
 	}
 	for i := 0; ; i++ {
@@ -147,45 +150,45 @@ func (d *decoder) list(fd protoreflect.FieldDescriptor, l protoreflect.List) err
 			return at(err, pathElem{index: i, kind: elemIndex})
 		}
 		l.Append(v)
-		switch d.peek() {
+		switch d.Peek() {
 		case ',':
-			d.pos++
+			d.Advance()
 		case ']':
-			d.pos++
-			d.depth--
+			d.Advance()
+			d.Leave()
 			return nil
 		default:
-			return d.syntaxError("want ',' or ']' in array, got " + kindName(d.peek()))
+			return d.syntaxError("want ',' or ']' in array, got " + kindName(d.Peek()))
 		}
 	}
 }
 
 func (d *decoder) mapValue(fd protoreflect.FieldDescriptor, mp protoreflect.Map) error {
-	if d.peek() != '{' {
+	if d.Peek() != '{' {
 		return d.mismatch("object")
 	}
 	if err := d.enter(); err != nil {
 		return err
 	}
-	d.pos++
-	if d.peek() == '}' {
-		d.pos++
-		d.depth--
+	d.Advance()
+	if d.Peek() == '}' {
+		d.Advance()
+		d.Leave()
 		return nil
 	}
 	kd, vd := fd.MapKey(), fd.MapValue()
 	for {
-		if d.peek() != '"' {
-			return d.syntaxError("want object key, got " + kindName(d.peek()))
+		if d.Peek() != '"' {
+			return d.syntaxError("want object key, got " + kindName(d.Peek()))
 		}
-		key, serr := d.str()
-		if serr != nil {
-			return serr
+		key, err := d.str()
+		if err != nil {
+			return err
 		}
-		if d.peek() != ':' {
+		if d.Peek() != ':' {
 			return d.syntaxError("want ':' after object key")
 		}
-		d.pos++
+		d.Advance()
 		mk, err := d.mapKey(kd, key)
 		if err != nil {
 			return at(err, pathElem{name: string(key), kind: elemKey})
@@ -195,15 +198,15 @@ func (d *decoder) mapValue(fd protoreflect.FieldDescriptor, mp protoreflect.Map)
 			return at(err, pathElem{name: string(key), kind: elemKey})
 		}
 		mp.Set(mk, v)
-		switch d.peek() {
+		switch d.Peek() {
 		case ',':
-			d.pos++
+			d.Advance()
 		case '}':
-			d.pos++
-			d.depth--
+			d.Advance()
+			d.Leave()
 			return nil
 		default:
-			return d.syntaxError("want ',' or '}' in object, got " + kindName(d.peek()))
+			return d.syntaxError("want ',' or '}' in object, got " + kindName(d.Peek()))
 		}
 	}
 }
@@ -214,7 +217,7 @@ func (d *decoder) mapValue(fd protoreflect.FieldDescriptor, mp protoreflect.Map)
 func (d *decoder) element(fd protoreflect.FieldDescriptor, newMsg func() protoreflect.Value) (protoreflect.Value, error) {
 	if fd.Message() != nil {
 		v := newMsg()
-		switch d.peek() {
+		switch d.Peek() {
 		case 'n':
 			if err := d.literal("null"); err != nil {
 				return v, err
@@ -226,7 +229,7 @@ func (d *decoder) element(fd protoreflect.FieldDescriptor, newMsg func() protore
 			return v, d.mismatch("object")
 		}
 	}
-	if d.peek() == 'n' {
+	if d.Peek() == 'n' {
 		if err := d.literal("null"); err != nil {
 			return protoreflect.Value{}, err
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
 
 var (
@@ -18,7 +20,7 @@ var (
 func (d *decoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Value, error) {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
-		switch d.peek() {
+		switch d.Peek() {
 		case 't':
 			if err := d.literal("true"); err != nil {
 				return protoreflect.Value{}, err
@@ -32,7 +34,7 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Value, e
 		}
 		return protoreflect.Value{}, d.mismatch("bool")
 	case protoreflect.StringKind:
-		if d.peek() != '"' {
+		if d.Peek() != '"' {
 			return protoreflect.Value{}, d.mismatch("string")
 		}
 		s, err := d.str()
@@ -70,18 +72,16 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Value, e
 // field. Tabs and line breaks are squeezed out so the stored payload can be
 // forwarded in line-oriented JSON as is.
 func (d *decoder) rawJSON() (protoreflect.Value, error) {
-	d.peek()
-	start := d.pos
+	d.Peek()
+	start := d.Offset()
 	if err := d.skipValue(); err != nil {
 		return protoreflect.Value{}, err
 	}
-	raw := d.data[start:d.pos]
+	raw := d.Data()[start:d.Offset()]
 	var out []byte
 	if hasLayoutSpace(raw) {
-		var err error
-		if out, err = appendCompact(make([]byte, 0, len(raw)), raw); err != nil {
-			return protoreflect.Value{}, d.fail("invalid embedded JSON", err)
-		}
+		// skipValue has validated raw.
+		out = jsonwire.AppendCompact(make([]byte, 0, len(raw)), raw)
 	} else {
 		out = append(make([]byte, 0, len(raw)), raw...)
 	}
@@ -92,16 +92,16 @@ func (d *decoder) rawJSON() (protoreflect.Value, error) {
 // a string holding one (Centrifugo's decoders accept both for 64-bit
 // values; we accept both everywhere).
 func (d *decoder) numberText(want string) ([]byte, error) {
-	c := d.peek()
+	c := d.Peek()
 	switch {
 	case c == '"':
 		s, err := d.str()
 		if err != nil {
 			return nil, err
 		}
-		sc := scanner{data: s}
-		lit, nerr := sc.number()
-		if nerr != nil || sc.pos != len(s) {
+		sc := jsonwire.NewScanner(s, scanOpts)
+		lit, _, nerr := sc.Number()
+		if nerr != nil || sc.Offset() != len(s) {
 			return nil, d.fail("want "+want+", got string "+strconv.Quote(string(s)), nil)
 		}
 		return lit, nil
@@ -178,9 +178,9 @@ func (d *decoder) float(bits int) (float64, error) {
 // enum accepts the number or the value name; names also match
 // case-insensitively so the legacy API's "publish" finds PUBLISH.
 func (d *decoder) enum(fd protoreflect.FieldDescriptor) (protoreflect.Value, error) {
-	if d.peek() == '"' {
+	if d.Peek() == '"' {
 		// Try a name first; a quoted number falls through below.
-		save := d.pos
+		save := d.Offset()
 		s, err := d.str()
 		if err != nil {
 			return protoreflect.Value{}, err
@@ -194,8 +194,8 @@ func (d *decoder) enum(fd protoreflect.FieldDescriptor) (protoreflect.Value, err
 				return protoreflect.ValueOfEnum(v.Number()), nil
 			}
 		}
-		d.pos = save
-		if _, nerr := (&scanner{data: s}).number(); nerr != nil {
+		d.SetOffset(save)
+		if sc := jsonwire.NewScanner(s, scanOpts); !isNumber(&sc) {
 			return protoreflect.Value{}, d.fail("unknown "+string(fd.Enum().Name())+" value "+strconv.Quote(string(s)), nil)
 		}
 	}
@@ -220,7 +220,7 @@ func (d *decoder) mapKey(kd protoreflect.FieldDescriptor, key []byte) (protorefl
 		}
 		return protoreflect.MapKey{}, d.fail("map key "+strconv.Quote(string(key))+" is not a bool", nil)
 	}
-	sub := decoder{scanner: scanner{data: key}}
+	sub := newDecoder(key)
 	var v protoreflect.Value
 	var err error
 	switch kd.Kind() {
@@ -243,11 +243,18 @@ func (d *decoder) mapKey(kd protoreflect.FieldDescriptor, key []byte) (protorefl
 	default:
 		return protoreflect.MapKey{}, d.fail("unsupported map key kind "+kd.Kind().String(), nil)
 	}
-	if err == nil && sub.peek() != 0 {
+	if err == nil && !sub.AtEnd() {
 		err = d.fail("map key "+strconv.Quote(string(key))+" is not a number", nil)
 	}
 	if err != nil {
 		return protoreflect.MapKey{}, err
 	}
 	return v.MapKey(), nil
+}
+
+// isNumber reports whether a number starts at the scanner's cursor; the
+// enum decoder uses it to tell a quoted number from an unknown name.
+func isNumber(sc *jsonwire.Scanner) bool {
+	_, _, err := sc.Number()
+	return err == nil
 }

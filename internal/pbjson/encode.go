@@ -9,6 +9,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
 
 // Marshal returns m as Centrifugo-style JSON: proto field names as keys,
@@ -68,7 +70,7 @@ func (e *encoder) message(m protoreflect.Message) error {
 			e.buf = append(e.buf, ',')
 		}
 		first = false
-		e.buf = appendString(e.buf, string(fd.Name()))
+		e.buf = jsonwire.AppendString(e.buf, string(fd.Name()))
 		e.buf = append(e.buf, ':')
 		if !has {
 			e.buf = appendZero(e.buf, fd)
@@ -148,7 +150,7 @@ func (e *encoder) mapValue(fd protoreflect.FieldDescriptor, mp protoreflect.Map)
 		if i > 0 {
 			e.buf = append(e.buf, ',')
 		}
-		e.buf = appendString(e.buf, en.key)
+		e.buf = jsonwire.AppendString(e.buf, en.key)
 		e.buf = append(e.buf, ':')
 		if err := e.single(vd, en.val); err != nil {
 			return at(err, pathElem{name: en.key, kind: elemKey})
@@ -186,7 +188,7 @@ func (e *encoder) single(fd protoreflect.FieldDescriptor, v protoreflect.Value) 
 	case protoreflect.EnumKind:
 		e.buf = strconv.AppendInt(e.buf, int64(v.Enum()), 10)
 	case protoreflect.StringKind:
-		e.buf = appendString(e.buf, v.String())
+		e.buf = jsonwire.AppendString(e.buf, v.String())
 	case protoreflect.BytesKind:
 		raw := v.Bytes()
 		if len(raw) == 0 {

@@ -19,7 +19,8 @@ type Error struct {
 	segs path
 }
 
-// Error formats as `pbjson: field "path": msg[: cause]`.
+// Error formats as `pbjson: field "path": msg[: cause]`; a syntax error
+// has no Msg of its own and shows its cause alone.
 func (e *Error) Error() string {
 	s := "pbjson: "
 	if e.Path != "" {
@@ -27,7 +28,10 @@ func (e *Error) Error() string {
 	}
 	s += e.Msg
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		if e.Msg != "" {
+			s += ": "
+		}
+		s += e.Err.Error()
 	}
 	return s
 }

@@ -7,15 +7,15 @@ import (
 // decodeCommandJSON decodes one command line: a single JSON object with
 // nothing but whitespace around it.
 func decodeCommandJSON(line []byte) (*clientpb.Command, error) {
-	l := lexer{data: line}
-	if l.peek() != '{' {
+	l := newLexer(line)
+	if l.Peek() != '{' {
 		return nil, l.errorf("command must be a JSON object")
 	}
 	cmd := &clientpb.Command{}
 	if err := decodeCommand(&l, cmd); err != nil {
 		return nil, err
 	}
-	if l.skipWS(); l.pos != len(l.data) {
+	if !l.AtEnd() {
 		return nil, l.errorf("unexpected data after command object")
 	}
 	return cmd, nil

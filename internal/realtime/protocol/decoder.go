@@ -120,8 +120,8 @@ func (d *CommandDecoder) decodeJSON() (*clientpb.Command, error) {
 }
 
 func (d *CommandDecoder) jsonError(err error) error {
-	var le *lexError
-	if !errors.As(err, &le) {
+	le, ok := asLexError(err)
+	if !ok {
 		return d.fail(d.pos, err.Error())
 	}
 	path := slices.Clone(le.path)

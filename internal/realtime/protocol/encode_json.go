@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"github.com/spindle-rt/spindle/internal/jsonwire"
 	"github.com/spindle-rt/spindle/proto/clientpb"
 )
 
@@ -193,7 +194,7 @@ func (w *jsonWriter) publication(p *clientpb.Publication) {
 		w.open()
 		for _, k := range sortedKeys(tags) {
 			w.dynKey(k)
-			w.b = appendJSONString(w.b, tags[k])
+			w.b = jsonwire.AppendString(w.b, tags[k])
 		}
 		w.close()
 	}

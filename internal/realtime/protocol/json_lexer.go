@@ -3,8 +3,8 @@ package protocol
 import (
 	"math"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
 
 // maxJSONDepth bounds nesting of objects and arrays (commands and embedded
@@ -28,108 +28,100 @@ const maxErrorPath = 32
 
 func (e *lexError) Error() string { return "offset " + strconv.Itoa(e.off) + ": " + e.msg }
 
-// lexer is a strict, allocation-light reader of one JSON text. It knows
-// nothing about the protocol; the decoders drive it key by key.
+// lexer reads one command line. The tokens come from jsonwire's strict
+// scanner (strict UTF-8 for skipped and embedded values, which may be sent
+// on verbatim); the object and array walks stay here because they collect
+// the key path of an error as it unwinds, which the scanner knows nothing
+// about.
 type lexer struct {
-	data  []byte
-	pos   int
-	depth int
+	jsonwire.Scanner
 }
 
-func (l *lexer) errorf(msg string) error { return &lexError{off: l.pos, msg: msg} }
+func newLexer(data []byte) lexer {
+	return lexer{jsonwire.NewScanner(data, jsonwire.Options{MaxDepth: maxJSONDepth})}
+}
+
+func (l *lexer) errorf(msg string) error { return &lexError{off: l.Offset(), msg: msg} }
+
+// asLexError gives a scanner error the protocol's form, so a key path can
+// be attached to it; other errors pass through.
+func asLexError(err error) (*lexError, bool) {
+	switch e := err.(type) {
+	case *lexError:
+		return e, true
+	case *jsonwire.SyntaxError:
+		return &lexError{off: e.Offset, msg: e.Msg}, true
+	}
+	return nil, false
+}
 
 // withKey adds key to the path of an error coming out of that key's value.
 func withKey(err error, key []byte) error {
-	if le, ok := err.(*lexError); ok {
+	if le, ok := asLexError(err); ok {
 		if len(le.path) == maxErrorPath {
 			copy(le.path, le.path[1:])
 			le.path = le.path[:maxErrorPath-1]
 			le.dropped = true
 		}
 		le.path = append(le.path, string(key))
+		return le
 	}
 	return err
-}
-
-func (l *lexer) skipWS() {
-	for l.pos < len(l.data) {
-		switch l.data[l.pos] {
-		case ' ', '\t', '\r', '\n':
-			l.pos++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next non-space byte without consuming it, or 0 at the
-// end; callers that must tell the end from a NUL byte compare pos and len.
-func (l *lexer) peek() byte {
-	l.skipWS()
-	if l.pos >= len(l.data) {
-		return 0
-	}
-	return l.data[l.pos]
 }
 
 // null consumes a JSON null if it is next; protocol fields set to null are
 // treated as absent.
 func (l *lexer) null() bool {
-	if l.peek() == 'n' && l.literal("null") == nil {
-		return true
-	}
-	return false
+	return l.Peek() == 'n' && l.Literal("null") == nil
 }
 
-func (l *lexer) literal(lit string) error {
-	if len(l.data)-l.pos < len(lit) || string(l.data[l.pos:l.pos+len(lit)]) != lit {
-		return l.errorf("invalid literal, expected " + lit)
+// enter opens one nesting level, in the protocol's wording.
+func (l *lexer) enter() error {
+	if l.Enter() != nil {
+		return l.errorf("nesting too deep")
 	}
-	l.pos += len(lit)
 	return nil
 }
 
 // object reads an object, calling fn with each key while the lexer sits
 // before that key's value; fn must consume the value. null is an empty object.
 func (l *lexer) object(fn func(key []byte) error) error {
-	switch l.peek() {
+	switch l.Peek() {
 	case '{':
 	case 'n':
-		return l.literal("null")
+		return l.Literal("null")
 	default:
 		return l.errorf("expected object")
 	}
-	if l.depth++; l.depth > maxJSONDepth {
-		return l.errorf("nesting too deep")
+	if err := l.enter(); err != nil {
+		return err
 	}
-	l.pos++
-	if l.peek() == '}' {
-		l.pos++
-		l.depth--
+	l.Advance()
+	if l.Consume('}') {
+		l.Leave()
 		return nil
 	}
 	for {
-		if l.peek() != '"' {
+		if l.Peek() != '"' {
 			return l.errorf("expected string key")
 		}
-		key, err := l.key()
+		key, err := l.String()
 		if err != nil {
 			return err
 		}
-		if l.peek() != ':' {
+		if !l.Consume(':') {
 			return l.errorf("expected ':' after key")
 		}
-		l.pos++
-		l.skipWS()
+		l.Peek()
 		if err := fn(key); err != nil {
 			return withKey(err, key)
 		}
-		switch l.peek() {
+		switch l.Peek() {
 		case ',':
-			l.pos++
+			l.Advance()
 		case '}':
-			l.pos++
-			l.depth--
+			l.Advance()
+			l.Leave()
 			return nil
 		default:
 			return l.errorf("expected ',' or '}' after object value")
@@ -140,33 +132,32 @@ func (l *lexer) object(fn func(key []byte) error) error {
 // array reads an array, calling fn before each element; fn must consume it.
 // null is an empty array.
 func (l *lexer) array(fn func() error) error {
-	switch l.peek() {
+	switch l.Peek() {
 	case '[':
 	case 'n':
-		return l.literal("null")
+		return l.Literal("null")
 	default:
 		return l.errorf("expected array")
 	}
-	if l.depth++; l.depth > maxJSONDepth {
-		return l.errorf("nesting too deep")
+	if err := l.enter(); err != nil {
+		return err
 	}
-	l.pos++
-	if l.peek() == ']' {
-		l.pos++
-		l.depth--
+	l.Advance()
+	if l.Consume(']') {
+		l.Leave()
 		return nil
 	}
 	for i := 0; ; i++ {
-		l.skipWS()
+		l.Peek()
 		if err := fn(); err != nil {
 			return withKey(err, []byte(strconv.Itoa(i)))
 		}
-		switch l.peek() {
+		switch l.Peek() {
 		case ',':
-			l.pos++
+			l.Advance()
 		case ']':
-			l.pos++
-			l.depth--
+			l.Advance()
+			l.Leave()
 			return nil
 		default:
 			return l.errorf("expected ',' or ']' after array element")
@@ -174,245 +165,69 @@ func (l *lexer) array(fn func() error) error {
 	}
 }
 
-// key reads an object key. Keys without escapes are returned as a view of
-// the input; the protocol's keys never need escaping.
-func (l *lexer) key() ([]byte, error) {
-	start := l.pos + 1
-	for i := start; i < len(l.data); i++ {
-		c := l.data[i]
-		if c == '"' {
-			l.pos = i + 1
-			return l.data[start:i], nil
-		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-	}
-	s, err := l.str()
-	return []byte(s), err
-}
-
-// str reads a string value, decoding escapes. Invalid UTF-8 and lone
-// surrogates become U+FFFD, as encoding/json does, so the result is always
-// valid for protobuf string fields. null reads as "".
+// str reads a string value. Invalid UTF-8 and lone surrogates become
+// U+FFFD, so the result is always valid for protobuf string fields. null
+// reads as "".
 func (l *lexer) str() (string, error) {
-	switch l.peek() {
+	switch l.Peek() {
 	case '"':
 	case 'n':
-		return "", l.literal("null")
+		return "", l.Literal("null")
 	default:
 		return "", l.errorf("expected string")
 	}
-	start := l.pos + 1
-	for i := start; i < len(l.data); i++ {
-		c := l.data[i]
-		if c == '"' {
-			l.pos = i + 1
-			return string(l.data[start:i]), nil
-		}
-		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
-			break
-		}
-	}
-	return l.strSlow()
-}
-
-func (l *lexer) strSlow() (string, error) {
-	l.pos++ // opening quote
-	buf := make([]byte, 0, 32)
-	for l.pos < len(l.data) {
-		c := l.data[l.pos]
-		switch {
-		case c == '"':
-			l.pos++
-			return string(buf), nil
-		case c < 0x20:
-			return "", l.errorf("control character in string")
-		case c == '\\':
-			r, err := l.escape()
-			if err != nil {
-				return "", err
-			}
-			buf = utf8.AppendRune(buf, r)
-		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			l.pos++
-		default:
-			r, size := utf8.DecodeRune(l.data[l.pos:])
-			buf = utf8.AppendRune(buf, r) // RuneError for invalid bytes
-			l.pos += size
-		}
-	}
-	return "", l.errorf("unterminated string")
-}
-
-// escape decodes one backslash escape at l.pos, joining surrogate pairs.
-func (l *lexer) escape() (rune, error) {
-	if l.pos+1 >= len(l.data) {
-		return 0, l.errorf("unterminated escape")
-	}
-	c := l.data[l.pos+1]
-	l.pos += 2
-	switch c {
-	case '"', '\\', '/':
-		return rune(c), nil
-	case 'b':
-		return '\b', nil
-	case 'f':
-		return '\f', nil
-	case 'n':
-		return '\n', nil
-	case 'r':
-		return '\r', nil
-	case 't':
-		return '\t', nil
-	case 'u':
-		r, err := l.hex4()
-		if err != nil {
-			return 0, err
-		}
-		if !utf16.IsSurrogate(r) {
-			return r, nil
-		}
-		if l.pos+1 < len(l.data) && l.data[l.pos] == '\\' && l.data[l.pos+1] == 'u' {
-			save := l.pos
-			l.pos += 2
-			r2, err := l.hex4()
-			if err != nil {
-				return 0, err
-			}
-			if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-				return dec, nil
-			}
-			l.pos = save // not a pair: the second escape stands alone
-		}
-		return utf8.RuneError, nil
-	}
-	l.pos--
-	return 0, l.errorf("invalid escape character")
-}
-
-func (l *lexer) hex4() (rune, error) {
-	if len(l.data)-l.pos < 4 {
-		return 0, l.errorf("short \\u escape")
-	}
-	var r rune
-	for _, c := range l.data[l.pos : l.pos+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, l.errorf("invalid hex digit in \\u escape")
-		}
-		r = r<<4 | rune(c)
-	}
-	l.pos += 4
-	return r, nil
+	b, err := l.String()
+	return string(b), err
 }
 
 func (l *lexer) boolean() (bool, error) {
-	switch l.peek() {
+	switch l.Peek() {
 	case 't':
-		return true, l.literal("true")
+		return true, l.Literal("true")
 	case 'f':
-		return false, l.literal("false")
+		return false, l.Literal("false")
 	case 'n':
-		return false, l.literal("null")
+		return false, l.Literal("null")
 	}
 	return false, l.errorf("expected boolean")
-}
-
-// number scans a JSON number and reports whether it had a fraction or
-// exponent; it returns the literal's bounds.
-func (l *lexer) number() (start int, integer bool, err error) {
-	start = l.pos
-	i := l.pos
-	if i < len(l.data) && l.data[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(l.data) && l.data[i] == '0':
-		i++
-	case i < len(l.data) && '1' <= l.data[i] && l.data[i] <= '9':
-		for i < len(l.data) && '0' <= l.data[i] && l.data[i] <= '9' {
-			i++
-		}
-	default:
-		l.pos = i
-		return start, false, l.errorf("invalid number")
-	}
-	integer = true
-	if i < len(l.data) && l.data[i] == '.' {
-		integer = false
-		i++
-		d := i
-		for i < len(l.data) && '0' <= l.data[i] && l.data[i] <= '9' {
-			i++
-		}
-		if i == d {
-			l.pos = i
-			return start, false, l.errorf("invalid number: no digits after '.'")
-		}
-	}
-	if i < len(l.data) && (l.data[i] == 'e' || l.data[i] == 'E') {
-		integer = false
-		i++
-		if i < len(l.data) && (l.data[i] == '+' || l.data[i] == '-') {
-			i++
-		}
-		d := i
-		for i < len(l.data) && '0' <= l.data[i] && l.data[i] <= '9' {
-			i++
-		}
-		if i == d {
-			l.pos = i
-			return start, false, l.errorf("invalid number: no digits in exponent")
-		}
-	}
-	l.pos = i
-	return start, integer, nil
 }
 
 // integer reads a JSON integer (no fraction, no exponent) within [min, max].
 // null reads as 0.
 func (l *lexer) integer(min int64, max uint64) (neg bool, mag uint64, err error) {
-	switch c := l.peek(); {
+	switch c := l.Peek(); {
 	case c == 'n':
-		return false, 0, l.literal("null")
+		return false, 0, l.Literal("null")
 	case c != '-' && (c < '0' || c > '9'):
 		return false, 0, l.errorf("expected number")
 	}
-	start, isInt, err := l.number()
+	start := l.Offset()
+	digits, isInt, err := l.Number()
 	if err != nil {
 		return false, 0, err
 	}
 	if !isInt {
-		l.pos = start
+		l.SetOffset(start)
 		return false, 0, l.errorf("expected integer")
 	}
-	digits := l.data[start:l.pos]
 	if digits[0] == '-' {
 		neg = true
 		digits = digits[1:]
 	}
 	for _, d := range digits {
 		if mag > math.MaxUint64/10 || (mag == math.MaxUint64/10 && d-'0' > math.MaxUint64%10) {
-			l.pos = start
+			l.SetOffset(start)
 			return false, 0, l.errorf("integer out of range")
 		}
 		mag = mag*10 + uint64(d-'0')
 	}
 	if neg {
 		if min == 0 || mag > uint64(-(min+1))+1 {
-			l.pos = start
+			l.SetOffset(start)
 			return false, 0, l.errorf("integer out of range")
 		}
 	} else if mag > max {
-		l.pos = start
+		l.SetOffset(start)
 		return false, 0, l.errorf("integer out of range")
 	}
 	return neg, mag, nil
@@ -444,62 +259,32 @@ func (l *lexer) int64() (int64, error) {
 	return int64(m), err
 }
 
-// skip validates and consumes any JSON value.
+// skip validates and consumes any JSON value. It walks containers itself,
+// rather than calling the scanner's SkipValue, so an error inside an
+// unknown key or an embedded payload still names its full key path.
+// Strings must be valid UTF-8 because the value may be forwarded verbatim
+// in a text frame.
 func (l *lexer) skip() error {
-	switch c := l.peek(); {
+	switch c := l.Peek(); {
 	case c == '{':
 		return l.object(func([]byte) error { return l.skip() })
 	case c == '[':
 		return l.array(l.skip)
 	case c == '"':
-		return l.skipString()
+		return l.SkipString()
 	case c == 't':
-		return l.literal("true")
+		return l.Literal("true")
 	case c == 'f':
-		return l.literal("false")
+		return l.Literal("false")
 	case c == 'n':
-		return l.literal("null")
+		return l.Literal("null")
 	case c == '-' || ('0' <= c && c <= '9'):
-		_, _, err := l.number()
+		_, _, err := l.Number()
 		return err
-	case l.pos >= len(l.data):
+	case l.Offset() >= len(l.Data()):
 		return l.errorf("unexpected end of input, expected value")
 	}
 	return l.errorf("invalid character, expected value")
-}
-
-// skipString validates a string without decoding it; bytes ≥ 0x80 must be
-// valid UTF-8 because the string may be forwarded verbatim in a text frame.
-func (l *lexer) skipString() error {
-	i := l.pos + 1
-	for i < len(l.data) {
-		c := l.data[i]
-		switch {
-		case c == '"':
-			l.pos = i + 1
-			return nil
-		case c < 0x20:
-			l.pos = i
-			return l.errorf("control character in string")
-		case c == '\\':
-			l.pos = i
-			if _, err := l.escape(); err != nil {
-				return err
-			}
-			i = l.pos
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			r, size := utf8.DecodeRune(l.data[i:])
-			if r == utf8.RuneError && size == 1 {
-				l.pos = i
-				return l.errorf("invalid UTF-8 in string")
-			}
-			i += size
-		}
-	}
-	l.pos = i
-	return l.errorf("unterminated string")
 }
 
 // raw reads any JSON value and returns a copy of its bytes, for bytes fields
@@ -509,20 +294,15 @@ func (l *lexer) raw() ([]byte, error) {
 	if l.null() {
 		return nil, nil
 	}
-	start := l.pos
+	start := l.Offset()
 	if err := l.skip(); err != nil {
 		return nil, err
 	}
-	return append([]byte(nil), l.data[start:l.pos]...), nil
+	return append([]byte(nil), l.Data()[start:l.Offset()]...), nil
 }
 
 // validJSON reports whether b is exactly one JSON value (surrounding
 // whitespace allowed) whose strings are valid UTF-8.
 func validJSON(b []byte) bool {
-	l := lexer{data: b}
-	if l.skip() != nil {
-		return false
-	}
-	l.skipWS()
-	return l.pos == len(b)
+	return jsonwire.Validate(b, jsonwire.Options{MaxDepth: maxJSONDepth}) == nil
 }
