@@ -52,7 +52,7 @@ type App struct {
 	mu          sync.Mutex // guards the registrations below
 	services    [numTypes]Handler
 	rpcMethods  map[string]RPCService
-	rpcFallback RPCService
+	rpcFallback Handler // from HandleRPCFallback or Handle(TypeRPC, …)
 	all         []Interceptor
 	per         [numTypes][]Interceptor
 
@@ -93,6 +93,11 @@ func New(opts Options) *App {
 // API is the server API client given in Options (nil if none): services
 // use it to publish, broadcast or disconnect while answering an event.
 func (a *App) API() apiclient.Client { return a.api }
+
+// Logger is the logger given in Options (slog.Default() if none), so
+// handlers plugged in from outside the package with Handle log where the
+// App logs its own failures.
+func (a *App) Logger() *slog.Logger { return a.log }
 
 // Start builds the interceptor chains now rather than on the first call,
 // so that the first client does not pay for it. Calling it is optional.

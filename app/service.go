@@ -63,18 +63,47 @@ func (a *App) HandleRPC(method string, s RPCService) {
 }
 
 // HandleRPCFallback sets the service for RPC methods without their own
-// route; without one they get CodeMethodNotFound. nil removes it.
-func (a *App) HandleRPCFallback(s RPCService) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.rpcFallback = s
-	a.changed()
+// route; without one they get CodeMethodNotFound. nil removes it. It
+// shares its place with Handle(TypeRPC, …): the later call wins.
+func (a *App) HandleRPCFallback(s RPCService) { a.setService(TypeRPC, adapt(TypeRPC, s)) }
+
+// Handle makes h answer every request of type t. It is for code that does
+// not decide events itself but passes them on — to worker processes, to
+// another proxy, to a queue — and so wants one function over the Request
+// and Reply interfaces instead of one typed service per event. h must
+// answer with the response type of the request it got (a
+// *proxypb.ConnectResponse for a connect, and so on; Deny, DenyTemporary
+// and Disconnect build one for any request); any other reply is logged
+// and answered with CodeInternal, as for a typed service. Interceptors run
+// before h as before any service. nil removes the handler; an invalid t
+// is ignored and logged.
+//
+// For TypeConnect … TypeSubRefresh, h takes the place of the service set
+// by HandleConnect and its siblings (the later call wins).
+//
+// For TypeRPC, h is the RPC fallback, the same place HandleRPCFallback
+// sets: methods routed with HandleRPC keep going to their services and h
+// answers every other method. It does not replace the routing, so the
+// order of Handle and HandleRPC calls does not matter and Go methods can
+// live next to a generic handler; to send every method to h, route none.
+func (a *App) Handle(t Type, h Handler) {
+	if !t.Valid() {
+		a.log.Warn("app: handler registered for an unknown event type; ignored", "type", int(t))
+		return
+	}
+	a.setService(t, h)
 }
 
+// setService stores the innermost handler of t; for TypeRPC that is the
+// fallback behind the method routes (see rpcRouter). t must be valid.
 func (a *App) setService(t Type, h Handler) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.services[t] = h
+	if t == TypeRPC {
+		a.rpcFallback = h
+	} else {
+		a.services[t] = h
+	}
 	a.changed()
 }
 
@@ -110,7 +139,7 @@ func (a *App) rpcRouter() Handler {
 	for m, s := range a.rpcMethods {
 		routes[m] = adapt(TypeRPC, s)
 	}
-	fallback := adapt(TypeRPC, a.rpcFallback)
+	fallback := a.rpcFallback
 	return func(ctx context.Context, req Request) (Reply, error) {
 		var method string
 		if r, ok := req.(*RPCRequest); ok {

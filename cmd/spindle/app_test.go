@@ -84,14 +84,15 @@ func TestAppCommandReportsConfigErrors(t *testing.T) {
 }
 
 // TestAppResetAndWorkersCommands drives `spindle app` with a Node worker
-// (app/testdata/proxy_worker.js) and its two client commands: `app reset`
-// finds rpc.listen in the config file, `app workers` takes --rpc.
+// (internal/appserver/workerbridge/testdata/proxy_worker.js) and its two
+// client commands: `app reset` finds rpc.listen in the config file,
+// `app workers` takes --rpc.
 func TestAppResetAndWorkersCommands(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node not installed")
 	}
-	script, err := filepath.Abs("../../app/testdata/proxy_worker.js")
+	script, err := filepath.Abs("../../internal/appserver/workerbridge/testdata/proxy_worker.js")
 	if err != nil {
 		t.Fatal(err)
 	}

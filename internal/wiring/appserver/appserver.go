@@ -20,6 +20,7 @@ import (
 	"github.com/spindle-rt/spindle/apiclient"
 	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/workerbridge"
 	"github.com/spindle-rt/spindle/internal/config"
 )
 
@@ -106,7 +107,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 
 	var pool *worker.Pool
-	var mon *app.WorkerMonitor
+	var mon *workerbridge.Monitor
 	command := cfg.Centrifuge.Pool.Command
 	if len(command) == 0 {
 		command = cfg.Server.Command
@@ -117,8 +118,8 @@ func (s *Server) Serve(ctx context.Context) error {
 			rpcSrv.close()
 			return err
 		}
-		mon = app.NewWorkerMonitor(pool)
-		s.app.UseWorkers(mon)
+		mon = workerbridge.NewMonitor(pool)
+		workerbridge.Use(s.app, mon)
 	} else {
 		s.log.Warn("no server.command and no Go services: every proxied event is answered with error 108 (not available); " +
 			"set server.command to run workers, or embed package app in a Go program (see examples/goapp)")

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/spindle-rt/spindle/apiclient"
-	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
+	"github.com/spindle-rt/spindle/internal/appserver/workerbridge"
 	"github.com/spindle-rt/spindle/internal/appserver/workerrpc"
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/version"
@@ -132,7 +132,7 @@ func (r *rpcEndpoint) serve(ctx context.Context, bg *sync.WaitGroup, pool *worke
 // serveStatus serves status.address (/health, /ready) and
 // metrics.address (/metrics), on one listener when they are equal.
 // Without workers the probes answer 200: the app server itself is up.
-func serveStatus(ctx context.Context, bg *sync.WaitGroup, cfg *config.AppConfig, mon *app.WorkerMonitor, log *slog.Logger) error {
+func serveStatus(ctx context.Context, bg *sync.WaitGroup, cfg *config.AppConfig, mon *workerbridge.Monitor, log *slog.Logger) error {
 	muxes := map[string]*http.ServeMux{}
 	mux := func(addr string) *http.ServeMux {
 		if muxes[addr] == nil {

@@ -18,14 +18,15 @@ import (
 )
 
 // nodeWorker returns the command of the Node test worker
-// (app/testdata/proxy_worker.js), skipping without node.
+// (internal/appserver/workerbridge/testdata/proxy_worker.js), skipping
+// without node.
 func nodeWorker(t *testing.T) (node, script string) {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("node not installed")
 	}
-	script, err = filepath.Abs("../../../app/testdata/proxy_worker.js")
+	script, err = filepath.Abs("../../appserver/workerbridge/testdata/proxy_worker.js")
 	if err != nil {
 		t.Fatal(err)
 	}

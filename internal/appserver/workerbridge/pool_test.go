@@ -1,4 +1,4 @@
-package app
+package workerbridge
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
@@ -50,9 +51,9 @@ func proxyWorkerPool(t testing.TB, relay string, n int, log *slog.Logger) *worke
 // TestWorkersOverGRPC drives a real Node worker through the App's gRPC
 // service, including the faults a worker can commit.
 func TestWorkersOverGRPC(t *testing.T) {
-	a, lb := testApp(Options{})
+	a, lb := testApp(app.Options{})
 	pool := proxyWorkerPool(t, "pipes", 1, nil)
-	a.UseWorkers(pool)
+	Use(a, pool)
 	c := grpcClient(t, serveTCP(t, a))
 
 	call := func(method string, d time.Duration) (*proxypb.RPCResponse, error) {
@@ -109,7 +110,7 @@ func TestWorkersOverGRPC(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.GetError().GetCode() != CodeInternal || !r.GetError().GetTemporary() {
+			if r.GetError().GetCode() != app.CodeInternal || !r.GetError().GetTemporary() {
 				t.Errorf("got %v, want error 100 temporary", r)
 			}
 			if time.Since(start) > 2*time.Second {
@@ -133,19 +134,19 @@ func TestWorkersOverGRPC(t *testing.T) {
 }
 
 func TestWorkersPoolDestroyedAnswers(t *testing.T) {
-	a, lb := testApp(Options{})
+	a, lb := testApp(app.Options{})
 	pool := proxyWorkerPool(t, "pipes", 1, nil)
-	a.UseWorkers(pool)
+	Use(a, pool)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := pool.Destroy(ctx); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := a.dispatch(ctx, NewConnectRequest(nil, nil))
+	rep, err := a.Connect(ctx, &proxypb.ConnectRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.GetError().GetCode() != CodeInternal {
+	if rep.GetError().GetCode() != app.CodeInternal {
 		t.Errorf("got %v", rep)
 	}
 	lb.waitFor(t, "destroyed")

@@ -1,4 +1,4 @@
-package app
+package workerbridge
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 // Both accept RoadRunner's ?plugin=centrifuge (any other plugin name is
 // 404). unavailable is the failure status (RoadRunner's
 // status.unavailable_status_code; 0 means 503).
-func (m *WorkerMonitor) StatusHandler(unavailable int) http.Handler {
+func (m *Monitor) StatusHandler(unavailable int) http.Handler {
 	if unavailable == 0 {
 		unavailable = http.StatusServiceUnavailable
 	}

@@ -1,4 +1,4 @@
-package app
+package workerbridge
 
 import (
 	"context"
@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
+	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -20,13 +18,8 @@ import (
 func BenchmarkWorkerService(b *testing.B) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	req := &proxypb.RPCRequest{Client: "c1", User: "42", Method: "echo", Data: []byte(`{"text":"hello"}`)}
-	run := func(b *testing.B, a *App) {
-		cc, err := grpc.NewClient(serveTCPB(b, a), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer cc.Close()
-		c := proxypb.NewCentrifugoProxyClient(cc)
+	run := func(b *testing.B, a *app.App) {
+		c := grpcClient(b, serveTCP(b, a))
 		ctx := context.Background()
 		for b.Loop() {
 			r, err := c.RPC(ctx, req)
@@ -36,8 +29,8 @@ func BenchmarkWorkerService(b *testing.B) {
 		}
 	}
 	b.Run("go-service", func(b *testing.B) {
-		a := New(Options{Logger: quiet})
-		a.HandleRPC("echo", func(_ context.Context, r *RPCRequest) (*proxypb.RPCResponse, error) { return r.Answer(r.Data), nil })
+		a := app.New(app.Options{Logger: quiet})
+		a.HandleRPC("echo", func(_ context.Context, r *app.RPCRequest) (*proxypb.RPCResponse, error) { return r.Answer(r.Data), nil })
 		run(b, a)
 	})
 	sock := filepath.Join(b.TempDir(), "relay.sock")
@@ -47,28 +40,9 @@ func BenchmarkWorkerService(b *testing.B) {
 		{"node-tcp", "tcp://127.0.0.1:0"},
 	} {
 		b.Run(relay.name, func(b *testing.B) {
-			a := New(Options{Logger: quiet})
-			a.UseWorkers(proxyWorkerPool(b, relay.dsn, 1, quiet))
+			a := app.New(app.Options{Logger: quiet})
+			Use(a, proxyWorkerPool(b, relay.dsn, 1, quiet))
 			run(b, a)
 		})
 	}
-}
-
-func serveTCPB(b *testing.B, a *App) string {
-	b.Helper()
-	ln, err := Listen("tcp://127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = a.Serve(ctx, ln)
-	}()
-	b.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return ln.Addr().String()
 }

@@ -1,4 +1,4 @@
-package app
+package workerbridge
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spindle-rt/spindle/app"
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
 	"github.com/spindle-rt/spindle/internal/appserver/worker/frame"
 	"github.com/spindle-rt/spindle/proto/proxypb"
@@ -52,29 +53,30 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 func TestWorkerContextAndBody(t *testing.T) {
 	hdr := http.Header{"X-Forwarded-For": {"1.2.3.4"}, "Type": {"evil"}, "User-Agent": {"a", "b"}}
 	cases := []struct {
-		name string
-		req  Request
-		want string
+		name  string
+		req   app.Request
+		want  string
+		reply app.Reply // of the type the reply must have
 	}{
-		{"connect", NewConnectRequest(&proxypb.ConnectRequest{Client: "c1", Name: "js", Data: []byte(`{"token":"t"}`)}, hdr), "connect"},
-		{"refresh", NewRefreshRequest(&proxypb.RefreshRequest{Client: "c1", User: "u"}, hdr), "refresh"},
-		{"subscribe", NewSubscribeRequest(&proxypb.SubscribeRequest{User: "u", Channel: "news"}, hdr), "subscribe"},
-		{"publish", NewPublishRequest(&proxypb.PublishRequest{Channel: "news", Data: []byte(`{}`)}, hdr), "publish"},
-		{"rpc", NewRPCRequest(&proxypb.RPCRequest{Method: "m", Data: []byte(`1`)}, hdr), "rpc"},
-		{"sub_refresh", NewSubRefreshRequest(&proxypb.SubRefreshRequest{Channel: "news"}, hdr), "subrefresh"},
+		{"connect", app.NewConnectRequest(&proxypb.ConnectRequest{Client: "c1", Name: "js", Data: []byte(`{"token":"t"}`)}, hdr), "connect", &proxypb.ConnectResponse{}},
+		{"refresh", app.NewRefreshRequest(&proxypb.RefreshRequest{Client: "c1", User: "u"}, hdr), "refresh", &proxypb.RefreshResponse{}},
+		{"subscribe", app.NewSubscribeRequest(&proxypb.SubscribeRequest{User: "u", Channel: "news"}, hdr), "subscribe", &proxypb.SubscribeResponse{}},
+		{"publish", app.NewPublishRequest(&proxypb.PublishRequest{Channel: "news", Data: []byte(`{}`)}, hdr), "publish", &proxypb.PublishResponse{}},
+		{"rpc", app.NewRPCRequest(&proxypb.RPCRequest{Method: "m", Data: []byte(`1`)}, hdr), "rpc", &proxypb.RPCResponse{}},
+		{"sub_refresh", app.NewSubRefreshRequest(&proxypb.SubRefreshRequest{Channel: "news"}, hdr), "subrefresh", &proxypb.SubRefreshResponse{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := &fakeExec{reply: func(worker.Payload) (worker.Payload, error) { return worker.Payload{}, nil }}
-			rep, err := WorkerHandler(fx, nil)(context.Background(), tc.req)
+			rep, err := Handler(fx, nil)(context.Background(), tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if rep.GetError() != nil || rep.GetDisconnect() != nil {
 				t.Errorf("empty body should be an empty response, got %v", rep)
 			}
-			if !replyFits(tc.req.Type(), rep) {
-				t.Errorf("reply %T does not fit %s", rep, tc.req.Type())
+			if fmt.Sprintf("%T", rep) != fmt.Sprintf("%T", tc.reply) {
+				t.Errorf("reply %T does not fit %s, want %T", rep, tc.req.Type(), tc.reply)
 			}
 			p := fx.last(t)
 			if p.Codec != frame.CodecProto {
@@ -104,7 +106,6 @@ func TestWorkerContextAndBody(t *testing.T) {
 }
 
 func TestWorkerReplies(t *testing.T) {
-	connect := func() Request { return NewConnectRequest(&proxypb.ConnectRequest{Client: "c1"}, nil) }
 	cases := []struct {
 		name    string
 		reply   func(t *testing.T) (worker.Payload, error)
@@ -173,13 +174,13 @@ func TestWorkerReplies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, lb := testApp(Options{})
-			a.UseWorkers(&fakeExec{reply: func(worker.Payload) (worker.Payload, error) { return tc.reply(t) }})
-			rep, err := a.dispatch(context.Background(), connect())
+			a, lb := testApp(app.Options{})
+			Use(a, &fakeExec{reply: func(worker.Payload) (worker.Payload, error) { return tc.reply(t) }})
+			rep, err := a.Connect(context.Background(), &proxypb.ConnectRequest{Client: "c1"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.check(t, rep.(*proxypb.ConnectResponse))
+			tc.check(t, rep)
 			if len(tc.wantLog) > 0 {
 				lb.waitFor(t, tc.wantLog...)
 			}
@@ -190,55 +191,55 @@ func TestWorkerReplies(t *testing.T) {
 func wantInternal(t *testing.T, r *proxypb.ConnectResponse) {
 	t.Helper()
 	e := r.GetError()
-	if e.GetCode() != CodeInternal || !e.GetTemporary() || e.GetMessage() != "internal server error" {
+	if e.GetCode() != app.CodeInternal || !e.GetTemporary() || e.GetMessage() != "internal server error" {
 		t.Errorf("want error 100 temporary, got %v", r)
 	}
 }
 
-func TestUseWorkersKeepsGoRPCMethods(t *testing.T) {
-	a, _ := testApp(Options{})
+func TestUseKeepsGoRPCMethods(t *testing.T) {
+	a, _ := testApp(app.Options{})
 	fx := &fakeExec{reply: func(worker.Payload) (worker.Payload, error) {
 		return worker.Payload{Body: []byte{}}, nil
 	}}
-	a.HandleRPC("go", func(_ context.Context, r *RPCRequest) (*proxypb.RPCResponse, error) {
+	a.HandleRPC("go", func(_ context.Context, r *app.RPCRequest) (*proxypb.RPCResponse, error) {
 		return r.Answer([]byte(`"go"`)), nil
 	})
-	a.UseWorkers(fx, TypeRPC)
+	Use(a, fx, app.TypeRPC)
 
-	rep, err := a.dispatch(context.Background(), NewRPCRequest(&proxypb.RPCRequest{Method: "go"}, nil))
+	rep, err := a.RPC(context.Background(), &proxypb.RPCRequest{Method: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(rep.(*proxypb.RPCResponse).GetResult().GetData()); got != `"go"` {
+	if got := string(rep.GetResult().GetData()); got != `"go"` {
 		t.Errorf("Go method answered %q", got)
 	}
 	if len(fx.got) != 0 {
 		t.Fatal("Go method went to the worker")
 	}
-	if _, err := a.dispatch(context.Background(), NewRPCRequest(&proxypb.RPCRequest{Method: "other"}, nil)); err != nil {
+	if _, err := a.RPC(context.Background(), &proxypb.RPCRequest{Method: "other"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(fx.got) != 1 {
 		t.Fatalf("other method: worker got %d requests, want 1", len(fx.got))
 	}
 	// Types not given stay unserved.
-	rep, _ = a.dispatch(context.Background(), NewConnectRequest(nil, nil))
-	if rep.GetError().GetCode() != CodeNotAvailable {
-		t.Errorf("connect without workers: %v", rep)
+	crep, _ := a.Connect(context.Background(), &proxypb.ConnectRequest{})
+	if crep.GetError().GetCode() != app.CodeNotAvailable {
+		t.Errorf("connect without workers: %v", crep)
 	}
 }
 
 func TestWorkerGetsCallDeadline(t *testing.T) {
-	a, _ := testApp(Options{Timeout: time.Hour})
+	a, _ := testApp(app.Options{Timeout: time.Hour})
 	var got time.Time
-	a.UseWorkers(execFunc(func(ctx context.Context, _ worker.Payload) (worker.Payload, error) {
+	Use(a, execFunc(func(ctx context.Context, _ worker.Payload) (worker.Payload, error) {
 		got, _ = ctx.Deadline()
 		return worker.Payload{}, nil
 	}))
 	want := time.Now().Add(300 * time.Millisecond)
 	ctx, cancel := context.WithDeadline(context.Background(), want)
 	defer cancel()
-	if _, err := a.dispatch(ctx, NewConnectRequest(nil, nil)); err != nil {
+	if _, err := a.Connect(ctx, &proxypb.ConnectRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if !got.Equal(want) {

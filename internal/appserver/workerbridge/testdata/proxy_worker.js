@@ -1,5 +1,5 @@
 'use strict';
-// Test worker for app.WorkerHandler: goridge frames and the few protobuf
+// Test worker for workerbridge.Handler: goridge frames and the few protobuf
 // fields it needs, written by hand (no npm packages), over pipes, tcp:// or
 // unix:// (RR_RELAY). It answers by the context's "type":
 //   connect    ConnectResponse{result{user: "w-" + name}}

@@ -1,4 +1,4 @@
-package app
+package workerbridge
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
 )
 
-// statePool is a WorkerPool with fixed workers and a scripted Exec.
+// statePool is a Pool with fixed workers and a scripted Exec.
 type statePool struct {
 	states []worker.State
 	err    error
@@ -50,7 +50,7 @@ func TestWorkerStatus(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := NewWorkerMonitor(&statePool{states: tc.states}).StatusHandler(tc.unavailable)
+			h := NewMonitor(&statePool{states: tc.states}).StatusHandler(tc.unavailable)
 			for path, want := range map[string]int{"/health": tc.health, "/ready": tc.ready} {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path+tc.query, nil))
@@ -67,7 +67,7 @@ func TestWorkerStatus(t *testing.T) {
 
 func TestWorkerMetrics(t *testing.T) {
 	pool := &statePool{states: []worker.State{worker.StateReady, worker.StateWorking, worker.StateErrored}}
-	m := NewWorkerMonitor(pool)
+	m := NewMonitor(pool)
 	for _, err := range []error{nil, nil, worker.ErrQueueFull, fmt.Errorf("x: %w", &worker.WorkerError{Message: "m"}), worker.ErrExecTimeout} {
 		pool.err = err
 		_, _ = m.Exec(context.Background(), worker.Payload{Body: []byte("x")})

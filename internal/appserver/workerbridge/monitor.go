@@ -1,4 +1,4 @@
-package app
+package workerbridge
 
 import (
 	"context"
@@ -12,28 +12,28 @@ import (
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
 )
 
-// WorkerPool is what the monitor needs: running requests and listing
-// workers. *worker.Pool implements it.
-type WorkerPool interface {
-	WorkerExecutor
+// Pool is what the monitor needs: running requests and listing workers.
+// *worker.Pool implements it.
+type Pool interface {
+	Executor
 	Workers() []worker.WorkerInfo
 }
 
-// WorkerMonitor stands between the App and a worker pool to observe it:
-// it is the WorkerExecutor to give UseWorkers (counting and timing each
-// request), a prometheus.Collector of the pool's state, and the source
-// of the /health and /ready answers (see StatusHandler). Operators get
-// the same picture RoadRunner's status and metrics plugins give.
-type WorkerMonitor struct {
-	pool     WorkerPool
+// Monitor stands between the App and a worker pool to observe it: it is
+// the Executor to give Use (counting and timing each request), a
+// prometheus.Collector of the pool's state, and the source of the
+// /health and /ready answers (see StatusHandler). Operators get the same
+// picture RoadRunner's status and metrics plugins give.
+type Monitor struct {
+	pool     Pool
 	inFlight atomic.Int64
 	requests *prometheus.CounterVec
 	duration prometheus.Histogram
 }
 
-// NewWorkerMonitor observes pool.
-func NewWorkerMonitor(pool WorkerPool) *WorkerMonitor {
-	return &WorkerMonitor{
+// NewMonitor observes pool.
+func NewMonitor(pool Pool) *Monitor {
+	return &Monitor{
 		pool: pool,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "spindle", Subsystem: "app", Name: "worker_requests_total",
@@ -48,7 +48,7 @@ func NewWorkerMonitor(pool WorkerPool) *WorkerMonitor {
 }
 
 // Exec passes the request to the pool, counting and timing it.
-func (m *WorkerMonitor) Exec(ctx context.Context, p worker.Payload) (worker.Payload, error) {
+func (m *Monitor) Exec(ctx context.Context, p worker.Payload) (worker.Payload, error) {
 	m.inFlight.Add(1)
 	start := time.Now()
 	out, err := m.pool.Exec(ctx, p)
@@ -104,7 +104,11 @@ var (
 	monitorDescs  = []*prometheus.Desc{descWorkers, descMemory, descExecs, descWaiting, descInFlight, descRRTotal, descRRMemory, descRRReady, descRRWorking, descRRInvalid, descRRState, descRRWMemory}
 )
 
-var _ prometheus.Collector = (*WorkerMonitor)(nil)
+var (
+	_ prometheus.Collector = (*Monitor)(nil)
+	_ Executor             = (*Monitor)(nil)
+	_ Pool                 = (*worker.Pool)(nil) // the real pool is what Use and NewMonitor take
+)
 
 // gaugeOf builds a scrape-time gauge sample.
 func gaugeOf(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
@@ -112,7 +116,7 @@ func gaugeOf(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric 
 }
 
 // Describe implements prometheus.Collector.
-func (m *WorkerMonitor) Describe(ch chan<- *prometheus.Desc) {
+func (m *Monitor) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range monitorDescs {
 		ch <- d
 	}
@@ -122,7 +126,7 @@ func (m *WorkerMonitor) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector; it reads the pool at scrape
 // time.
-func (m *WorkerMonitor) Collect(ch chan<- prometheus.Metric) {
+func (m *Monitor) Collect(ch chan<- prometheus.Metric) {
 	ws := m.pool.Workers()
 	byState := map[worker.State]int{}
 	var total uint64
@@ -158,7 +162,7 @@ func (m *WorkerMonitor) Collect(ch chan<- prometheus.Metric) {
 
 // Health reports RoadRunner's /health rule: some worker is ready or
 // working.
-func (m *WorkerMonitor) Health() bool {
+func (m *Monitor) Health() bool {
 	for _, w := range m.pool.Workers() {
 		if w.State == worker.StateReady || w.State == worker.StateWorking {
 			return true
@@ -169,7 +173,7 @@ func (m *WorkerMonitor) Health() bool {
 
 // Ready reports RoadRunner's /ready rule: some worker is ready to take a
 // request now.
-func (m *WorkerMonitor) Ready() bool {
+func (m *Monitor) Ready() bool {
 	for _, w := range m.pool.Workers() {
 		if w.State == worker.StateReady {
 			return true
