@@ -1,11 +1,13 @@
 package appserver
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,16 +59,36 @@ type serving struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when Serve returned; err is set then
 	err    error
+	logs   lockedBuffer // what the app logged
+}
+
+// lockedBuffer collects log output written from the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func serve(t *testing.T, cfg *config.AppConfig) *serving {
 	t.Helper()
-	srv, err := New(cfg, slog.New(slog.DiscardHandler))
+	s := &serving{cancel: func() {}, done: make(chan struct{})}
+	srv, err := New(cfg, slog.New(slog.NewTextHandler(&s.logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &serving{cancel: cancel, done: make(chan struct{})}
+	s.cancel = cancel
 	go func() {
 		s.err = srv.Serve(ctx)
 		close(s.done)

@@ -61,12 +61,28 @@ func startPool(ctx context.Context, cfg *config.AppConfig, command []string, pc 
 		Env:        cfg.Server.Env,
 		RPCAddress: cfg.RPC.Listen,
 	}
+	start := time.Now()
 	pool, err := worker.NewPool(ctx, pc, spawn, log.With("component", "workers"))
+	took := time.Since(start).Round(time.Millisecond)
 	if err != nil {
-		return nil, fmt.Errorf("server.command %q: %w", strings.Join(command, " "), err)
+		return nil, fmt.Errorf("server.command %q (after %s): %w", strings.Join(command, " "), took, err)
 	}
-	log.Info("workers started", "command", strings.Join(command, " "), "workers", pc.NumWorkers, "relay", pool.RelayAddress())
+	ready := readyWorkers(pool.Workers())
+	log.Info(fmt.Sprintf("workers ready: %d of %d in %s", ready, pc.NumWorkers, took),
+		"ready", ready, "workers", pc.NumWorkers, "took", took, "command", strings.Join(command, " "), "relay", pool.RelayAddress())
 	return pool, nil
+}
+
+// readyWorkers counts the workers able to take a request now: ready or
+// already working on one.
+func readyWorkers(ws []worker.WorkerInfo) int {
+	n := 0
+	for _, w := range ws {
+		if w.State == worker.StateReady || w.State == worker.StateWorking {
+			n++
+		}
+	}
+	return n
 }
 
 // destroyPool stops the workers gracefully (in-flight requests finish

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,6 +63,11 @@ metrics:
 
 	if resp := connect(t, "unix://"+sock, "go"); resp.GetResult().GetUser() != "w-go" {
 		t.Fatalf("connect: %v", resp)
+	}
+	// Start-up says how many workers are ready out of how many, and how long
+	// that took.
+	if !regexp.MustCompile(`workers ready: 2 of 2 in [0-9.]+m?s`).MatchString(s.logs.String()) {
+		t.Errorf("start-up log lacks the ready count and time:\n%s", s.logs.String())
 	}
 
 	get := func(path string) (int, string) {
