@@ -92,8 +92,17 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 		c.mu.Unlock()
 		return nil, DisconnectBadRequest
 	}
-	c.status = statusConnected
 	c.user = cred.user
+	// Registering under c.mu makes connect and close exclusive: a close
+	// either finds the client connected and in the hub, or comes first
+	// and this connect fails above. The hub applies the user limit in
+	// the same step, so connects arriving together cannot exceed it (the
+	// check above only fails early).
+	if !c.n.hub.addClient(c, cfg.UserConnectionLimit) {
+		c.mu.Unlock()
+		return nil, DisconnectConnectionLimit
+	}
+	c.status = statusConnected
 	c.info = cred.info
 	c.meta = cred.meta
 	c.expireAt = cred.expireAt
@@ -101,7 +110,6 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 		c.staleTimer.Stop()
 	}
 	c.mu.Unlock()
-	c.n.hub.addClient(c)
 
 	res := &clientpb.ConnectResult{Client: c.id, Version: Version, Data: cred.data}
 	if cfg.PingInterval > 0 {
@@ -194,9 +202,11 @@ func (c *Client) serverSideChannels(cred *credentials) ([]serverSubRequest, erro
 	}
 	cfg := &c.n.cfg.Client
 	if cfg.SubscribeToUserPersonalChannel && cred.user != "" {
-		ch := c.n.cfg.Channel.UserBoundary + cred.user
+		// The rules hold the boundaries with their defaults applied; the
+		// raw config may leave them empty.
+		ch := c.n.rules.userBoundary + cred.user
 		if cfg.PersonalChannelNamespace != "" {
-			ch = cfg.PersonalChannelNamespace + c.n.cfg.Channel.NamespaceBoundary + ch
+			ch = cfg.PersonalChannelNamespace + c.n.rules.namespaceBoundary + ch
 		}
 		if err := add(ch, auth.SubscribeOptions{}); err != nil {
 			return nil, err

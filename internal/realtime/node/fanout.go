@@ -31,13 +31,18 @@ func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error 
 func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 	mu := &n.subLocks[shardIndex(ch)]
 	mu.Lock()
-	if last := n.hub.removeSub(ch, c); last {
+	removed, last := n.hub.removeSub(ch, c)
+	if last {
 		if err := n.engine.Unsubscribe(ch); err != nil {
 			n.log.Warn("broker unsubscribe", "channel", ch, "error", err)
 		}
 	}
 	mu.Unlock()
-	n.metrics.subscriptions.Dec()
+	if removed {
+		// A close racing a subscribe may call this twice for one
+		// subscription (see Client.subscribe); count it once.
+		n.metrics.subscriptions.Dec()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if s.presence {
@@ -48,7 +53,7 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 			n.log.Warn("remove presence", "channel", ch, "error", err)
 		}
 	}
-	if s.emitJoinLeave && !s.syncing {
+	if removed && s.emitJoinLeave && !s.syncing {
 		if err := n.engine.PublishLeave(ctx, ch, c.clientInfo(s.chanInfo)); err != nil {
 			n.log.Warn("publish leave", "channel", ch, "error", err)
 		}

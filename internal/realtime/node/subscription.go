@@ -280,16 +280,6 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		c.dropSub(ch)
 		return nil, err
 	}
-	// A close that raced with this subscribe took c.subs before the hub
-	// knew of this subscription; undo it so no closed client stays a
-	// subscriber.
-	c.mu.Lock()
-	closed := c.status == statusClosed
-	c.mu.Unlock()
-	if closed {
-		c.n.removeSubscription(ch, c, s)
-		return nil, DisconnectConnectionClosed
-	}
 	res := &clientpb.SubscribeResult{Data: o.data}
 	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
@@ -306,6 +296,18 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		if err := c.n.engine.AddPresence(ctx, ch, c.id, c.clientInfo(s.chanInfo)); err != nil {
 			c.log.Warn("add presence", "channel", ch, "error", err)
 		}
+	}
+	// A close that raced with this subscribe may have taken c.subs before
+	// the hub or the presence knew of this subscription, so its cleanup
+	// missed them; undo them here, or the closed client would stay a
+	// subscriber and in presence. A close after this check finds the
+	// subscription complete and cleans it up itself.
+	c.mu.Lock()
+	closed := c.status == statusClosed
+	c.mu.Unlock()
+	if closed {
+		c.n.removeSubscription(ch, c, s)
+		return nil, DisconnectConnectionClosed
 	}
 	return res, nil
 }
@@ -417,18 +419,22 @@ func (c *Client) recover(ctx context.Context, s *subscription, req *clientpb.Sub
 	return pubs, top, true, nil
 }
 
-// afterReply ends the syncing state of new subscriptions once their reply
-// is queued: buffered publications follow the reply, then live ones. Joins
-// are announced last, so the subscriber sees its own.
-func (c *Client) afterReply() {
+// afterReply ends the syncing state of the subscriptions to channels once
+// their reply (or subscribe push) is queued: buffered publications follow
+// the reply, then live ones. Joins are announced last, so the subscriber
+// sees its own. Only the named subscriptions are released: another one may
+// still wait for its own reply, as when a server API subscribe completes
+// while a client subscribe is reading history.
+func (c *Client) afterReply(channels ...string) {
 	type joined struct {
 		ch   string
 		info []byte
 	}
 	var joins []joined
 	c.mu.Lock()
-	for ch, s := range c.subs {
-		if !s.syncing {
+	for _, ch := range channels {
+		s := c.subs[ch]
+		if s == nil || !s.syncing {
 			continue
 		}
 		pending := s.pending
