@@ -43,18 +43,22 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 		// subscription (see Client.subscribe); count it once.
 		n.metrics.subscriptions.Dec()
 	}
+	// s is out of c.subs already, but a command that looked it up before
+	// (sub_refresh) may still write its fields under c.mu: read them
+	// there too.
+	c.mu.Lock()
+	leave := removed && s.emitJoinLeave && !s.syncing
+	info := &engine.ClientInfo{User: c.user, Client: c.id, ConnInfo: c.info, ChanInfo: s.chanInfo}
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if s.presence {
-		c.mu.Lock()
-		user := c.user
-		c.mu.Unlock()
-		if err := n.engine.RemovePresence(ctx, ch, c.id, user); err != nil {
+		if err := n.engine.RemovePresence(ctx, ch, c.id, info.User); err != nil {
 			n.log.Warn("remove presence", "channel", ch, "error", err)
 		}
 	}
-	if removed && s.emitJoinLeave && !s.syncing {
-		if err := n.engine.PublishLeave(ctx, ch, c.clientInfo(s.chanInfo)); err != nil {
+	if leave {
+		if err := n.engine.PublishLeave(ctx, ch, info); err != nil {
 			n.log.Warn("publish leave", "channel", ch, "error", err)
 		}
 	}

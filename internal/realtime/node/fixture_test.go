@@ -438,8 +438,11 @@ type hookEngine struct {
 	mu            sync.Mutex
 	beforeHistory func(ch string)
 	afterHistory  func(ch string)
-	dropPub       func(ch string, pub *engine.Publication) bool
-	subscribeErr  error
+	// beforeRemovePresence runs unsynchronised with the node: a test may
+	// stall the caller there without ordering its later memory accesses.
+	beforeRemovePresence func(ch string)
+	dropPub              func(ch string, pub *engine.Publication) bool
+	subscribeErr         error
 
 	subscribeCalls atomic.Int64
 }
@@ -480,6 +483,16 @@ func (h *hookEngine) History(ctx context.Context, ch string, o engine.HistoryOpt
 		after(ch)
 	}
 	return pubs, top, err
+}
+
+func (h *hookEngine) RemovePresence(ctx context.Context, ch, client, user string) error {
+	h.mu.Lock()
+	before := h.beforeRemovePresence
+	h.mu.Unlock()
+	if before != nil {
+		before(ch)
+	}
+	return h.Engine.RemovePresence(ctx, ch, client, user)
 }
 
 type hookHandler struct {

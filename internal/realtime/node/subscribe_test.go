@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/realtime/auth"
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
 	"github.com/spindle-rt/spindle/internal/realtime/protocol"
 	"github.com/spindle-rt/spindle/proto/clientpb"
@@ -800,4 +801,52 @@ func TestSubscriptionExpiry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A sub_refresh that lands while the server unsubscribes the channel must
+// not race with the leave announcement reading the channel info. The
+// refresh holds the subscription while its token is verified; the server
+// unsubscribe removes it meanwhile; the refresh then writes its info.
+func TestSubRefreshRacingServerUnsubscribe(t *testing.T) {
+	env := newHubEnv(t)
+	const ch = "$jl:room"
+	tc := env.connectUser(t, "alice")
+	tc.ok(&clientpb.Command{Subscribe: &clientpb.SubscribeRequest{Channel: ch, Token: subToken(t, "alice", ch, time.Hour, nil)}})
+	verifying, release := make(chan struct{}), make(chan struct{})
+	env.node.subTok = &hookVerifier{TokenVerifier: env.node.subTok, before: func() { close(verifying); <-release }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		refresh := subToken(t, "alice", ch, time.Hour, map[string]any{"info": map[string]any{"new": true}})
+		tc.c.HandleFrame(encodeFrame(protocol.TypeProtobuf, &clientpb.Command{Id: 50, SubRefresh: &clientpb.SubRefreshRequest{Channel: ch, Token: refresh}}))
+	}()
+	<-verifying
+	// The unsubscribe stalls between its last lock and its reading of
+	// the channel info for the leave; the refresh writes meanwhile. The
+	// stall is a sleep on purpose: any synchronisation with the test
+	// would order the two accesses and hide a missing lock from -race.
+	stalled := make(chan struct{})
+	var once sync.Once
+	env.engine.setHooks(func(h *hookEngine) {
+		h.beforeRemovePresence = func(string) {
+			once.Do(func() { close(stalled); time.Sleep(50 * time.Millisecond) })
+		}
+	})
+	go tc.c.serverUnsubscribe(ch, UnsubscribeCodeServer, "server unsubscribe")
+	<-stalled
+	close(release)
+	<-done
+	tc.waitPush("unsubscribe", func(p *clientpb.Push) bool { return p.Unsubscribe != nil })
+	tc.reply(50)
+}
+
+// hookVerifier runs before ahead of every subscription token check.
+type hookVerifier struct {
+	TokenVerifier
+	before func()
+}
+
+func (h *hookVerifier) VerifySubscribeToken(ctx context.Context, token string) (auth.SubscribeToken, error) {
+	h.before()
+	return h.TokenVerifier.VerifySubscribeToken(ctx, token)
 }
