@@ -318,10 +318,9 @@ func (c *Client) serverRefresh() {
 }
 
 // armExpiry closes the connection if it is still expired a grace period
-// after expireAt (the client was told to refresh).
+// after expireAt (the client was told to refresh). Callers hold c.mu.
 func (c *Client) armExpiry(expireAt int64) {
 	d := time.Until(time.Unix(expireAt, 0)) + c.n.cfg.Client.ExpiredCloseDelay
-	// Callers hold c.mu.
 	if c.expireTimer != nil {
 		c.expireTimer.Stop()
 	}

@@ -12,7 +12,8 @@ import (
 )
 
 // addSubscription puts the client in the channel's subscribers and makes
-// sure this node receives the channel from the broker.
+// sure this node receives the channel from the broker. Callers hold no
+// lock (it takes the channel's subLock, then the hub shard's).
 func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error {
 	mu := &n.subLocks[shardIndex(ch)]
 	mu.Lock()
@@ -28,6 +29,8 @@ func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error 
 }
 
 // removeSubscription undoes addSubscription and announces the leave.
+// Callers hold no lock: it takes a subLock, then c.mu, one after the
+// other, and calls the engine.
 func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 	mu := &n.subLocks[shardIndex(ch)]
 	mu.Lock()
@@ -177,7 +180,8 @@ func (c *Client) deliverPublication(ch string, pub *engine.Publication, sp engin
 
 // acceptPublicationLocked checks a positioned subscription's continuity:
 // a duplicate is skipped, a gap means the client lost messages and must
-// resubscribe (or reconnect, for server-side subscriptions).
+// resubscribe (or reconnect, for server-side subscriptions). Callers hold
+// c.mu; the resubscribe runs on its own goroutine because it takes c.mu.
 func (c *Client) acceptPublicationLocked(s *subscription, pub *engine.Publication, sp engine.StreamPosition) bool {
 	if !s.positioned || pub.Offset == 0 {
 		return true
