@@ -74,7 +74,11 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 	}
 	c.log = n.log.With("client", c.id)
 	if d := n.cfg.Client.StaleCloseDelay; d > 0 {
+		// Under c.mu: the timer may fire before AfterFunc returns, and
+		// close reads the field under c.mu.
+		c.mu.Lock()
 		c.staleTimer = time.AfterFunc(d, func() { c.closeIfNotConnected(DisconnectStale) })
+		c.mu.Unlock()
 	}
 	n.metrics.connectionsOpened.Inc()
 	go c.writeLoop()
@@ -264,7 +268,11 @@ func (c *Client) startPings() {
 		return
 	}
 	first := iv/2 + time.Duration(rand.Int64N(int64(iv/2)+1))
+	// Under c.mu, like every timer field: sendPing resets it and close
+	// stops it, both from other goroutines.
+	c.mu.Lock()
 	c.pingTimer = time.AfterFunc(first, c.sendPing)
+	c.mu.Unlock()
 }
 
 func (c *Client) sendPing() {

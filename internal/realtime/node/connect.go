@@ -20,36 +20,45 @@ type credentials struct {
 	subs     map[string]auth.SubscribeOptions
 }
 
-// handleConnect authenticates the connection: a token if one is sent,
-// else anonymous access where the configuration allows it.
+// handleConnect authenticates the connection, admits it within the
+// limits, registers it and answers with the connect result, server-side
+// subscriptions included.
 func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest) (*clientpb.Reply, error) {
-	cfg := &c.n.cfg.Client
-	var cred *credentials
-	if req.Token != "" {
-		if c.n.tokens == nil {
-			c.log.Info("connection token sent but no token key is configured")
-			return nil, DisconnectInvalidToken
-		}
-		tok, err := c.n.tokens.VerifyConnectToken(ctx, req.Token)
-		if err != nil {
-			if errors.Is(err, auth.ErrTokenExpired) {
-				c.failConnect()
-				return nil, ErrorTokenExpired
-			}
-			c.log.Info("invalid connection token", "error", err)
-			return nil, DisconnectInvalidToken
-		}
-		if tok.UserID == "" && cfg.DisallowAnonymousConnectionTokens {
-			return nil, DisconnectPermissionDenied
-		}
-		cred = &credentials{user: tok.UserID, expireAt: tok.ExpireAt, info: tok.Info, meta: tok.Meta, channels: tok.Channels, subs: tok.Subs}
+	cred, err := c.authenticate(ctx, req)
+	if err != nil {
+		return nil, err
 	}
-	if cred == nil && c.n.cfg.Connect != nil {
+	now := time.Now().Unix()
+	serverSubs, err := c.admit(cred, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.register(cred); err != nil {
+		return nil, err
+	}
+	res := c.connectResult(cred)
+	c.armConnectionExpiry(cred.expireAt, now, res)
+	if err := c.subscribeAtConnect(ctx, serverSubs, req.Subs, res); err != nil {
+		return nil, err
+	}
+	c.startPings()
+	c.startTicks()
+	return &clientpb.Reply{Connect: res}, nil
+}
+
+// authenticate establishes who connects: from the token if one is sent,
+// else from the connect proxy, else anonymously where the configuration
+// allows it. Errors that leave the connection open mark it failed.
+func (c *Client) authenticate(ctx context.Context, req *clientpb.ConnectRequest) (*credentials, error) {
+	if req.Token != "" {
+		return c.authenticateToken(ctx, req.Token)
+	}
+	if p := c.n.cfg.Connect; p != nil {
 		channels := make([]string, 0, len(req.Subs))
 		for ch := range req.Subs {
 			channels = append(channels, ch)
 		}
-		pc, err := c.connectViaProxy(ctx, c.n.cfg.Connect, req.Name, req.Version, req.Data, channels)
+		cred, err := c.connectViaProxy(ctx, p, req.Name, req.Version, req.Data, channels)
 		if err != nil {
 			var d *Disconnect
 			if !errors.As(err, &d) {
@@ -57,27 +66,56 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 			}
 			return nil, err
 		}
-		cred = pc
+		if cred != nil {
+			return cred, nil
+		}
 	}
-	if cred == nil && (cfg.AllowAnonymousConnectWithoutToken || cfg.Insecure) {
-		cred = &credentials{}
+	cfg := &c.n.cfg.Client
+	if cfg.AllowAnonymousConnectWithoutToken || cfg.Insecure {
+		return &credentials{}, nil
 	}
-	if cred == nil {
-		c.log.Info("connect without credentials: send a token or allow anonymous connects")
-		return nil, DisconnectBadRequest
+	c.log.Info("connect without credentials: send a token or allow anonymous connects")
+	return nil, DisconnectBadRequest
+}
+
+// authenticateToken verifies a connection token: expired is an error
+// reply the SDK answers with a fresh token, anything else wrong closes.
+func (c *Client) authenticateToken(ctx context.Context, token string) (*credentials, error) {
+	if c.n.tokens == nil {
+		c.log.Info("connection token sent but no token key is configured")
+		return nil, DisconnectInvalidToken
 	}
+	tok, err := c.n.tokens.VerifyConnectToken(ctx, token)
+	if err != nil {
+		if errors.Is(err, auth.ErrTokenExpired) {
+			c.failConnect()
+			return nil, ErrorTokenExpired
+		}
+		c.log.Info("invalid connection token", "error", err)
+		return nil, DisconnectInvalidToken
+	}
+	if tok.UserID == "" && c.n.cfg.Client.DisallowAnonymousConnectionTokens {
+		return nil, DisconnectPermissionDenied
+	}
+	return &credentials{user: tok.UserID, expireAt: tok.ExpireAt, info: tok.Info, meta: tok.Meta, channels: tok.Channels, subs: tok.Subs}, nil
+}
+
+// admit applies the limits to authenticated credentials (connections per
+// user, expiry, channels) and returns the server-side subscriptions they
+// bring. The user limit is checked again, atomically, by register; this
+// check fails early, before any subscription work.
+func (c *Client) admit(cred *credentials, now int64) ([]serverSubRequest, error) {
+	cfg := &c.n.cfg.Client
 	if cfg.Insecure {
 		cred.expireAt = 0
 	}
 	if lim := cfg.UserConnectionLimit; lim > 0 && cred.user != "" && len(c.n.hub.userConnections(cred.user)) >= lim {
 		return nil, DisconnectConnectionLimit
 	}
-	now := time.Now().Unix()
 	if cred.expireAt > 0 && cred.expireAt <= now {
 		c.failConnect()
 		return nil, ErrorExpired
 	}
-
 	serverSubs, err := c.serverSideChannels(cred)
 	if err != nil {
 		c.failConnect()
@@ -86,23 +124,38 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 	if len(serverSubs) > cfg.ChannelLimit && cfg.ChannelLimit > 0 {
 		return nil, DisconnectChannelLimit
 	}
+	return serverSubs, nil
+}
 
+// register makes the connection connected and puts it in the hub.
+func (c *Client) register(cred *credentials) error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.status != statusConnecting {
-		c.mu.Unlock()
-		return nil, DisconnectBadRequest
+		return DisconnectBadRequest
+	}
+	c.user = cred.user
+	// Registering under c.mu makes connect and close exclusive: a close
+	// either finds the client connected and in the hub, or comes first
+	// and this connect fails above. The hub applies the user limit in
+	// the same step, so connects arriving together cannot exceed it.
+	if !c.n.hub.addClient(c, c.n.cfg.Client.UserConnectionLimit) {
+		return DisconnectConnectionLimit
 	}
 	c.status = statusConnected
-	c.user = cred.user
 	c.info = cred.info
 	c.meta = cred.meta
 	c.expireAt = cred.expireAt
 	if c.staleTimer != nil {
 		c.staleTimer.Stop()
 	}
-	c.mu.Unlock()
-	c.n.hub.addClient(c)
+	return nil
+}
 
+// connectResult is the reply's fixed part: identity, version, backend
+// data, ping settings and server time.
+func (c *Client) connectResult(cred *credentials) *clientpb.ConnectResult {
+	cfg := &c.n.cfg.Client
 	res := &clientpb.ConnectResult{Client: c.id, Version: Version, Data: cred.data}
 	if cfg.PingInterval > 0 {
 		res.Ping = uint32(cfg.PingInterval / time.Second)
@@ -111,39 +164,50 @@ func (c *Client) handleConnect(ctx context.Context, req *clientpb.ConnectRequest
 	if cfg.ConnectIncludeServerTime {
 		res.Time = time.Now().UnixMilli()
 	}
-	if cred.expireAt > 0 {
-		c.mu.Lock()
-		if c.n.cfg.Refresh != nil {
-			c.armServerRefresh(time.Until(time.Unix(cred.expireAt, 0)))
-		} else {
-			res.Expires = true
-			res.Ttl = uint32(cred.expireAt - now)
-			c.armExpiry(cred.expireAt)
-		}
-		c.mu.Unlock()
+	return res
+}
+
+// armConnectionExpiry schedules what happens at expireAt: a refresh-proxy
+// call when one is configured (the client is never told), else the
+// expiry check after the client was told, in res, to refresh in time.
+func (c *Client) armConnectionExpiry(expireAt, now int64, res *clientpb.ConnectResult) {
+	if expireAt <= 0 {
+		return
 	}
-	if len(serverSubs) > 0 {
-		res.Subs = make(map[string]*clientpb.SubscribeResult, len(serverSubs))
-		for _, s := range serverSubs {
-			recoverReq := req.Subs[s.channel]
-			r, err := c.subscribeServerSide(ctx, s, recoverReq)
-			if err != nil {
-				// The connection is registered already: an error reply
-				// would leave it half set up, so close it and let the
-				// SDK reconnect.
-				c.log.Warn("server-side subscription at connect failed", "channel", s.channel, "error", err)
-				var d *Disconnect
-				if errors.As(err, &d) {
-					return nil, d
-				}
-				return nil, DisconnectServerError
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n.cfg.Refresh != nil {
+		c.armServerRefresh(time.Until(time.Unix(expireAt, 0)))
+		return
+	}
+	res.Expires = true
+	res.Ttl = uint32(expireAt - now)
+	c.armExpiry(expireAt)
+}
+
+// subscribeAtConnect creates the server-side subscriptions, recovering
+// those the client asks to in recover, and adds them to res.
+func (c *Client) subscribeAtConnect(ctx context.Context, subs []serverSubRequest, recover map[string]*clientpb.SubscribeRequest, res *clientpb.ConnectResult) error {
+	if len(subs) == 0 {
+		return nil
+	}
+	res.Subs = make(map[string]*clientpb.SubscribeResult, len(subs))
+	for _, s := range subs {
+		r, err := c.subscribeServerSide(ctx, s, recover[s.channel])
+		if err != nil {
+			// The connection is registered already: an error reply
+			// would leave it half set up, so close it and let the SDK
+			// reconnect.
+			c.log.Warn("server-side subscription at connect failed", "channel", s.channel, "error", err)
+			var d *Disconnect
+			if errors.As(err, &d) {
+				return d
 			}
-			res.Subs[s.channel] = r
+			return DisconnectServerError
 		}
+		res.Subs[s.channel] = r
 	}
-	c.startPings()
-	c.startTicks()
-	return &clientpb.Reply{Connect: res}, nil
+	return nil
 }
 
 // failConnect marks a connection whose connect got an error reply: it can
@@ -194,9 +258,11 @@ func (c *Client) serverSideChannels(cred *credentials) ([]serverSubRequest, erro
 	}
 	cfg := &c.n.cfg.Client
 	if cfg.SubscribeToUserPersonalChannel && cred.user != "" {
-		ch := c.n.cfg.Channel.UserBoundary + cred.user
+		// The rules hold the boundaries with their defaults applied; the
+		// raw config may leave them empty.
+		ch := c.n.rules.userBoundary + cred.user
 		if cfg.PersonalChannelNamespace != "" {
-			ch = cfg.PersonalChannelNamespace + c.n.cfg.Channel.NamespaceBoundary + ch
+			ch = cfg.PersonalChannelNamespace + c.n.rules.namespaceBoundary + ch
 		}
 		if err := add(ch, auth.SubscribeOptions{}); err != nil {
 			return nil, err
@@ -252,10 +318,9 @@ func (c *Client) serverRefresh() {
 }
 
 // armExpiry closes the connection if it is still expired a grace period
-// after expireAt (the client was told to refresh).
+// after expireAt (the client was told to refresh). Callers hold c.mu.
 func (c *Client) armExpiry(expireAt int64) {
 	d := time.Until(time.Unix(expireAt, 0)) + c.n.cfg.Client.ExpiredCloseDelay
-	// Callers hold c.mu.
 	if c.expireTimer != nil {
 		c.expireTimer.Stop()
 	}

@@ -106,7 +106,7 @@ func (c *Client) apiSubscribe(ch string, o *SubscribeOptions) {
 	c.sendReply(&clientpb.Reply{Push: &clientpb.Push{Channel: ch, Subscribe: &clientpb.Subscribe{
 		Recoverable: res.Recoverable, Epoch: res.Epoch, Offset: res.Offset, Positioned: res.Positioned, Data: res.Data,
 	}}})
-	c.afterReply()
+	c.afterReply(ch)
 }
 
 // apiRefresh applies a server API refresh to this connection.

@@ -65,8 +65,15 @@ func (c *Client) handleCommand(cmd *clientpb.Command) bool {
 	}
 	reply.Id = cmd.Id
 	c.sendReply(reply)
-	if method == "connect" || method == "subscribe" {
-		c.afterReply()
+	switch {
+	case reply.Connect != nil:
+		chs := make([]string, 0, len(reply.Connect.Subs))
+		for ch := range reply.Connect.Subs {
+			chs = append(chs, ch)
+		}
+		c.afterReply(chs...)
+	case reply.Subscribe != nil:
+		c.afterReply(cmd.Subscribe.Channel)
 	}
 	return true
 }

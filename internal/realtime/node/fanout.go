@@ -12,7 +12,8 @@ import (
 )
 
 // addSubscription puts the client in the channel's subscribers and makes
-// sure this node receives the channel from the broker.
+// sure this node receives the channel from the broker. Callers hold no
+// lock (it takes the channel's subLock, then the hub shard's).
 func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error {
 	mu := &n.subLocks[shardIndex(ch)]
 	mu.Lock()
@@ -28,28 +29,39 @@ func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error 
 }
 
 // removeSubscription undoes addSubscription and announces the leave.
+// Callers hold no lock: it takes a subLock, then c.mu, one after the
+// other, and calls the engine.
 func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 	mu := &n.subLocks[shardIndex(ch)]
 	mu.Lock()
-	if last := n.hub.removeSub(ch, c); last {
+	removed, last := n.hub.removeSub(ch, c)
+	if last {
 		if err := n.engine.Unsubscribe(ch); err != nil {
 			n.log.Warn("broker unsubscribe", "channel", ch, "error", err)
 		}
 	}
 	mu.Unlock()
-	n.metrics.subscriptions.Dec()
+	if removed {
+		// A close racing a subscribe may call this twice for one
+		// subscription (see Client.subscribe); count it once.
+		n.metrics.subscriptions.Dec()
+	}
+	// s is out of c.subs already, but a command that looked it up before
+	// (sub_refresh) may still write its fields under c.mu: read them
+	// there too.
+	c.mu.Lock()
+	leave := removed && s.emitJoinLeave && !s.syncing
+	info := &engine.ClientInfo{User: c.user, Client: c.id, ConnInfo: c.info, ChanInfo: s.chanInfo}
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if s.presence {
-		c.mu.Lock()
-		user := c.user
-		c.mu.Unlock()
-		if err := n.engine.RemovePresence(ctx, ch, c.id, user); err != nil {
+		if err := n.engine.RemovePresence(ctx, ch, c.id, info.User); err != nil {
 			n.log.Warn("remove presence", "channel", ch, "error", err)
 		}
 	}
-	if s.emitJoinLeave && !s.syncing {
-		if err := n.engine.PublishLeave(ctx, ch, c.clientInfo(s.chanInfo)); err != nil {
+	if leave {
+		if err := n.engine.PublishLeave(ctx, ch, info); err != nil {
 			n.log.Warn("publish leave", "channel", ch, "error", err)
 		}
 	}
@@ -168,7 +180,8 @@ func (c *Client) deliverPublication(ch string, pub *engine.Publication, sp engin
 
 // acceptPublicationLocked checks a positioned subscription's continuity:
 // a duplicate is skipped, a gap means the client lost messages and must
-// resubscribe (or reconnect, for server-side subscriptions).
+// resubscribe (or reconnect, for server-side subscriptions). Callers hold
+// c.mu; the resubscribe runs on its own goroutine because it takes c.mu.
 func (c *Client) acceptPublicationLocked(s *subscription, pub *engine.Publication, sp engine.StreamPosition) bool {
 	if !s.positioned || pub.Offset == 0 {
 		return true

@@ -45,17 +45,23 @@ func shardIndex(ch string) int {
 	return int(f.Sum32() % hubShards)
 }
 
-// addClient registers an authenticated connection.
-func (h *hub) addClient(c *Client) {
+// addClient registers an authenticated connection unless its user already
+// has limit connections (limit 0: no limit; anonymous connections are not
+// counted per user). The caller holds c.mu.
+func (h *hub) addClient(c *Client, limit int) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.clients[c.id] = c
 	u := h.users[c.user]
+	if limit > 0 && c.user != "" && len(u) >= limit {
+		return false
+	}
+	h.clients[c.id] = c
 	if u == nil {
 		u = make(map[string]*Client)
 		h.users[c.user] = u
 	}
 	u[c.id] = c
+	return true
 }
 
 func (h *hub) removeClient(c *Client) {
@@ -122,25 +128,25 @@ func (h *hub) addSub(ch string, c *Client) (first bool) {
 	return first
 }
 
-// removeSub removes a subscriber; last is true when the channel has none
-// left on this node.
-func (h *hub) removeSub(ch string, c *Client) (last bool) {
+// removeSub removes a subscriber; removed is false when it was not one,
+// last is true when the channel has none left on this node.
+func (h *hub) removeSub(ch string, c *Client) (removed, last bool) {
 	s := h.shard(ch)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.subs[ch]
 	if m == nil {
-		return false
+		return false, false
 	}
 	if _, ok := m[c.id]; !ok {
-		return false
+		return false, false
 	}
 	delete(m, c.id)
 	if len(m) == 0 {
 		delete(s.subs, ch)
-		return true
+		return true, true
 	}
-	return false
+	return true, false
 }
 
 // subscribers copies the channel's subscribers into dst, so fan-out runs

@@ -1,7 +1,3 @@
-// Package node is the hub of `spindle server`: it owns connections and
-// subscriptions, decides what each client may do, and fans publications
-// out. It knows neither the transport (it sees a Transport) nor the engine
-// (it sees engine.Engine), so both can be swapped without touching it.
 package node
 
 import (

@@ -84,91 +84,144 @@ func (o *subOptions) applyOverride(ov *auth.Override) {
 
 func historyOn(o *ChannelOptions) bool { return o.HistorySize > 0 && o.HistoryTTL > 0 }
 
-// handleSubscribe is a client-side subscribe: checks, permission, then
-// joining the channel with positioning and recovery as asked.
+// handleSubscribe is a client-side subscribe: the request is checked,
+// the subscription authorised and its options resolved, then the client
+// joins the channel (registration, positioning, recovery, reply).
 func (c *Client) handleSubscribe(ctx context.Context, req *clientpb.SubscribeRequest) (*clientpb.Reply, error) {
-	if req.Channel == "" {
-		return nil, DisconnectBadRequest
+	info, err := c.checkSubscribeRequest(req)
+	if err != nil {
+		return nil, err
 	}
-	if req.Delta != "" && req.Delta != "fossil" {
-		return nil, DisconnectBadRequest
+	user, err := c.checkSubscriptionLimits(req.Channel)
+	if err != nil {
+		return nil, err
 	}
-	if req.Type != 0 {
-		return nil, ErrorNotAvailable
+	g, err := c.authorizeSubscribe(ctx, req, info, user)
+	if err != nil {
+		return nil, err
 	}
-	info, cerr := c.n.rules.validate(req.Channel)
-	if cerr != nil {
-		return nil, cerr
-	}
-	c.mu.Lock()
-	_, already := c.subs[req.Channel]
-	count := len(c.subs)
-	user := c.user
-	c.mu.Unlock()
-	if already {
-		return nil, ErrorAlreadySubscribed
-	}
-	if lim := c.n.cfg.Client.ChannelLimit; lim > 0 && count >= lim {
-		return nil, ErrorLimitExceeded
-	}
-
-	nsOpts := &info.ns.opts
-	opts := subOptions{
-		presence:  nsOpts.Presence,
-		joinLeave: nsOpts.JoinLeave,
-		pushJL:    nsOpts.ForcePushJoinLeave,
-	}
-	insecure := c.n.cfg.Client.Insecure
-	historyPerm := insecure || allowedFor(user, nsOpts.AllowHistoryForClient, nsOpts.AllowHistoryForAnonymous) || nsOpts.AllowHistoryForSubscriber
-	presencePerm := insecure || allowedFor(user, nsOpts.AllowPresenceForClient, nsOpts.AllowPresenceForAnonymous) || nsOpts.AllowPresenceForSubscriber
-	clientFlags := true
-	var override *auth.Override
-
-	switch {
-	case info.private && req.Token == "":
-		return nil, ErrorPermissionDenied
-	case req.Token != "":
-		tok, err := c.verifySubToken(ctx, req.Token, req.Channel, user)
-		if err != nil {
-			return nil, err
-		}
-		opts.chanInfo, opts.data, opts.expireAt = tok.Info, tok.Data, tok.ExpireAt
-		override = tok.Override
-	case c.userLimitedAllowed(info, req.Channel, user):
-	case nsOpts.ProxySubscribe:
-		p := info.ns.opts.SubscribeProxy
-		if p == nil {
-			return nil, ErrorNotAvailable
-		}
-		// The backend decides; only namespace force_* options and its
-		// override shape the subscription, not the client's flags.
-		clientFlags = false
-		ov, err := c.subscribeViaProxy(ctx, p, req.Channel, req.Data, &opts)
-		if err != nil {
-			return nil, err
-		}
-		override = ov
-	case nsOpts.AllowSubscribeForClient && (user != "" || nsOpts.AllowSubscribeForAnonymous) && !c.isUserLimited(info, req.Channel):
-	case insecure:
-	default:
-		return nil, ErrorPermissionDenied
-	}
-	opts.positioned = nsOpts.ForcePositioning
-	opts.recoverable = nsOpts.ForceRecovery
-	if clientFlags {
-		opts.positioned = opts.positioned || (req.Positioned && (nsOpts.AllowPositioning || historyPerm))
-		opts.recoverable = opts.recoverable || (req.Recoverable && (nsOpts.AllowRecovery || historyPerm))
-		opts.pushJL = opts.pushJL || (req.JoinLeave && nsOpts.JoinLeave && presencePerm)
-	}
-	opts.applyOverride(override)
-	if opts.expireAt > 0 && opts.expireAt <= time.Now().Unix() {
-		return nil, ErrorExpired
+	opts, err := c.subscribeOptions(req, info, user, g)
+	if err != nil {
+		return nil, err
 	}
 	res, err := c.subscribe(ctx, req.Channel, info.ns, opts, false, req)
 	if err != nil {
 		return nil, err
 	}
 	return &clientpb.Reply{Subscribe: res}, nil
+}
+
+// checkSubscribeRequest rejects what no configuration allows: a missing
+// channel or unknown delta (bad request, closes), map subscriptions (not
+// available), bad or unknown channel names.
+func (c *Client) checkSubscribeRequest(req *clientpb.SubscribeRequest) (channelInfo, error) {
+	if req.Channel == "" {
+		return channelInfo{}, DisconnectBadRequest
+	}
+	if req.Delta != "" && req.Delta != "fossil" {
+		return channelInfo{}, DisconnectBadRequest
+	}
+	if req.Type != 0 {
+		return channelInfo{}, ErrorNotAvailable
+	}
+	info, cerr := c.n.rules.validate(req.Channel)
+	if cerr != nil {
+		return info, cerr
+	}
+	return info, nil
+}
+
+// checkSubscriptionLimits refuses a second subscription to ch and one over
+// the channel limit; it returns the connection's user for the checks that
+// follow.
+func (c *Client) checkSubscriptionLimits(ch string) (string, error) {
+	c.mu.Lock()
+	_, already := c.subs[ch]
+	count := len(c.subs)
+	user := c.user
+	c.mu.Unlock()
+	if already {
+		return "", ErrorAlreadySubscribed
+	}
+	if lim := c.n.cfg.Client.ChannelLimit; lim > 0 && count >= lim {
+		return "", ErrorLimitExceeded
+	}
+	return user, nil
+}
+
+// subGrant is what authorised a subscription: payloads and expiry from a
+// token or backend, their override of namespace options, and whether the
+// client's own flags may still shape the subscription.
+type subGrant struct {
+	opts        subOptions // chanInfo, data and expireAt only
+	override    *auth.Override
+	clientFlags bool
+}
+
+// authorizeSubscribe decides whether the user may subscribe, in the order
+// Centrifugo applies: private channels need a token, a token wins, then
+// user-limited channels, the subscribe proxy, the namespace permissions,
+// and insecure mode.
+func (c *Client) authorizeSubscribe(ctx context.Context, req *clientpb.SubscribeRequest, info channelInfo, user string) (subGrant, error) {
+	nsOpts := &info.ns.opts
+	g := subGrant{clientFlags: true}
+	switch {
+	case info.private && req.Token == "":
+		return g, ErrorPermissionDenied
+	case req.Token != "":
+		tok, err := c.verifySubToken(ctx, req.Token, req.Channel, user)
+		if err != nil {
+			return g, err
+		}
+		g.opts.chanInfo, g.opts.data, g.opts.expireAt = tok.Info, tok.Data, tok.ExpireAt
+		g.override = tok.Override
+	case c.userLimitedAllowed(info, req.Channel, user):
+	case nsOpts.ProxySubscribe:
+		p := nsOpts.SubscribeProxy
+		if p == nil {
+			return g, ErrorNotAvailable
+		}
+		// The backend decides; only namespace force_* options and its
+		// override shape the subscription, not the client's flags.
+		g.clientFlags = false
+		ov, err := c.subscribeViaProxy(ctx, p, req.Channel, req.Data, &g.opts)
+		if err != nil {
+			return g, err
+		}
+		g.override = ov
+	case nsOpts.AllowSubscribeForClient && (user != "" || nsOpts.AllowSubscribeForAnonymous) && !c.isUserLimited(info, req.Channel):
+	case c.n.cfg.Client.Insecure:
+	default:
+		return g, ErrorPermissionDenied
+	}
+	return g, nil
+}
+
+// subscribeOptions resolves the subscription's behaviour: namespace
+// defaults and force_* options, the client's flags where its history and
+// presence permissions allow them, then the grant's override. A grant
+// that has already expired is refused.
+func (c *Client) subscribeOptions(req *clientpb.SubscribeRequest, info channelInfo, user string, g subGrant) (subOptions, error) {
+	nsOpts := &info.ns.opts
+	o := g.opts
+	o.presence = nsOpts.Presence
+	o.joinLeave = nsOpts.JoinLeave
+	o.pushJL = nsOpts.ForcePushJoinLeave
+	o.positioned = nsOpts.ForcePositioning
+	o.recoverable = nsOpts.ForceRecovery
+	if g.clientFlags {
+		insecure := c.n.cfg.Client.Insecure
+		historyPerm := insecure || allowedFor(user, nsOpts.AllowHistoryForClient, nsOpts.AllowHistoryForAnonymous) || nsOpts.AllowHistoryForSubscriber
+		presencePerm := insecure || allowedFor(user, nsOpts.AllowPresenceForClient, nsOpts.AllowPresenceForAnonymous) || nsOpts.AllowPresenceForSubscriber
+		o.positioned = o.positioned || (req.Positioned && (nsOpts.AllowPositioning || historyPerm))
+		o.recoverable = o.recoverable || (req.Recoverable && (nsOpts.AllowRecovery || historyPerm))
+		o.pushJL = o.pushJL || (req.JoinLeave && nsOpts.JoinLeave && presencePerm)
+	}
+	o.applyOverride(g.override)
+	if o.expireAt > 0 && o.expireAt <= time.Now().Unix() {
+		return o, ErrorExpired
+	}
+	return o, nil
 }
 
 // allowedFor applies the *_for_client / *_for_anonymous pair of options.
@@ -280,16 +333,6 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		c.dropSub(ch)
 		return nil, err
 	}
-	// A close that raced with this subscribe took c.subs before the hub
-	// knew of this subscription; undo it so no closed client stays a
-	// subscriber.
-	c.mu.Lock()
-	closed := c.status == statusClosed
-	c.mu.Unlock()
-	if closed {
-		c.n.removeSubscription(ch, c, s)
-		return nil, DisconnectConnectionClosed
-	}
 	res := &clientpb.SubscribeResult{Data: o.data}
 	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
@@ -306,6 +349,18 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		if err := c.n.engine.AddPresence(ctx, ch, c.id, c.clientInfo(s.chanInfo)); err != nil {
 			c.log.Warn("add presence", "channel", ch, "error", err)
 		}
+	}
+	// A close that raced with this subscribe may have taken c.subs before
+	// the hub or the presence knew of this subscription, so its cleanup
+	// missed them; undo them here, or the closed client would stay a
+	// subscriber and in presence. A close after this check finds the
+	// subscription complete and cleans it up itself.
+	c.mu.Lock()
+	closed := c.status == statusClosed
+	c.mu.Unlock()
+	if closed {
+		c.n.removeSubscription(ch, c, s)
+		return nil, DisconnectConnectionClosed
 	}
 	return res, nil
 }
@@ -417,18 +472,22 @@ func (c *Client) recover(ctx context.Context, s *subscription, req *clientpb.Sub
 	return pubs, top, true, nil
 }
 
-// afterReply ends the syncing state of new subscriptions once their reply
-// is queued: buffered publications follow the reply, then live ones. Joins
-// are announced last, so the subscriber sees its own.
-func (c *Client) afterReply() {
+// afterReply ends the syncing state of the subscriptions to channels once
+// their reply (or subscribe push) is queued: buffered publications follow
+// the reply, then live ones. Joins are announced last, so the subscriber
+// sees its own. Only the named subscriptions are released: another one may
+// still wait for its own reply, as when a server API subscribe completes
+// while a client subscribe is reading history.
+func (c *Client) afterReply(channels ...string) {
 	type joined struct {
 		ch   string
 		info []byte
 	}
 	var joins []joined
 	c.mu.Lock()
-	for ch, s := range c.subs {
-		if !s.syncing {
+	for _, ch := range channels {
+		s := c.subs[ch]
+		if s == nil || !s.syncing {
 			continue
 		}
 		pending := s.pending

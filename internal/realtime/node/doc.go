@@ -1,0 +1,80 @@
+// Package node is the hub of `spindle server`: it owns connections and
+// subscriptions, decides what each client may do, and fans publications
+// out. It knows neither the transport (it sees a Transport) nor the engine
+// (it sees engine.Engine), so both can be swapped without touching it.
+//
+// # Goroutines
+//
+// Each connection has two: the transport's reader, which calls HandleFrame
+// and so runs the connection's commands one after another, and the
+// writer (Client.writeLoop), the only caller of Transport.Write. Timers
+// (stale, ping, pong, expiry, ticks) run their callbacks on goroutines of
+// their own, and so do server API operations on a connection (control
+// messages start one goroutine per affected client). Publications are
+// delivered on whatever goroutine the engine delivers them on; the memory
+// engine uses the publisher's.
+//
+// # Locks
+//
+// The locks, what each guards, and the only order in which two may be
+// held at once (a lock may be taken while holding the ones listed before
+// it, never the other way round):
+//
+//  1. Node.mu guards the shutdown flag. Nothing else is taken under it.
+//
+//  2. Node.subLocks[i] (one per channel shard, i = shardIndex(channel))
+//     serialises "first local subscriber, so subscribe the broker"
+//     against "last local subscriber gone, so unsubscribe it" for the
+//     channels of its shard, so the two never interleave into a channel
+//     this node has subscribers for but no broker subscription. Under it
+//     the node takes a hub shard lock and calls the engine's Subscribe or
+//     Unsubscribe (which may lock inside the engine, or do I/O for Redis).
+//
+//  3. Client.mu guards the connection's state: status, user, info, meta,
+//     expireAt, the subs map, every field of its *subscription values that
+//     changes after creation (chanInfo, expireAt, syncing, pending,
+//     offset, epoch, checkedAt, seenTop), pingOutstanding and the timer
+//     fields. One exception: while a subscription is syncing, the
+//     goroutine subscribing it owns offset and epoch (position writes
+//     them without the lock); everyone else reads them only after
+//     afterReply ended syncing under c.mu. Under Client.mu the node may
+//     take hub.mu (registering the client: see register) and
+//     writeQueue.mu (queueing a push); it must not take a subLock, call
+//     the engine or a proxy, or take another client's mu.
+//
+//  4. hub.mu guards the client and user indexes; each hub shard's mu
+//     guards the subscriber sets of its channels. They are leaves: taken
+//     under a subLock (shard) or Client.mu (hub.mu), and nothing is taken
+//     under them. Readers copy what they need (subscribers, userConnections)
+//     and lock clients only after releasing them.
+//
+//  5. writeQueue.mu guards a connection's queued frames and close request;
+//     its cond wakes the writer. It is a leaf, taken under Client.mu or
+//     alone, so enqueueing never blocks on anything but the queue itself.
+//
+//  6. nodeRegistry.mu guards the table of other nodes; preparedPush's
+//     sync.Once values guard each push's encodings. Both are leaves.
+//
+// In short: subLock → hub shard; Client.mu → hub.mu; Client.mu →
+// writeQueue.mu. No lock is held while calling the engine except a
+// subLock around Subscribe/Unsubscribe, and none while calling a proxy.
+// The engine delivers events without holding its own locks, so handlers
+// may call back into it.
+//
+// Functions whose names end in Locked, and those whose comments say
+// "callers hold c.mu", must be called with Client.mu held; they never
+// take it themselves.
+//
+// # Races the design closes
+//
+// A close may run at any moment on another goroutine. Connect registers
+// the client under c.mu, so a close either sees it registered or makes
+// the connect fail. Subscribe adds the subscription to c.subs before the
+// hub and the presence, and checks for a close after both: a close that
+// came first has missed them and the subscribe undoes them itself; a
+// later close finds everything in place. A subscription stays syncing
+// from its hub registration until its own reply is queued (afterReply
+// names the channels it releases), and publications arriving meanwhile
+// wait in its pending list, so none is lost, duplicated or sent before
+// the reply.
+package node
