@@ -120,3 +120,31 @@ func ExampleApp_Serve() {
 	// 200 {"result":{"user":"42"}}
 	// stopped: <nil>
 }
+
+// Handle passes every request of a type to one function over the Request
+// and Reply interfaces — how `spindle app` hands events to worker
+// processes, and how an app forwards events it does not decide itself.
+// Here every RPC method nobody routed is refused with a custom code, while
+// "time" stays a Go service.
+func ExampleApp_Handle() {
+	a := app.New(app.Options{})
+	a.HandleRPC("time", func(ctx context.Context, r *app.RPCRequest) (*proxypb.RPCResponse, error) {
+		return r.Answer([]byte(`"12:00"`)), nil
+	})
+	a.Handle(app.TypeRPC, func(ctx context.Context, req app.Request) (app.Reply, error) {
+		return app.Deny(req, 4404, "no such method: "+req.(*app.RPCRequest).GetMethod()), nil
+	})
+
+	ctx := context.Background()
+	for _, method := range []string{"time", "weather"} {
+		resp, _ := a.RPC(ctx, &proxypb.RPCRequest{Method: method})
+		if e := resp.GetError(); e != nil {
+			fmt.Printf("%s: %d %s\n", method, e.GetCode(), e.GetMessage())
+		} else {
+			fmt.Printf("%s: %s\n", method, resp.GetResult().GetData())
+		}
+	}
+	// Output:
+	// time: "12:00"
+	// weather: 4404 no such method: weather
+}
