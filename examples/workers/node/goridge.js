@@ -63,22 +63,35 @@ function connect(dsn) {
 }
 
 /**
+ * Opens the relay named by RR_RELAY: stdin/stdout for "pipes" (the default),
+ * else one tcp:// or unix:// socket. Returns { input, out }; the process
+ * exits when the server closes the relay. serveWorker is built on it, and it
+ * is exported for workers that need the raw relay rather than the loop
+ * (Spindle's own test workers write deliberately broken frames to it).
+ */
+function openRelay() {
+  const relay = process.env.RR_RELAY || 'pipes';
+  if (relay === 'pipes') {
+    process.stdin.on('end', () => process.exit(0));
+    return { input: process.stdin, out: process.stdout };
+  }
+  const sock = connect(relay);
+  sock.on('error', (e) => { process.stderr.write(`relay error: ${e.message}\n`); process.exit(2); });
+  sock.on('end', () => process.exit(0));
+  return { input: sock, out: sock };
+}
+
+/**
  * Runs the worker loop on RR_RELAY (pipes by default). handle(context, body)
  * returns (or resolves to) the reply body Buffer; a thrown error is sent as an
  * ERROR frame, which the server logs and answers with a temporary internal
  * error. Requests arrive one at a time: the next is sent after the reply.
+ * handle also gets the relay's output stream as a third argument; a worker
+ * has no use for it, but Spindle's test worker writes garbage to it to check
+ * that the server survives a broken worker.
  */
 function serveWorker(handle) {
-  const relay = process.env.RR_RELAY || 'pipes';
-  let out;
-  let input;
-  if (relay === 'pipes') {
-    out = process.stdout;
-    input = process.stdin;
-  } else {
-    input = out = connect(relay);
-    input.on('error', (e) => { process.stderr.write(`relay error: ${e.message}\n`); process.exit(2); });
-  }
+  const { input, out } = openRelay();
   const send = (flags, options, payload) => out.write(encodeFrame(flags, options, payload));
   const onFrame = async (f) => {
     if (f.flags & FLAGS.CONTROL) {
@@ -91,7 +104,7 @@ function serveWorker(handle) {
     const context = JSON.parse(f.payload.subarray(0, n).toString() || '{}');
     const body = f.payload.subarray(n);
     try {
-      const reply = await handle(context, body);
+      const reply = await handle(context, body, out);
       send(FLAGS.PROTO, [0], Buffer.from(reply || []));
     } catch (e) {
       process.stderr.write(`worker: ${e.stack || e}\n`);
@@ -101,7 +114,6 @@ function serveWorker(handle) {
   // Requests are strictly sequential, so a promise chain keeps replies in order.
   let chain = Promise.resolve();
   input.on('data', frameReader((f) => { chain = chain.then(() => onFrame(f)); }));
-  input.on('end', () => process.exit(0));
 }
 
 /** A goridge RPC client for rpc.listen (RR_RPC): call(method, Buffer, codec) → Buffer. */
@@ -153,4 +165,4 @@ class RPC {
   }
 }
 
-module.exports = { FLAGS, crc32, encodeFrame, frameReader, serveWorker, RPC };
+module.exports = { FLAGS, crc32, encodeFrame, frameReader, openRelay, serveWorker, RPC };

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spindle-rt/spindle/demo"
 	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/wstest"
+	"github.com/spindle-rt/spindle/proto/clientpb"
 )
 
 // startDev runs a dev server on a free port until the test ends.
@@ -54,21 +56,65 @@ func login(t *testing.T, base, name string) demo.LoginReply {
 	return r
 }
 
-func connect(t *testing.T, d *Dev, token string) (*wsClient, demo.ConnectInfo) {
+// connect opens a JSON connection to the dev server, as the page's SDK
+// does (answering pings), and connects with token as the page sends it.
+func connect(t *testing.T, d *Dev, token string) (*wstest.Client, demo.ConnectInfo) {
 	t.Helper()
-	c := dial(t, wsURL(d.URL()))
+	url := "ws" + strings.TrimPrefix(d.URL(), "http") + "connection/websocket"
+	c := wstest.Dial(t, url, wstest.Options{AnswerPings: true})
 	data := map[string]string{}
 	if token != "" {
 		data["authToken"] = token
 	}
-	res := c.mustCall("connect", map[string]any{"data": data, "name": "go-test"})
-	var reply struct {
-		Data demo.ConnectInfo `json:"data"`
+	r := mustCall(t, c, &clientpb.Command{Connect: &clientpb.ConnectRequest{Data: jsonOf(t, data), Name: "go-test"}})
+	var info demo.ConnectInfo
+	if err := json.Unmarshal(r.GetConnect().GetData(), &info); err != nil {
+		t.Fatalf("connect reply %v: %v", r, err)
 	}
-	if err := json.Unmarshal(res, &reply); err != nil {
-		t.Fatalf("connect reply %s: %v", res, err)
+	return c, info
+}
+
+// mustCall is Call that fails the test on an error reply.
+func mustCall(t *testing.T, c *wstest.Client, cmd *clientpb.Command) *clientpb.Reply {
+	t.Helper()
+	r := c.Call(cmd)
+	if r.Error != nil {
+		t.Fatalf("%v: error %v", cmd, r.Error)
 	}
-	return c, reply.Data
+	return r
+}
+
+func jsonOf(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// publication waits for the next publication on channel and returns its
+// data.
+func publication(t *testing.T, c *wstest.Client, channel string) map[string]any {
+	t.Helper()
+	r := c.Next("publication on "+channel, func(r *clientpb.Reply) bool {
+		return r.Push != nil && r.Push.Channel == channel && r.Push.Pub != nil
+	})
+	var data map[string]any
+	if err := json.Unmarshal(r.Push.Pub.Data, &data); err != nil {
+		t.Fatalf("publication on %s: %s: %v", channel, r.Push.Pub.Data, err)
+	}
+	return data
+}
+
+// subscribe and rpc build the commands the demo page sends.
+func subscribe(channel string) *clientpb.Command {
+	return &clientpb.Command{Subscribe: &clientpb.SubscribeRequest{Channel: channel}}
+}
+
+func rpc(t *testing.T, method string, data map[string]string) *clientpb.Command {
+	t.Helper()
+	return &clientpb.Command{Rpc: &clientpb.RPCRequest{Method: method, Data: jsonOf(t, data)}}
 }
 
 // TestDevEndToEnd drives one process the way the page does: sign in over
@@ -103,37 +149,32 @@ func TestDevEndToEnd(t *testing.T) {
 		t.Fatalf("forged token connected as %+v", finfo)
 	}
 
-	for _, c := range []*wsClient{annC, watcher} {
-		res := c.mustCall("subscribe", map[string]any{"channel": "screening.1"})
-		var sub struct {
-			Recoverable bool   `json:"recoverable"`
-			Epoch       string `json:"epoch"`
-		}
-		_ = json.Unmarshal(res, &sub)
-		if !sub.Recoverable || sub.Epoch == "" {
-			t.Fatalf("screening subscription is not recoverable: %s", res)
+	for _, c := range []*wstest.Client{annC, watcher} {
+		sub := mustCall(t, c, subscribe("screening.1")).Subscribe
+		if sub == nil || !sub.Recoverable || sub.Epoch == "" {
+			t.Fatalf("screening subscription is not recoverable: %v", sub)
 		}
 	}
-	annC.mustCall("subscribe", map[string]any{"channel": "user#ann"})
-	if _, err := forged.call("subscribe", map[string]any{"channel": "user#ann"}); err == nil || err.Code != demo.CodeForbidden {
+	mustCall(t, annC, subscribe("user#ann"))
+	if err := forged.Call(subscribe("user#ann")).Error; err == nil || err.Code != demo.CodeForbidden {
 		t.Fatalf("anonymous subscribing to user#ann: %v, want %d", err, demo.CodeForbidden)
 	}
-	if _, err := annC.call("subscribe", map[string]any{"channel": "user#bob"}); err == nil || err.Code != demo.CodeForbidden {
+	if err := annC.Call(subscribe("user#bob")).Error; err == nil || err.Code != demo.CodeForbidden {
 		t.Fatalf("ann subscribing to user#bob: %v, want %d", err, demo.CodeForbidden)
 	}
 
 	seat := firstFree(t, d)
-	if _, err := watcher.call("rpc", map[string]any{"method": demo.MethodReserve, "data": map[string]string{"screening": "1", "seat": seat}}); err == nil || err.Code != demo.CodeSignIn {
+	if err := watcher.Call(rpc(t, demo.MethodReserve, map[string]string{"screening": "1", "seat": seat})).Error; err == nil || err.Code != demo.CodeSignIn {
 		t.Fatalf("anonymous reserve: %v", err)
 	}
-	annC.mustCall("rpc", map[string]any{"method": demo.MethodReserve, "data": map[string]string{"screening": "1", "seat": seat}})
-	ev := watcher.publication("screening.1")
+	mustCall(t, annC, rpc(t, demo.MethodReserve, map[string]string{"screening": "1", "seat": seat}))
+	ev := publication(t, watcher, "screening.1")
 	s, _ := ev["seat"].(map[string]any)
 	if ev["event"] != demo.EventSeatReserved || s["id"] != seat || ev["user"] != "ann" {
 		t.Fatalf("watcher got %v", ev)
 	}
-	annC.mustCall("rpc", map[string]any{"method": demo.MethodBuy, "data": map[string]string{"screening": "1", "seat": seat}})
-	if ev := annC.publication("user#ann"); ev["event"] != demo.EventTicketBought {
+	mustCall(t, annC, rpc(t, demo.MethodBuy, map[string]string{"screening": "1", "seat": seat}))
+	if ev := publication(t, annC, "user#ann"); ev["event"] != demo.EventTicketBought {
 		t.Fatalf("ann's own channel got %v", ev)
 	}
 

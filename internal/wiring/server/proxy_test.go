@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/spindle-rt/spindle/app"
-	"github.com/spindle-rt/spindle/internal/realtime/protocol"
+	"github.com/spindle-rt/spindle/internal/wstest"
 	"github.com/spindle-rt/spindle/proto/clientpb"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
@@ -90,9 +90,9 @@ func TestProxiedEvents(t *testing.T) {
 				}},
 			})
 
-			c := dial(t, srv, protocol.TypeJSON)
-			c.send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{Data: []byte(`{"token":"7"}`)}})
-			res := c.reply(1)
+			c := dial(t, srv, wstest.JSON)
+			c.Send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{Data: []byte(`{"token":"7"}`)}})
+			res := c.Reply(1)
 			if res.Error != nil || res.Connect == nil {
 				t.Fatalf("connect = %v", res)
 			}
@@ -103,34 +103,34 @@ func TestProxiedEvents(t *testing.T) {
 				t.Fatalf("connect result has no server-side subscription to news: %v", res.Connect)
 			}
 
-			c.send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: "room:1"}})
-			if r := c.reply(2); r.Subscribe == nil || string(r.Subscribe.Data) != `{"room":"ok"}` {
+			c.Send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: "room:1"}})
+			if r := c.Reply(2); r.Subscribe == nil || string(r.Subscribe.Data) != `{"room":"ok"}` {
 				t.Fatalf("subscribe room:1 = %v", r)
 			}
-			c.send(&clientpb.Command{Id: 3, Subscribe: &clientpb.SubscribeRequest{Channel: "room:secret"}})
-			if r := c.reply(3); r.Error == nil || r.Error.Code != 4403 {
+			c.Send(&clientpb.Command{Id: 3, Subscribe: &clientpb.SubscribeRequest{Channel: "room:secret"}})
+			if r := c.Reply(3); r.Error == nil || r.Error.Code != 4403 {
 				t.Fatalf("subscribe room:secret = %v, want the app's error 4403", r)
 			}
 
-			c.send(&clientpb.Command{Id: 4, Publish: &clientpb.PublishRequest{Channel: "room:1", Data: []byte(`"hi"`)}})
-			if r := c.reply(4); r.Error != nil {
+			c.Send(&clientpb.Command{Id: 4, Publish: &clientpb.PublishRequest{Channel: "room:1", Data: []byte(`"hi"`)}})
+			if r := c.Reply(4); r.Error != nil {
 				t.Fatalf("publish = %v", r)
 			}
-			p := c.next("rewritten publication", func(r *clientpb.Reply) bool { return r.Push != nil && r.Push.Pub != nil })
+			p := c.Next("rewritten publication", func(r *clientpb.Reply) bool { return r.Push != nil && r.Push.Pub != nil })
 			if string(p.Push.Pub.Data) != `{"by":"user-7","msg":"hi"}` {
 				t.Fatalf("publication = %s, want the app's rewrite", p.Push.Pub.Data)
 			}
-			c.send(&clientpb.Command{Id: 5, Publish: &clientpb.PublishRequest{Channel: "room:1", Data: []byte(`{"bad":true}`)}})
-			if r := c.reply(5); r.Error == nil || r.Error.Code != 4400 {
+			c.Send(&clientpb.Command{Id: 5, Publish: &clientpb.PublishRequest{Channel: "room:1", Data: []byte(`{"bad":true}`)}})
+			if r := c.Reply(5); r.Error == nil || r.Error.Code != 4400 {
 				t.Fatalf("invalid publish = %v, want 4400", r)
 			}
 
-			c.send(&clientpb.Command{Id: 6, Rpc: &clientpb.RPCRequest{Method: "whoami"}})
-			if r := c.reply(6); r.Rpc == nil || string(r.Rpc.Data) != `{"user":"user-7"}` {
+			c.Send(&clientpb.Command{Id: 6, Rpc: &clientpb.RPCRequest{Method: "whoami"}})
+			if r := c.Reply(6); r.Rpc == nil || string(r.Rpc.Data) != `{"user":"user-7"}` {
 				t.Fatalf("rpc whoami = %v", r)
 			}
-			c.send(&clientpb.Command{Id: 7, Rpc: &clientpb.RPCRequest{Method: "nope"}})
-			if r := c.reply(7); r.Error == nil || r.Error.Code != 104 {
+			c.Send(&clientpb.Command{Id: 7, Rpc: &clientpb.RPCRequest{Method: "nope"}})
+			if r := c.Reply(7); r.Error == nil || r.Error.Code != 104 {
 				t.Fatalf("rpc nope = %v, want 104 method not found", r)
 			}
 
@@ -138,22 +138,22 @@ func TestProxiedEvents(t *testing.T) {
 			// extends it, so it is still usable after 3s.
 			before := refreshes.Load()
 			time.Sleep(3 * time.Second)
-			c.send(&clientpb.Command{Id: 8, Rpc: &clientpb.RPCRequest{Method: "whoami"}})
-			if r := c.reply(8); r.Rpc == nil {
+			c.Send(&clientpb.Command{Id: 8, Rpc: &clientpb.RPCRequest{Method: "whoami"}})
+			if r := c.Reply(8); r.Rpc == nil {
 				t.Fatalf("rpc after expiry = %v, want the refreshed connection to answer", r)
 			}
 			if refreshes.Load() == before {
 				t.Fatal("refresh proxy was never called")
 			}
 
-			d := dial(t, srv, protocol.TypeJSON)
-			d.send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{}})
-			if r := d.reply(1); r.Error == nil || r.Error.Code != 4403 {
+			d := dial(t, srv, wstest.JSON)
+			d.Send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{}})
+			if r := d.Reply(1); r.Error == nil || r.Error.Code != 4403 {
 				t.Fatalf("connect without token = %v, want the app's error 4403", r)
 			}
-			e := dial(t, srv, protocol.TypeJSON)
-			e.send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{Data: []byte(`{"token":"banned"}`)}})
-			if code := e.closeCode(); code != 4501 {
+			e := dial(t, srv, wstest.JSON)
+			e.Send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{Data: []byte(`{"token":"banned"}`)}})
+			if code := e.CloseCode(); code != 4501 {
 				t.Fatalf("banned connect closed with %d, want 4501", code)
 			}
 		})
@@ -166,16 +166,16 @@ func TestProxyDownGivesTemporaryError(t *testing.T) {
 		"proxy_connect_endpoint":                "grpc://127.0.0.1:1",
 		"proxy_connect_timeout":                 "300ms",
 	})
-	c := dial(t, srv, protocol.TypeJSON)
-	c.send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{}})
-	r := c.reply(1)
+	c := dial(t, srv, wstest.JSON)
+	c.Send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{}})
+	r := c.Reply(1)
 	if r.Error == nil || r.Error.Code != 100 || !r.Error.Temporary {
 		t.Fatalf("connect with the app down = %v, want temporary error 100", r)
 	}
 	// Others are still served.
-	h := dial(t, srv, protocol.TypeJSON)
-	h.send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{}})
-	if r := h.reply(1); r.Error == nil {
+	h := dial(t, srv, wstest.JSON)
+	h.Send(&clientpb.Command{Id: 1, Connect: &clientpb.ConnectRequest{}})
+	if r := h.Reply(1); r.Error == nil {
 		t.Fatalf("second connect = %v", r)
 	}
 }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
 	"github.com/spindle-rt/spindle/internal/realtime/node"
-	"github.com/spindle-rt/spindle/internal/realtime/protocol"
 	"github.com/spindle-rt/spindle/internal/testredis"
+	"github.com/spindle-rt/spindle/internal/wstest"
 	"github.com/spindle-rt/spindle/proto/clientpb"
 )
 
@@ -42,16 +42,16 @@ func TestRedisNodesActAsOne(t *testing.T) {
 	ctx := context.Background()
 
 	// One subscriber on each node.
-	var clients []*wsClient
+	var clients []*wstest.Client
 	for i, s := range nodes {
-		pt := protocol.TypeJSON
+		pt := wstest.JSON
 		if i%2 == 1 {
-			pt = protocol.TypeProtobuf
+			pt = wstest.Protobuf
 		}
 		c := dial(t, s, pt)
-		c.connect("")
-		c.send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: "chat:multi"}})
-		if res := c.reply(2); res.Error != nil {
+		c.Connect("")
+		c.Send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: "chat:multi"}})
+		if res := c.Reply(2); res.Error != nil {
 			t.Fatalf("subscribe on node %d: %v", i, res.Error)
 		}
 		clients = append(clients, c)
@@ -62,7 +62,7 @@ func TestRedisNodesActAsOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, c := range clients {
-			p := c.next("publication", func(r *clientpb.Reply) bool { return r.Push != nil && r.Push.Pub != nil })
+			p := c.Next("publication", func(r *clientpb.Reply) bool { return r.Push != nil && r.Push.Pub != nil })
 			if string(p.Push.Pub.Data) != `{"from":"node2"}` {
 				t.Fatalf("node %d client got %s", i, p.Push.Pub.Data)
 			}
@@ -103,13 +103,13 @@ func TestRedisNodesActAsOne(t *testing.T) {
 	})
 
 	t.Run("server API disconnect reaches another node", func(t *testing.T) {
-		c := dial(t, nodes[2], protocol.TypeJSON)
+		c := dial(t, nodes[2], wstest.JSON)
 		tok := connectToken(t, "alice")
-		c.connect(tok)
+		c.Connect(tok)
 		if err := nodes[0].Node.Disconnect(ctx, "alice", &node.Disconnect{Code: 4500, Reason: "bye"}, "", nil); err != nil {
 			t.Fatal(err)
 		}
-		if code := c.closeCode(); code != 4500 {
+		if code := c.CloseCode(); code != 4500 {
 			t.Fatalf("close code = %d, want 4500", code)
 		}
 	})
@@ -121,11 +121,11 @@ func TestRedisRecoveryAcrossNodes(t *testing.T) {
 	ctx := context.Background()
 	ch := "chat:moving"
 
-	a := dial(t, nodes[0], protocol.TypeJSON)
-	a.connect("")
-	a.send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch}})
-	sub := a.reply(2).Subscribe
-	_ = a.conn.CloseNow()
+	a := dial(t, nodes[0], wstest.JSON)
+	a.Connect("")
+	a.Send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch}})
+	sub := a.Reply(2).Subscribe
+	a.CloseNow()
 
 	for i := 0; i < 8; i++ { // within history_size 10
 		if _, err := nodes[0].Node.Publish(ctx, ch, []byte(`{"i":1}`), node.PublishOptions{}); err != nil {
@@ -133,10 +133,10 @@ func TestRedisRecoveryAcrossNodes(t *testing.T) {
 		}
 	}
 	// The client comes back on the other node and recovers everything.
-	b := dial(t, nodes[1], protocol.TypeProtobuf)
-	b.connect("")
-	b.send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch, Recover: true, Offset: sub.Offset, Epoch: sub.Epoch}})
-	res := b.reply(2).Subscribe
+	b := dial(t, nodes[1], wstest.Protobuf)
+	b.Connect("")
+	b.Send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch, Recover: true, Offset: sub.Offset, Epoch: sub.Epoch}})
+	res := b.Reply(2).Subscribe
 	if res == nil || !res.Recovered || len(res.Publications) != 8 {
 		t.Fatalf("recovery on another node = %v, want 8 publications recovered", res)
 	}
@@ -153,14 +153,14 @@ func TestRedisRestartKeepsClientsAndTellsTheTruth(t *testing.T) {
 	ctx := context.Background()
 	ch := "chat:restart"
 
-	c := dial(t, nodes[0], protocol.TypeJSON)
-	c.connect("")
-	c.send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch}})
-	sub := c.reply(2).Subscribe
+	c := dial(t, nodes[0], wstest.JSON)
+	c.Connect("")
+	c.Send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch}})
+	sub := c.Reply(2).Subscribe
 	if _, err := nodes[0].Node.Publish(ctx, ch, []byte(`{"n":1}`), node.PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	c.next("first publication", func(r *clientpb.Reply) bool { return r.Push != nil && r.Push.Pub != nil })
+	c.Next("first publication", func(r *clientpb.Reply) bool { return r.Push != nil && r.Push.Pub != nil })
 
 	r.Restart() // an empty Redis: history is gone
 
@@ -182,7 +182,7 @@ func TestRedisRestartKeepsClientsAndTellsTheTruth(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	u := c.next("unsubscribe after restart", func(r *clientpb.Reply) bool {
+	u := c.Next("unsubscribe after restart", func(r *clientpb.Reply) bool {
 		return r.Push != nil && r.Push.Unsubscribe != nil
 	})
 	if u.Push.Unsubscribe.Code != 2500 {
@@ -191,10 +191,10 @@ func TestRedisRestartKeepsClientsAndTellsTheTruth(t *testing.T) {
 
 	// A client resubscribing with its old position is told honestly that
 	// continuity cannot be proven: the stream restarted with a new epoch.
-	d := dial(t, nodes[0], protocol.TypeJSON)
-	d.connect("")
-	d.send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch, Recover: true, Offset: sub.Offset + 1, Epoch: sub.Epoch}})
-	res := d.reply(2).Subscribe
+	d := dial(t, nodes[0], wstest.JSON)
+	d.Connect("")
+	d.Send(&clientpb.Command{Id: 2, Subscribe: &clientpb.SubscribeRequest{Channel: ch, Recover: true, Offset: sub.Offset + 1, Epoch: sub.Epoch}})
+	res := d.Reply(2).Subscribe
 	if res == nil || res.Recovered || res.Epoch == sub.Epoch {
 		t.Fatalf("resubscribe after Redis lost history = %v, want recovered false with a new epoch", res)
 	}

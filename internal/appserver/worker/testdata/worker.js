@@ -1,7 +1,10 @@
 'use strict';
-// Test worker for the worker package: speaks goridge v1 frames by hand
-// (no npm packages) over pipes, tcp:// or unix:// (RR_RELAY), and echoes
-// each request with its body reversed. Faults are chosen per request by a
+// Test worker for the worker package: speaks goridge v1 over pipes, tcp://
+// or unix:// (RR_RELAY) and echoes each request with its body reversed.
+// Frames, CRC and relay come from the Node example users copy (no npm
+// packages), but the loop is its own: it must break rules the example's
+// serveWorker keeps (ignore stop, reply with other contexts, flags or no
+// options, stream frames, garbage). Faults are chosen per request by a
 // body starting with "cmd:", or for every request/start-up by flags:
 //   --exit-at-start            exit(1) before the handshake
 //   --exit-at-start-if=FILE    same, only while FILE exists
@@ -13,8 +16,9 @@
 // log:TEXT, sleep:MS, spawn (starts `sleep 60` in our process group and
 // answers its pid), env:NAME (answers the variable's value).
 const fs = require('fs');
-const net = require('net');
+const path = require('path');
 const { spawn } = require('child_process');
+const { FLAGS, encodeFrame, frameReader, openRelay } = require(path.join(__dirname, '..', '..', '..', '..', 'examples', 'workers', 'node', 'goridge.js'));
 
 const args = process.argv.slice(2);
 const flag = (name) => {
@@ -46,52 +50,15 @@ function claimStop() {
   }
 }
 
-const CONTROL = 0x01, JSONC = 0x08, ERROR = 0x40;
+const { CONTROL, ERROR } = FLAGS;
+// STREAM is a flag in header byte 10, which the example never sets: the
+// CRC covers bytes 0..5 only, so it can be set on an encoded frame.
 const STREAM = 0x01;
 
-const table = new Int32Array(256);
-for (let i = 0; i < 256; i++) {
-  let c = i;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  table[i] = c;
-}
-function crc32(buf) {
-  let c = -1;
-  for (let i = 0; i < buf.length; i++) c = table[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
-
-function encode(flags, options, payload, byte10 = 0) {
-  const hl = 3 + options.length;
-  const h = Buffer.alloc(hl * 4);
-  h[0] = (1 << 4) | hl;
-  h[1] = flags;
-  h.writeUInt32LE(payload.length, 2);
-  h.writeUInt32LE(crc32(h.subarray(0, 6)), 6);
-  h[10] = byte10;
-  options.forEach((o, i) => h.writeUInt32LE(o, 12 + 4 * i));
-  return Buffer.concat([h, payload]);
-}
-
-let out;
+// Opened after the start-up faults above, so those exit before the
+// handshake as the tests expect.
+const { input, out } = openRelay();
 function send(buf) { out.write(buf); }
-
-let pending = Buffer.alloc(0);
-function onData(chunk) {
-  pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-  for (;;) {
-    if (pending.length < 12) return;
-    const hl = pending[0] & 0x0f;
-    const size = pending.readUInt32LE(2);
-    const total = hl * 4 + size;
-    if (pending.length < total) return;
-    const options = [];
-    for (let i = 3; i < hl; i++) options.push(pending.readUInt32LE(4 * i));
-    const frame = { flags: pending[1], options, payload: pending.subarray(hl * 4, total) };
-    pending = pending.subarray(total);
-    handle(frame);
-  }
-}
 
 const leaks = [];
 let jobs = 0;
@@ -103,7 +70,7 @@ function handle(f) {
       if (noStop) return;
       process.exit(0);
     }
-    if (msg.pid) send(encode(CONTROL, [], Buffer.from(JSON.stringify({ pid: process.pid }))));
+    if (msg.pid) send(encodeFrame(CONTROL, [], Buffer.from(JSON.stringify({ pid: process.pid }))));
     return;
   }
   jobs++;
@@ -118,7 +85,7 @@ function handle(f) {
   if (stopOnce && claimStop()) body = 'cmd:stop';
   const reply = (ctx, b) => {
     const c = Buffer.from(ctx);
-    send(encode(0, [c.length], Buffer.concat([c, Buffer.from(b)])));
+    send(encodeFrame(0, [c.length], Buffer.concat([c, Buffer.from(b)])));
   };
   if (!body.startsWith('cmd:')) {
     reply(context, body.split('').reverse().join(''));
@@ -135,16 +102,19 @@ function handle(f) {
       send(Buffer.from('Hello from a worker that prints to stdout\n'));
       return;
     case 'error':
-      send(encode(ERROR, [], Buffer.from('boom: ' + (arg || 'worker error'))));
+      send(encodeFrame(ERROR, [], Buffer.from('boom: ' + (arg || 'worker error'))));
       return;
     case 'stop':
       reply('{"stop":true}', '');
       return;
-    case 'stream':
-      send(encode(0, [0], Buffer.from('part'), STREAM));
+    case 'stream': {
+      const part = encodeFrame(0, [0], Buffer.from('part'));
+      part[10] = STREAM;
+      send(part);
       return;
+    }
     case 'nooptions':
-      send(encode(0, [], Buffer.from('no options')));
+      send(encodeFrame(0, [], Buffer.from('no options')));
       return;
     case 'pid':
       reply(context, String(process.pid));
@@ -171,34 +141,8 @@ function handle(f) {
       reply(context, process.env[arg] === undefined ? '<unset>' : process.env[arg]);
       return;
     default:
-      send(encode(ERROR, [], Buffer.from('unknown command ' + cmd)));
+      send(encodeFrame(ERROR, [], Buffer.from('unknown command ' + cmd)));
   }
 }
 
-const relay = process.env.RR_RELAY || 'pipes';
-if (relay === 'pipes') {
-  out = process.stdout;
-  process.stdin.on('data', onData);
-  process.stdin.on('end', () => process.exit(0));
-} else {
-  const m = /^(tcp|unix):\/\/(.+)$/.exec(relay);
-  if (!m) {
-    process.stderr.write('bad RR_RELAY ' + relay + '\n');
-    process.exit(2);
-  }
-  let sock;
-  if (m[1] === 'unix') {
-    sock = net.connect(m[2]);
-  } else {
-    const i = m[2].lastIndexOf(':');
-    sock = net.connect(Number(m[2].slice(i + 1)), m[2].slice(0, i));
-  }
-  sock.setNoDelay && sock.setNoDelay(true);
-  out = sock;
-  sock.on('data', onData);
-  sock.on('end', () => process.exit(0));
-  sock.on('error', (e) => {
-    process.stderr.write('relay error: ' + e.message + '\n');
-    process.exit(2);
-  });
-}
+input.on('data', frameReader(handle));
