@@ -145,6 +145,12 @@ func (d *decoder) list(fd protoreflect.FieldDescriptor, l protoreflect.List) err
 		return nil
 	}
 	for i := 0; ; i++ {
+		// A list of scalars has no place for "no value": a zero element
+		// would silently change what was sent ("" as a channel name), so
+		// null is refused. (A null message element stays an empty message.)
+		if fd.Message() == nil && d.Peek() == 'n' {
+			return at(d.fail("null is not allowed in an array", nil), pathElem{index: i, kind: elemIndex})
+		}
 		v, err := d.element(fd, l.NewElement)
 		if err != nil {
 			return at(err, pathElem{index: i, kind: elemIndex})

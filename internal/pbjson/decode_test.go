@@ -235,6 +235,10 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"string for bool", `{"error":{"temporary":"yes"}}`, &proxypb.ConnectResponse{}, `pbjson: field "error.temporary": want bool, got string`},
 		{"string for list", `{"result":{"channels":"a"}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.channels": want array, got string`},
 		{"bad list element", `{"result":{"channels":["a",1]}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.channels[1]": want string, got number`},
+		// Both used to panic (a nil protoreflect.Value appended to a list).
+		{"null in a list of strings", `{"result":{"user":"u1","channels":[null]}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.channels[0]": null is not allowed in an array`},
+		{"null in the API's channel list", `{"channels":["a",null],"data":{}}`, &apipb.BroadcastRequest{}, `pbjson: field "channels[1]": null is not allowed in an array`},
+		{"null in a filter's values", `{"key":"k","vals":["1",null]}`, &proxypb.FilterNode{}, `pbjson: field "vals[1]": null is not allowed in an array`},
 		{"array for message", `{"result":[]}`, &proxypb.ConnectResponse{}, `pbjson: field "result": want object, got array`},
 		{"array for map", `{"result":{"subs":[]}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.subs": want object, got array`},
 		{"bad map value", `{"result":{"subs":{"ch":{"expire_at":"x"}}}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.subs[ch].expire_at": want number, got string "x"`},

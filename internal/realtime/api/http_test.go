@@ -85,6 +85,8 @@ func TestHTTPRequestErrors(t *testing.T) {
 		{name: "truncated JSON is 400", path: "/api/publish", body: `{"channel":`, status: 400, check: wantText("invalid JSON")},
 		{name: "wrong type is 400 naming the field", path: "/api/publish", body: `{"channel":5}`, status: 400, check: wantText(`"channel"`)},
 		{name: "array body is 400", path: "/api/info", body: `[]`, status: 400, check: wantText("invalid JSON")},
+		// Used to panic in the decoder and answer with an empty reply.
+		{name: "null in a channel list is 400 naming the element", path: "/api/broadcast", body: `{"channels":[null],"data":{}}`, status: 400, check: wantText(`"channels[0]": null is not allowed in an array`)},
 		{name: "oversized body is 413", path: "/api/publish", body: `{"channel":"plain:a","data":"` + strings.Repeat("x", 100) + `"}`, status: 413, check: wantText("larger than 64")},
 		{name: "outside prefix is 404", path: "/apix/publish", status: 404, check: func(*testing.T, httpResult) {}},
 		{name: "PRO method is 104", path: "/api/connections", body: `{"user":"u"}`, status: 404, want: `{"error":{"code":104,"message":"not found"}}`},
