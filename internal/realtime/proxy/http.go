@@ -46,11 +46,16 @@ func newHTTPRoundTripper() *http.Transport {
 	return t
 }
 
+// refuseRedirect stops the client at a redirect: a proxy answer decides who
+// a user is, so it must come from the configured endpoint, never from
+// wherever a compromised or misconfigured backend points.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 func newHTTPTransport(cfg *Config, rt *http.Transport, owned bool) (*httpTransport, []string) {
 	headers, dropped := newHTTPHeaders(cfg.StaticHTTPHeaders, cfg.HTTPHeaders, cfg.GRPCMetadata)
 	h := &httpTransport{
 		url:        cfg.Endpoint,
-		client:     &http.Client{Transport: rt},
+		client:     &http.Client{Transport: rt, CheckRedirect: refuseRedirect},
 		headers:    headers,
 		transforms: newStatusTransforms(cfg.StatusCodeTransforms),
 	}
@@ -80,6 +85,9 @@ func (h *httpTransport) invoke(ctx context.Context, _ event, req, resp proto.Mes
 		_, _ = io.Copy(io.Discard, io.LimitReader(hresp.Body, 64<<10))
 		if h.transforms.apply(hresp.StatusCode, resp) {
 			return nil
+		}
+		if loc := hresp.Header.Get("Location"); loc != "" && hresp.StatusCode >= 300 && hresp.StatusCode < 400 {
+			return fmt.Errorf("unexpected HTTP status %s redirecting to %q: proxy calls never follow redirects (point the endpoint at the final URL)", hresp.Status, loc)
 		}
 		return fmt.Errorf("unexpected HTTP status %s", hresp.Status)
 	}

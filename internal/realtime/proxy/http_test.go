@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,5 +239,39 @@ func TestHTTPTransformEveryResponseType(t *testing.T) {
 		if e.GetCode() != 1503 {
 			t.Errorf("call %d: error %v, want code 1503", i, e)
 		}
+	}
+}
+
+// TestHTTPNeverFollowsRedirects: a connect backend that redirects to
+// another host must not get that host's answer accepted as the user's
+// identity (hardening defect 7). The call fails and says why; the other
+// host is never asked.
+func TestHTTPNeverFollowsRedirects(t *testing.T) {
+	var stolenAsked atomic.Bool
+	stolen := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		stolenAsked.Store(true)
+		_, _ = w.Write([]byte(`{"result":{"user":"stolen"}}`))
+	}))
+	defer stolen.Close()
+	for _, code := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, stolen.URL+"/connect", code)
+		}))
+		b, err := New(&Config{Name: "connect", Endpoint: backend.URL + "/connect", Timeout: 2 * time.Second}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := b.Connect(context.Background(), &proxypb.ConnectRequest{Client: "c1"})
+		if err == nil {
+			t.Fatalf("%d: redirect followed, answer %v accepted", code, resp)
+		}
+		if !strings.Contains(err.Error(), "never follow redirects") || !strings.Contains(err.Error(), stolen.URL) {
+			t.Errorf("%d: error %q does not say the redirect was refused and where it pointed", code, err)
+		}
+		_ = b.Close()
+		backend.Close()
+	}
+	if stolenAsked.Load() {
+		t.Fatal("the redirect target was called")
 	}
 }
