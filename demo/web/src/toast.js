@@ -2,8 +2,9 @@
 // themselves after a few seconds (or on click).
 
 import { h } from './dom.js';
+import { icon } from './icons.js';
 
-const ICONS = { success: '✓', error: '!', warn: '⏱', info: 'i' };
+const ICONS = { success: 'check', error: 'alert', warn: 'timer', info: 'info' };
 const LIFETIME_MS = 5000;
 const MAX_VISIBLE = 3;
 
@@ -12,7 +13,7 @@ export function toast(kind, title, text) {
   const box = document.getElementById('toasts');
   if (!box) return;
   const el = h('div', { class: 'toast', role: kind === 'error' ? 'alert' : 'status', dataset: { kind } },
-    h('span', { class: 'toast-icon', 'aria-hidden': 'true' }, ICONS[kind] || ICONS.info),
+    h('span', { class: 'toast-icon', 'aria-hidden': 'true' }, icon(ICONS[kind] || ICONS.info)),
     h('div', {}, h('div', { class: 'toast-title' }, title), text ? h('div', { class: 'toast-text' }, text) : null));
   const dismiss = () => {
     if (el.classList.contains('leaving')) return;

@@ -3,6 +3,7 @@
 // place, so hover and focus survive the live updates.
 
 import { h, mount, time, price, countdown, initials } from './dom.js';
+import { icon } from './icons.js';
 
 const CONN_LABELS = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…', disconnected: 'Offline' };
 
@@ -149,7 +150,7 @@ export function renderBasket(store, actions) {
           h('div', { class: 'item-meta' }, `${time(screening.starts_at)} · `, h('span', { class: 'timer', dataset: { expires: String(seat.expires_at) } }, countdown(seat.expires_at - store.now())), ' left')),
         h('div', { class: 'item-actions' },
           h('button', { class: 'btn btn-small btn-primary', type: 'button', disabled: busy, dataset: { buy: key }, onclick: () => actions.buy(screening.id, seat.id) }, 'Buy'),
-          h('button', { class: 'btn btn-small btn-ghost', type: 'button', disabled: busy, 'aria-label': `Release ${seat.id}`, dataset: { release: key }, onclick: () => actions.cancel(screening.id, seat.id) }, '✕')));
+          h('button', { class: 'btn btn-small btn-ghost', type: 'button', disabled: busy, 'aria-label': `Release ${seat.id}`, dataset: { release: key }, onclick: () => actions.cancel(screening.id, seat.id) }, icon('close'))));
     })),
     h('div', { class: 'total' }, h('span', {}, `${held.length} seat${held.length > 1 ? 's' : ''} held`), h('b', {}, price(total))),
     held.length > 1 ? h('button', { class: 'btn btn-primary btn-block', type: 'button', id: 'buy-all', onclick: () => actions.buyAll(held) }, `Buy all ${held.length} · ${price(total)}`) : null);
