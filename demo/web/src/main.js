@@ -8,7 +8,7 @@
 import { Centrifuge } from 'centrifuge';
 import { Store } from './store.js';
 import * as view from './view.js';
-import { toast } from './toast.js';
+import { toast, dismissToasts } from './toast.js';
 import { sentence, time } from './dom.js';
 
 const SESSION_KEY = 'spindle-demo-session';
@@ -160,7 +160,11 @@ function onUserEvent(ev) {
     store.addTicket({ ...ev, state: 'sold' });
     toast('success', 'Ticket confirmed', `${ev.movie} · ${time(ev.starts_at)} · ${ev.hall} · seat ${ev.seat.id}`);
   } else if (ev.event === 'reservation.expired') {
-    toast('warn', `Reservation for ${ev.seat.id} expired`, `${ev.movie} — the seat is free again.`);
+    // The event carries the freed seat; applying it here, whichever of this
+    // and the screening's own event comes first, makes the toast describe
+    // the seat as it now is.
+    store.applySeat(ev.screening, ev.seat);
+    toast('warn', `Reservation for ${ev.seat.id} expired`, `${ev.movie} — the seat is free again.`, aboutSeat(ev.screening, ev.seat.id));
   }
   render();
 }
@@ -176,7 +180,7 @@ function onSeatClick(screeningId, seatId) {
   }
   if (state === 'free') seatCall('cinema.reserve', screeningId, seatId);
   else if (state === 'mine') seatCall('cinema.cancel', screeningId, seatId);
-  else if (state === 'taken') toast('info', `Seat ${seatId} is reserved`, 'Someone holds it right now; it frees up if they do not buy it in time.');
+  else if (state === 'taken') toast('info', `Seat ${seatId} is reserved`, 'Someone holds it right now; it frees up if they do not buy it in time.', aboutSeat(screeningId, seatId));
 }
 
 const FAILED = { 'cinema.reserve': 'Could not reserve', 'cinema.buy': 'Could not buy', 'cinema.cancel': 'Could not release' };
@@ -190,10 +194,12 @@ async function seatCall(method, screening, seat) {
     const { data } = await client.rpc(method, { screening, seat });
     store.syncClock(data.server_time);
     store.applySeat(screening, data.seat);
-    if (method === 'cinema.reserve') toast('success', `Seat ${seat} reserved`, 'Held for you for two minutes.');
-    if (method === 'cinema.cancel') toast('info', `Seat ${seat} released`);
+    if (method === 'cinema.reserve') toast('success', `Seat ${seat} reserved`, 'Held for you for two minutes.', aboutSeat(screening, seat));
+    if (method === 'cinema.cancel') toast('info', `Seat ${seat} released`, '', aboutSeat(screening, seat));
   } catch (err) {
-    toast('error', `${FAILED[method]} ${seat}`, sentence(err && err.message));
+    // Not tied to the seat's state: the event that explains the failure
+    // ("already taken") may arrive just after it and must not wipe it.
+    toast('error', `${FAILED[method]} ${seat}`, sentence(err && err.message), { screening, seat });
   } finally {
     store.pending.delete(key);
     render();
@@ -239,6 +245,21 @@ function reconnectAs() {
   render();
 }
 
+/** What a toast about a seat describes: the seat as this visitor sees it now. */
+function aboutSeat(screening, seat) {
+  return { screening, seat, state: store.view(store.entry(screening).seats.get(seat)) };
+}
+
+/**
+ * A seat toast is out of date once the seat has changed (reserved → sold,
+ * say) or the visitor has turned to another screening; leaving it up would
+ * contradict the seat map. Toasts without a state go with the screening only.
+ */
+function staleToast({ screening, seat, state }) {
+  if (screening !== store.selected) return true;
+  return state !== undefined && store.view(store.entry(screening).seats.get(seat)) !== state;
+}
+
 function render() {
   if (renderQueued) return;
   renderQueued = true;
@@ -249,6 +270,7 @@ function render() {
     view.renderAccount(store, actions);
     view.renderBasket(store, actions);
     view.renderTickets(store);
+    dismissToasts(staleToast);
   });
 }
 
