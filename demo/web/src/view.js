@@ -5,16 +5,24 @@
 import { h, mount, time, price, countdown, initials } from './dom.js';
 import { icon } from './icons.js';
 
-const CONN_LABELS = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…', disconnected: 'Offline' };
+const CONN_LABELS = {
+  connecting: 'Connecting…', connected: 'Live', degraded: 'Backend unavailable', reconnecting: 'Reconnecting…', disconnected: 'Offline',
+};
 
-/** state: connecting (first time), connected, reconnecting, disconnected. */
-export function renderConnection(state) {
+/**
+ * state: connecting (first time), connected, reconnecting, disconnected;
+ * backendUp false turns "connected" into "degraded": the server is there,
+ * the app behind it is not.
+ */
+export function renderConnection(state, backendUp = true) {
+  const shown = state === 'connected' && !backendUp ? 'degraded' : state;
   const el = document.getElementById('conn');
-  el.dataset.state = state;
-  el.querySelector('.conn-label').textContent = CONN_LABELS[state];
-  const offline = state === 'reconnecting' || state === 'disconnected';
+  el.dataset.state = shown;
+  el.querySelector('.conn-label').textContent = CONN_LABELS[shown];
+  const offline = shown === 'reconnecting' || shown === 'disconnected';
   document.getElementById('hall').classList.toggle('offline', offline);
   document.getElementById('offline').hidden = !offline;
+  document.getElementById('degraded').hidden = shown !== 'degraded';
 }
 
 export function renderSchedule(store, actions) {
