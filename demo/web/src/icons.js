@@ -12,7 +12,6 @@ const PATHS = {
   timer: ['M12 21a7.5 7.5 0 1 0 0-15 7.5 7.5 0 0 0 0 15z', 'M12 10v3.5l2.5 1.5', 'M9.5 2.5h5', 'M18.5 6.5l1.5-1.5'],
   info: ['M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18z', 'M12 11v6', 'M12 7.3v.3'],
   close: ['M6.5 6.5l11 11', 'M17.5 6.5l-11 11'],
-  plug: ['M9 3v5', 'M15 3v5', 'M6.5 8h11v3a5.5 5.5 0 0 1-11 0z', 'M12 16.5V21'],
 };
 
 /** icon('check') → an <svg> the size of the surrounding text, hidden from screen readers. */
