@@ -73,10 +73,10 @@ export function freePort() {
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a server process and waits until GET / answers on port.
- * cmd defaults to `bin/spindle dev --port <port>`.
+ * Starts a server process and waits until GET <ready> (default /) answers
+ * on port. cmd defaults to `bin/spindle dev --port <port>`.
  */
-export async function startDev({ port, cmd, env = {}, cwd = REPO } = {}) {
+export async function startDev({ port, cmd, env = {}, cwd = REPO, ready = '/' } = {}) {
   const argv = cmd || [SPINDLE_BIN, 'dev', '--port', String(port)];
   if (!cmd && !fs.existsSync(SPINDLE_BIN)) {
     throw new Error(`${SPINDLE_BIN} is missing: build it with \`go build -o bin/spindle ./cmd/spindle\``);
@@ -123,7 +123,7 @@ export async function startDev({ port, cmd, env = {}, cwd = REPO } = {}) {
 
   const deadline = Date.now() + (cmd ? 50000 : READY_MS);
   for (;;) {
-    const state = await Promise.race([exited.then((e) => ({ exited: e })), probe(server.url)]);
+    const state = await Promise.race([exited.then((e) => ({ exited: e })), probe(server.url + ready.replace(/^\//, ''))]);
     if (state && state.exited) {
       throw new Error(`server exited early (${JSON.stringify(state.exited)}):\n${output}`);
     }

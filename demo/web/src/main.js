@@ -3,12 +3,15 @@
 // publication on "screening.<id>", purchase confirmations on the user's
 // own channel "user#<id>". The SDK reconnects by itself; subscriptions are
 // recoverable, and when the server cannot prove nothing was missed (for
-// example after a restart) the page reads the seat map again.
+// example after a restart) the page reads the seat map again. Every call
+// through the app reports to `backend`, which tells "Live" from a live
+// connection to a server whose app is gone.
 
 import { Centrifuge } from 'centrifuge';
 import { Store } from './store.js';
 import * as view from './view.js';
-import { toast } from './toast.js';
+import { toast, dismissToasts } from './toast.js';
+import { Backend, backendFailure } from './backend.js';
 import { sentence, time } from './dom.js';
 
 const SESSION_KEY = 'spindle-demo-session';
@@ -21,6 +24,18 @@ let everConnected = false;
 let switchingUser = false;
 let scheduleLoaded = false;
 let renderQueued = false;
+let connState = 'connecting';
+
+const backend = new Backend({
+  check: () => client.rpc('cinema.schedule', {}),
+  onChange(up, recovered) {
+    showConnection(connState);
+    render(); // which also clears toasts about the outage
+    // A restarted app has a new seat map (it lived in its memory), and
+    // nothing was published while it was gone: read everything again.
+    if (recovered) resync();
+  },
+});
 
 const actions = {
   select(id) {
@@ -53,18 +68,26 @@ async function main() {
     minReconnectDelay: 200,
     maxReconnectDelay: 3000,
   });
-  client.on('connecting', () => view.renderConnection(everConnected && !switchingUser ? 'reconnecting' : 'connecting'));
-  client.on('disconnected', () => view.renderConnection(switchingUser ? 'connecting' : 'disconnected'));
+  client.on('connecting', () => showConnection(everConnected && !switchingUser ? 'reconnecting' : 'connecting'));
+  client.on('disconnected', () => showConnection(switchingUser ? 'connecting' : 'disconnected'));
   client.on('connected', onConnected);
+  // The connect proxy could not reach the app; the SDK retries by itself.
+  client.on('error', (ctx) => { if (ctx.type === 'connect') backend.failed(ctx.error); });
 
   render();
   client.connect();
   setInterval(() => view.tickTimers(store), 1000);
 }
 
+function showConnection(state) {
+  connState = state;
+  view.renderConnection(state, backend.up);
+}
+
 function onConnected(ctx) {
   everConnected = true;
   switchingUser = false;
+  backend.succeeded(); // the connect proxy went through the app
   const info = ctx.data || {};
   if (session && info.state !== 'signed-in') {
     toast('warn', 'Please sign in again',
@@ -75,7 +98,7 @@ function onConnected(ctx) {
   store.user = info.user || '';
   store.name = info.name || (session ? session.name : '');
   if (userChanged) store.tickets.clear();
-  view.renderConnection('connected');
+  showConnection('connected');
   syncUserSubscription();
   if (!scheduleLoaded) loadSchedule();
   if (store.user) loadTickets();
@@ -85,12 +108,14 @@ function onConnected(ctx) {
 async function loadSchedule() {
   try {
     const { data } = await client.rpc('cinema.schedule', {});
+    backend.succeeded();
     store.setSchedule(data.screenings);
     scheduleLoaded = true;
     for (const id of store.order) subscribeScreening(id);
     render();
   } catch (err) {
-    toast('error', 'Could not load the programme', sentence(err.message));
+    backend.failed(err);
+    toast('error', 'Could not load the programme', reason(err));
   }
 }
 
@@ -99,12 +124,15 @@ function subscribeScreening(id) {
   if (client.getSubscription(channel)) return;
   const sub = client.newSubscription(channel, { recoverable: true });
   sub.on('subscribed', (ctx) => {
+    backend.succeeded(); // the subscribe proxy went through the app
     // Recovered: the missed events follow and bring us up to date.
     // Otherwise (first subscribe, history gone, server restarted) re-read.
     if (!(ctx.wasRecovering && ctx.recovered)) refreshScreening(id, ctx.wasRecovering);
   });
   sub.on('publication', (ctx) => onSeatEvent(ctx.data));
-  sub.on('error', (ctx) => console.warn('subscription error', channel, ctx.error));
+  sub.on('error', (ctx) => {
+    if (!backend.failed(ctx.error)) console.warn('subscription error', channel, ctx.error);
+  });
   sub.subscribe();
 }
 
@@ -112,22 +140,40 @@ async function refreshScreening(id, afterGap) {
   if (afterGap) store.markStale(id);
   try {
     const { data } = await client.rpc('cinema.screening', { id });
+    backend.succeeded();
     store.applySnapshot(data);
     render();
   } catch (err) {
-    toast('error', 'Could not load the seat map', sentence(err.message));
+    // While the app is away the header and the note already say so.
+    if (!backend.failed(err)) toast('error', 'Could not load the seat map', reason(err));
   }
 }
 
 async function loadTickets() {
   try {
     const { data } = await client.rpc('user.tickets', {});
+    backend.succeeded();
     store.setTickets(data.tickets);
     for (const t of data.tickets) store.applySeat(t.screening, t.seat);
     render();
   } catch (err) {
-    console.warn('tickets', err);
+    if (!backend.failed(err)) console.warn('tickets', err);
   }
+}
+
+/** After the app came back: the programme, every seat map, the tickets. */
+function resync() {
+  if (!scheduleLoaded) {
+    loadSchedule();
+    return;
+  }
+  for (const id of store.order) refreshScreening(id, true);
+  if (store.user) loadTickets();
+}
+
+/** An error as the visitor should read it. */
+function reason(err) {
+  return backendFailure(err) ? 'The booking service is not answering; try again in a moment.' : sentence(err && err.message);
 }
 
 function syncUserSubscription() {
@@ -160,7 +206,11 @@ function onUserEvent(ev) {
     store.addTicket({ ...ev, state: 'sold' });
     toast('success', 'Ticket confirmed', `${ev.movie} · ${time(ev.starts_at)} · ${ev.hall} · seat ${ev.seat.id}`);
   } else if (ev.event === 'reservation.expired') {
-    toast('warn', `Reservation for ${ev.seat.id} expired`, `${ev.movie} — the seat is free again.`);
+    // The event carries the freed seat; applying it here, whichever of this
+    // and the screening's own event comes first, makes the toast describe
+    // the seat as it now is.
+    store.applySeat(ev.screening, ev.seat);
+    toast('warn', `Reservation for ${ev.seat.id} expired`, `${ev.movie} — the seat is free again.`, aboutSeat(ev.screening, ev.seat.id));
   }
   render();
 }
@@ -176,7 +226,7 @@ function onSeatClick(screeningId, seatId) {
   }
   if (state === 'free') seatCall('cinema.reserve', screeningId, seatId);
   else if (state === 'mine') seatCall('cinema.cancel', screeningId, seatId);
-  else if (state === 'taken') toast('info', `Seat ${seatId} is reserved`, 'Someone holds it right now; it frees up if they do not buy it in time.');
+  else if (state === 'taken') toast('info', `Seat ${seatId} is reserved`, 'Someone holds it right now; it frees up if they do not buy it in time.', aboutSeat(screeningId, seatId));
 }
 
 const FAILED = { 'cinema.reserve': 'Could not reserve', 'cinema.buy': 'Could not buy', 'cinema.cancel': 'Could not release' };
@@ -188,12 +238,17 @@ async function seatCall(method, screening, seat) {
   render();
   try {
     const { data } = await client.rpc(method, { screening, seat });
+    backend.succeeded();
     store.syncClock(data.server_time);
     store.applySeat(screening, data.seat);
-    if (method === 'cinema.reserve') toast('success', `Seat ${seat} reserved`, 'Held for you for two minutes.');
-    if (method === 'cinema.cancel') toast('info', `Seat ${seat} released`);
+    if (method === 'cinema.reserve') toast('success', `Seat ${seat} reserved`, 'Held for you for two minutes.', aboutSeat(screening, seat));
+    if (method === 'cinema.cancel') toast('info', `Seat ${seat} released`, '', aboutSeat(screening, seat));
   } catch (err) {
-    toast('error', `${FAILED[method]} ${seat}`, sentence(err && err.message));
+    const appGone = backend.failed(err);
+    // Not tied to the seat's state: the event that explains the failure
+    // ("already taken") may arrive just after it and must not wipe it. One
+    // blaming the missing app goes when the app is back.
+    toast('error', `${FAILED[method]} ${seat}`, reason(err), { screening, seat, appGone });
   } finally {
     store.pending.delete(key);
     render();
@@ -239,6 +294,22 @@ function reconnectAs() {
   render();
 }
 
+/** What a toast about a seat describes: the seat as this visitor sees it now. */
+function aboutSeat(screening, seat) {
+  return { screening, seat, state: store.view(store.entry(screening).seats.get(seat)) };
+}
+
+/**
+ * A seat toast is out of date once the seat has changed (reserved → sold,
+ * say) or the visitor has turned to another screening; leaving it up would
+ * contradict the seat map. Toasts without a state go with the screening, or
+ * with the outage they report.
+ */
+function staleToast({ screening, seat, state, appGone }) {
+  if (screening !== store.selected || (appGone && backend.up)) return true;
+  return state !== undefined && store.view(store.entry(screening).seats.get(seat)) !== state;
+}
+
 function render() {
   if (renderQueued) return;
   renderQueued = true;
@@ -249,6 +320,7 @@ function render() {
     view.renderAccount(store, actions);
     view.renderBasket(store, actions);
     view.renderTickets(store);
+    dismissToasts(staleToast);
   });
 }
 

@@ -3,17 +3,26 @@
 // place, so hover and focus survive the live updates.
 
 import { h, mount, time, price, countdown, initials } from './dom.js';
+import { icon } from './icons.js';
 
-const CONN_LABELS = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…', disconnected: 'Offline' };
+const CONN_LABELS = {
+  connecting: 'Connecting…', connected: 'Live', degraded: 'Backend unavailable', reconnecting: 'Reconnecting…', disconnected: 'Offline',
+};
 
-/** state: connecting (first time), connected, reconnecting, disconnected. */
-export function renderConnection(state) {
+/**
+ * state: connecting (first time), connected, reconnecting, disconnected;
+ * backendUp false turns "connected" into "degraded": the server is there,
+ * the app behind it is not.
+ */
+export function renderConnection(state, backendUp = true) {
+  const shown = state === 'connected' && !backendUp ? 'degraded' : state;
   const el = document.getElementById('conn');
-  el.dataset.state = state;
-  el.querySelector('.conn-label').textContent = CONN_LABELS[state];
-  const offline = state === 'reconnecting' || state === 'disconnected';
+  el.dataset.state = shown;
+  el.querySelector('.conn-label').textContent = CONN_LABELS[shown];
+  const offline = shown === 'reconnecting' || shown === 'disconnected';
   document.getElementById('hall').classList.toggle('offline', offline);
   document.getElementById('offline').hidden = !offline;
+  document.getElementById('degraded').hidden = shown !== 'degraded';
 }
 
 export function renderSchedule(store, actions) {
@@ -149,7 +158,7 @@ export function renderBasket(store, actions) {
           h('div', { class: 'item-meta' }, `${time(screening.starts_at)} · `, h('span', { class: 'timer', dataset: { expires: String(seat.expires_at) } }, countdown(seat.expires_at - store.now())), ' left')),
         h('div', { class: 'item-actions' },
           h('button', { class: 'btn btn-small btn-primary', type: 'button', disabled: busy, dataset: { buy: key }, onclick: () => actions.buy(screening.id, seat.id) }, 'Buy'),
-          h('button', { class: 'btn btn-small btn-ghost', type: 'button', disabled: busy, 'aria-label': `Release ${seat.id}`, dataset: { release: key }, onclick: () => actions.cancel(screening.id, seat.id) }, '✕')));
+          h('button', { class: 'btn btn-small btn-ghost', type: 'button', disabled: busy, 'aria-label': `Release ${seat.id}`, dataset: { release: key }, onclick: () => actions.cancel(screening.id, seat.id) }, icon('close'))));
     })),
     h('div', { class: 'total' }, h('span', {}, `${held.length} seat${held.length > 1 ? 's' : ''} held`), h('b', {}, price(total))),
     held.length > 1 ? h('button', { class: 'btn btn-primary btn-block', type: 'button', id: 'buy-all', onclick: () => actions.buyAll(held) }, `Buy all ${held.length} · ${price(total)}`) : null);
