@@ -50,6 +50,9 @@ func TestCLI(t *testing.T) {
 		{"checkconfig takes -c", []string{"checkconfig", "-c", cfg}, "configuration is valid", ""},
 		{"toml errors name the line", []string{"checkconfig", "-c", toml}, "", "config.toml:2: unknown key \"prot\""},
 		{"missing config named once", []string{"checkconfig", "-c", filepath.Join(dir, "none.json")}, "", "none.json: cannot read config file: no such file or directory"},
+		// Used to read until the process ran out of memory (hardening defect 6).
+		{"endless config file", []string{"checkconfig", "-c", "/dev/zero"}, "", "/dev/zero: cannot read config file: larger than 8 MiB"},
+		{"app: endless config file", []string{"app", "-c", "/dev/zero"}, "", "/dev/zero: cannot read config file: larger than 8 MiB"},
 		{"app: missing config named once", []string{"app", "-c", filepath.Join(dir, "none.yaml")}, "", "none.yaml: cannot read config file: no such file or directory"},
 	}
 	for _, tc := range tests {

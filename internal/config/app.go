@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -207,7 +206,7 @@ func defaultPool() PoolConfig {
 // them); RoadRunner sections the app server does not run (http, logs,
 // metrics, …) are warnings.
 func LoadApp(path string, env []string) (*AppConfig, []Warning, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, nil, &Errors{List: []*Error{{Source: path, Msg: "cannot read config file: " + readError(err), Err: err}}}
 	}

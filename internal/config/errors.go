@@ -102,7 +102,7 @@ func (w Warning) String() string {
 }
 
 // readError is why a file could not be read, without the path that
-// os.ReadFile puts in its error: the message already starts with it.
+// os.Open puts in its error: the message already starts with it.
 func readError(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

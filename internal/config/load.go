@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ func Load(opts LoadOptions) (*Config, []Warning, error) {
 	case opts.Data != nil:
 		data = opts.Data
 	case opts.File != "":
-		data, readErr = os.ReadFile(opts.File)
+		data, readErr = readFile(opts.File)
 	}
 	return load(opts, data, readErr)
 }
