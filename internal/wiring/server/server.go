@@ -166,12 +166,21 @@ func newEngine(cfg *config.Config, nodeID string, log *slog.Logger) (engine.Engi
 		o.Logger = log
 		e, err := redis.New(o)
 		if err != nil {
-			return nil, fmt.Errorf("engine redis (redis_address %v): %w", cfg.Engine.Redis.Addresses, err)
+			return nil, fmt.Errorf("engine redis (redis_address %v): %w", redactedAddresses(cfg.Engine.Redis.Addresses), err)
 		}
 		return e, nil
 	default:
 		return nil, fmt.Errorf("engine %q is not available (use \"memory\" or \"redis\")", cfg.Engine.Type)
 	}
+}
+
+// redactedAddresses are Redis addresses fit for an error message.
+func redactedAddresses(addrs []string) []string {
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = redis.RedactAddress(a)
+	}
+	return out
 }
 
 // newVerifier returns nil when no token key of any kind is configured, so

@@ -3,6 +3,7 @@ package redis
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -106,7 +107,7 @@ func (m *urlMerge) setString(dst *string, v, what, addr string) error {
 		return nil
 	}
 	if *dst != "" && *dst != v {
-		return fmt.Errorf("redis address %q: %s differs from the one configured elsewhere", addr, what)
+		return fmt.Errorf("redis address %q: %s differs from the one configured elsewhere", RedactAddress(addr), what)
 	}
 	*dst = v
 	return nil
@@ -114,11 +115,43 @@ func (m *urlMerge) setString(dst *string, v, what, addr string) error {
 
 func (m *urlMerge) setDB(v int, addr string) error {
 	if (m.dbSet || *m.db != 0) && *m.db != v {
-		return fmt.Errorf("redis address %q: database %d differs from %d configured elsewhere", addr, v, *m.db)
+		return fmt.Errorf("redis address %q: database %d differs from %d configured elsewhere", RedactAddress(addr), v, *m.db)
 	}
 	*m.db = v
 	m.dbSet = true
 	return nil
+}
+
+// RedactAddress hides the credentials an address may carry
+// (redis://user:PASSWORD@host, ?password=…), so it can appear in logs and
+// errors: operators paste these lines into tickets.
+func RedactAddress(addr string) string {
+	const hidden = "xxxxx"
+	if u, err := url.Parse(addr); err == nil && u.Scheme != "" && u.Host != "" {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), hidden)
+			}
+		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", hidden)
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	// Not a URL we can take apart: hide everything between the scheme and
+	// the last '@', and any password= value.
+	if i, j := strings.Index(addr, "://"), strings.LastIndex(addr, "@"); i >= 0 && j > i {
+		addr = addr[:i+3] + hidden + addr[j:]
+	}
+	if i := strings.Index(strings.ToLower(addr), "password="); i >= 0 {
+		end := strings.IndexAny(addr[i:], "&#")
+		if end < 0 {
+			end = len(addr) - i
+		}
+		addr = addr[:i] + "password=" + hidden + addr[i+end:]
+	}
+	return addr
 }
 
 // parseAddresses converts configured addresses to the dialable form
@@ -133,7 +166,7 @@ func parseAddresses(in []string, m *urlMerge) ([]string, bool, error) {
 		case strings.HasPrefix(lower, "unix://"):
 			path := addr[len("unix://"):]
 			if path == "" || path[0] != '/' {
-				return nil, false, fmt.Errorf("redis address %q: want unix:///absolute/path", raw)
+				return nil, false, fmt.Errorf("redis address %q: want unix:///absolute/path", RedactAddress(raw))
 			}
 			out = append(out, path)
 		case strings.HasPrefix(lower, "redis://"), strings.HasPrefix(lower, "rediss://"):
@@ -144,10 +177,10 @@ func parseAddresses(in []string, m *urlMerge) ([]string, bool, error) {
 			useTLS = useTLS || t
 			out = append(out, hostPort)
 		case strings.Contains(addr, "://"):
-			return nil, false, fmt.Errorf("redis address %q: use redis://, rediss://, unix:// or host:port", raw)
+			return nil, false, fmt.Errorf("redis address %q: use redis://, rediss://, unix:// or host:port", RedactAddress(raw))
 		default:
 			if _, _, err := net.SplitHostPort(addr); err != nil {
-				return nil, false, fmt.Errorf("redis address %q: want host:port: %w", raw, err)
+				return nil, false, fmt.Errorf("redis address %q: want host:port: %w", RedactAddress(raw), err)
 			}
 			out = append(out, addr)
 		}
@@ -159,12 +192,17 @@ func parseAddresses(in []string, m *urlMerge) ([]string, bool, error) {
 func parseURL(addr string, m *urlMerge) (string, bool, error) {
 	u, err := url.Parse(addr)
 	if err != nil {
-		return "", false, fmt.Errorf("redis address %q: %w", addr, err)
+		// url.Error repeats the whole URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return "", false, fmt.Errorf("redis address %q: %w", RedactAddress(addr), err)
 	}
 	useTLS := strings.EqualFold(u.Scheme, "rediss")
 	host, port := u.Hostname(), u.Port()
 	if host == "" {
-		return "", false, fmt.Errorf("redis address %q: missing host", addr)
+		return "", false, fmt.Errorf("redis address %q: missing host", RedactAddress(addr))
 	}
 	if port == "" {
 		port = "6379"
@@ -190,7 +228,7 @@ func parseURL(addr string, m *urlMerge) (string, bool, error) {
 	if dbText != "" {
 		db, err := strconv.Atoi(dbText)
 		if err != nil || db < 0 {
-			return "", false, fmt.Errorf("redis address %q: database %q is not a non-negative number", addr, dbText)
+			return "", false, fmt.Errorf("redis address %q: database %q is not a non-negative number", RedactAddress(addr), dbText)
 		}
 		if err := m.setDB(db, addr); err != nil {
 			return "", false, err

@@ -119,3 +119,41 @@ func TestOptionsNormalize(t *testing.T) {
 		t.Errorf("defaults not applied: %+v", o)
 	}
 }
+
+// TestRedactAddress: passwords never reach a log line or an error
+// (hardening defect 4).
+func TestRedactAddress(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"redis://:s3cret@10.0.0.1:6379/2", "redis://:xxxxx@10.0.0.1:6379/2"},
+		{"rediss://bob:s3cret@h:6380", "rediss://bob:xxxxx@h:6380"},
+		{"redis://bob@h:1", "redis://bob@h:1"},
+		{"redis://h:1?password=s3cret&db=2", "redis://h:1?db=2&password=xxxxx"},
+		{"127.0.0.1:6379", "127.0.0.1:6379"},
+		{"unix:///run/redis.sock", "unix:///run/redis.sock"},
+		{"redis://:s3cr%zzet@h:1", "redis://xxxxx@h:1"},
+	}
+	for _, tc := range tests {
+		if got := RedactAddress(tc.in); got != tc.want {
+			t.Errorf("RedactAddress(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestSettingsErrorsHideThePassword: every way an address can be refused
+// says which address, without its password.
+func TestSettingsErrorsHideThePassword(t *testing.T) {
+	for _, addrs := range [][]string{
+		{"redis://:s3cret@h:1/x"},                          // bad database
+		{"redis://:s3cret@h:1", "redis://:other@h:2"},      // passwords differ
+		{"redis://:s3cr%zzet@h:1"},                         // unparsable URL
+		{"redis://:s3cret@h:1/1", "redis://:s3cret@h:1/2"}, // databases differ
+	} {
+		_, err := FromSettings(Settings{Addresses: addrs}, 0, 0, "")
+		if err == nil {
+			t.Fatalf("%v accepted", addrs)
+		}
+		if strings.Contains(err.Error(), "s3cr") || strings.Contains(err.Error(), "other") {
+			t.Errorf("error shows a password: %v", err)
+		}
+	}
+}
