@@ -58,6 +58,43 @@ type Options struct {
 	// Handlers are mounted on the main HTTP listener beside the WebSocket
 	// and API endpoints (ServeMux pattern → handler), e.g. a page at "/".
 	Handlers map[string]http.Handler
+	// Timeouts of the main HTTP listener; zero fields take
+	// DefaultHTTPTimeouts. Tests shorten them.
+	Timeouts HTTPTimeouts
+}
+
+// HTTPTimeouts bound each phase of a plain HTTP exchange on the main
+// listener, so idle keep-alive connections and bodies dripped a byte at a
+// time cannot be held open forever. A WebSocket leaves them behind at the
+// upgrade: its connection's deadlines are cleared and then set per write
+// by the transport.
+type HTTPTimeouts struct {
+	ReadHeader time.Duration
+	Read       time.Duration
+	Write      time.Duration
+	Idle       time.Duration
+}
+
+// DefaultHTTPTimeouts are Centrifugo's server timeouts (10 s header, 30 s
+// read, 10 s write), plus an idle keep-alive limit equal to the read
+// timeout, which is what net/http falls back to and what Centrifugo gets.
+var DefaultHTTPTimeouts = HTTPTimeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: 10 * time.Second, Idle: 30 * time.Second}
+
+func (t HTTPTimeouts) withDefaults() HTTPTimeouts {
+	d := DefaultHTTPTimeouts
+	if t.ReadHeader > 0 {
+		d.ReadHeader = t.ReadHeader
+	}
+	if t.Read > 0 {
+		d.Read = t.Read
+	}
+	if t.Write > 0 {
+		d.Write = t.Write
+	}
+	if t.Idle > 0 {
+		d.Idle = t.Idle
+	}
+	return d
 }
 
 // New builds every part from cfg. An HTTP API without a key refuses every
@@ -142,7 +179,14 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	for pattern, h := range o.Handlers {
 		mux.Handle(pattern, h)
 	}
-	s.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	to := o.Timeouts.withDefaults()
+	s.httpSrv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		WriteTimeout:      to.Write,
+		IdleTimeout:       to.Idle,
+	}
 	if cfg.GRPCAPI.Enabled {
 		var gopts []grpc.ServerOption
 		if cfg.GRPCAPI.MaxReceiveMessageSize > 0 {

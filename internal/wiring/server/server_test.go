@@ -25,6 +25,12 @@ const testSecret = "test-secret-key-of-enough-length"
 // merged over it.
 func startServer(t testing.TB, extra map[string]any) *Server {
 	t.Helper()
+	return startServerWith(t, extra, Options{})
+}
+
+// startServerWith is startServer with wiring options.
+func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
+	t.Helper()
 	cfgMap := map[string]any{
 		"address":                               "127.0.0.1",
 		"port":                                  0,
@@ -64,7 +70,7 @@ func startServer(t testing.TB, extra map[string]any) *Server {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	srv, err := New(cfg, log)
+	srv, err := NewWithOptions(cfg, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
