@@ -40,12 +40,20 @@ type HTTPServer struct {
 	TLS     TLS
 }
 
-// TLS is a certificate pair for a listener or a client.
+// TLS is a certificate pair for a listener or a client. CertFile, KeyFile
+// and CAFile hold what the operator wrote: raw PEM, base64 of PEM, or a file
+// path (Centrifugo v6 accepts all three; v5 keys name files). For listeners,
+// validation reads them into Cert, Key and ClientCA and checks that the pair
+// matches, so a missing or mismatched file fails start-up and checkconfig
+// with the key's name.
 type TLS struct {
 	Enabled  bool
 	CertFile string
 	KeyFile  string
 	CAFile   string
+
+	// Filled by validation for listeners: the PEM bytes.
+	Cert, Key, ClientCA []byte
 }
 
 // WebSocket configures the /connection/websocket endpoint.

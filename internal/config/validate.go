@@ -183,21 +183,9 @@ func (st *state) checkAPI() {
 		if c.GRPCAPI.Port != 0 && c.GRPCAPI.Port == c.HTTP.Port && c.GRPCAPI.Address == c.HTTP.Address {
 			st.errorf(st.where("grpc_api_port"), "grpc_api_port %d is also the HTTP port", c.GRPCAPI.Port)
 		}
-		st.checkTLS(c.GRPCAPI.TLS, "grpc_api_tls", "grpc_api_tls_cert", "grpc_api_tls_key")
+		st.checkListenerTLS(&c.GRPCAPI.TLS, "grpc_api_tls", "grpc_api_tls_cert", "grpc_api_tls_key", "grpc_api.tls.client_ca_pem")
 	}
-	st.checkTLS(c.HTTP.TLS, "tls", "tls_cert", "tls_key")
-}
-
-func (st *state) checkTLS(t TLS, enabledKey, certKey, keyKey string) {
-	if !t.Enabled {
-		return
-	}
-	if t.CertFile == "" {
-		st.errorf(st.where(enabledKey), "%s is on but %s is empty", st.where(enabledKey).key, certKey)
-	}
-	if t.KeyFile == "" {
-		st.errorf(st.where(enabledKey), "%s is on but %s is empty", st.where(enabledKey).key, keyKey)
-	}
+	st.checkListenerTLS(&c.HTTP.TLS, "tls", "tls_cert", "tls_key", "http_server.tls.client_ca_pem")
 }
 
 func (st *state) checkEngine() {

@@ -165,7 +165,7 @@ func redisSettings(r config.Redis) redis.Settings {
 		Prefix:             r.Prefix,
 		ConnectTimeout:     r.ConnectTimeout,
 		IOTimeout:          r.IOTimeout,
-		TLS:                redis.TLSFiles(r.TLS),
+		TLS:                redis.TLSFiles{Enabled: r.TLS.Enabled, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, CAFile: r.TLS.CAFile},
 		ClusterAddresses:   r.ClusterAddresses,
 		SentinelAddresses:  r.SentinelAddresses,
 		SentinelMasterName: r.SentinelMasterName,

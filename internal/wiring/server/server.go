@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/api"
@@ -40,6 +42,7 @@ type Server struct {
 	Node *node.Node
 
 	httpSrv *http.Server
+	httpTLS *tls.Config // nil: plain HTTP
 	grpcSrv *grpc.Server
 	proxies *proxy.Set
 
@@ -179,6 +182,11 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	for pattern, h := range o.Handlers {
 		mux.Handle(pattern, h)
 	}
+	// WebSocket needs HTTP/1.1's Upgrade, so TLS offers only http/1.1.
+	if s.httpTLS, err = serverTLS(cfg.HTTP.TLS, "http/1.1"); err != nil {
+		_ = proxies.Close()
+		return nil, fmt.Errorf("tls: %w", err)
+	}
 	to := o.Timeouts.withDefaults()
 	s.httpSrv = &http.Server{
 		Handler:           mux,
@@ -191,6 +199,14 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 		var gopts []grpc.ServerOption
 		if cfg.GRPCAPI.MaxReceiveMessageSize > 0 {
 			gopts = append(gopts, grpc.MaxRecvMsgSize(cfg.GRPCAPI.MaxReceiveMessageSize))
+		}
+		gtls, err := serverTLS(cfg.GRPCAPI.TLS)
+		if err != nil {
+			_ = proxies.Close()
+			return nil, fmt.Errorf("grpc_api_tls: %w", err)
+		}
+		if gtls != nil {
+			gopts = append(gopts, grpc.Creds(credentials.NewTLS(gtls)))
 		}
 		s.grpcSrv = grpc.NewServer(gopts...)
 		api.RegisterGRPC(s.grpcSrv, exec, api.GRPCConfig{Key: cfg.GRPCAPI.Key, ErrorMode: cfg.GRPCAPI.ErrorMode, Logger: log})
@@ -243,6 +259,9 @@ func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s (address/port): %w", addr, err)
+	}
+	if s.httpTLS != nil {
+		ln = tls.NewListener(ln, s.httpTLS)
 	}
 	s.mu.Lock()
 	s.httpLn = ln
@@ -304,7 +323,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	s.log.Info("spindle server started", "http", s.HTTPAddr(), "grpc_api", s.GRPCAddr(), "version", node.Version)
+	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "grpc_api", s.GRPCAddr(), "version", node.Version)
 	var err error
 	select {
 	case <-ctx.Done():

@@ -1,0 +1,96 @@
+package config
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// errNotPEM is what a *_pem value that is neither PEM, base64 of PEM nor a
+// file path gets, in Centrifugo's words.
+var errNotPEM = errors.New("invalid PEM data: not a valid file path, base64-encoded PEM content, or raw PEM content")
+
+// resolvePEM turns a *_pem value into PEM bytes, trying what Centrifugo
+// tries, in its order: raw PEM text, standard base64 of PEM text, a file
+// path (whose content must be PEM).
+func resolvePEM(v string) ([]byte, error) {
+	if b := []byte(v); isPEM(b) {
+		return b, nil
+	}
+	if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v)); err == nil && isPEM(dec) {
+		return dec, nil
+	}
+	if _, err := os.Stat(v); err == nil {
+		data, err := readFile(v)
+		if err != nil {
+			return nil, fmt.Errorf("file %q: %s", v, readError(err))
+		}
+		if !isPEM(data) {
+			return nil, fmt.Errorf("file %q contains invalid PEM data", v)
+		}
+		return data, nil
+	}
+	if !strings.ContainsAny(v, "\n\r") && strings.ContainsAny(v, "/.") {
+		return nil, fmt.Errorf("%w (no file %q)", errNotPEM, v)
+	}
+	return nil, errNotPEM
+}
+
+func isPEM(b []byte) bool {
+	block, _ := pem.Decode(bytes.TrimSpace(b))
+	return block != nil
+}
+
+// checkListenerTLS validates a listener's TLS settings and fills t's PEM
+// bytes: the certificate and key must both be there and match, and a
+// client CA, when given, must hold at least one certificate. Every problem
+// names the key that holds it.
+func (st *state) checkListenerTLS(t *TLS, enabledKey, certKey, keyKey, caKey string) {
+	if !t.Enabled {
+		for _, k := range []string{certKey, keyKey, caKey} {
+			if st.isSet(k) {
+				st.warnf(st.where(k), "ignored: %s is off", enabledKey)
+			}
+		}
+		return
+	}
+	var ok = true
+	read := func(src, key string) []byte {
+		if src == "" {
+			st.errorf(st.where(enabledKey), "%s is on but %s is empty", enabledKey, key)
+			ok = false
+			return nil
+		}
+		b, err := resolvePEM(src)
+		if err != nil {
+			st.errorf(st.where(key), "%v", err)
+			ok = false
+		}
+		return b
+	}
+	t.Cert = read(t.CertFile, certKey)
+	t.Key = read(t.KeyFile, keyKey)
+	if ok {
+		if _, err := tls.X509KeyPair(t.Cert, t.Key); err != nil {
+			st.errorf(st.where(keyKey), "error create x509 key pair: %v", err)
+		}
+	}
+	if t.CAFile != "" {
+		ca, err := resolvePEM(t.CAFile)
+		if err != nil {
+			st.errorf(st.where(caKey), "%v", err)
+			return
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(ca) {
+			st.errorf(st.where(caKey), "no valid certificates found")
+			return
+		}
+		t.ClientCA = ca
+	}
+}
