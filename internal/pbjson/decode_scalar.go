@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -78,6 +79,13 @@ func (d *decoder) rawJSON() (protoreflect.Value, error) {
 		return protoreflect.Value{}, err
 	}
 	raw := d.Data()[start:d.Offset()]
+	// A payload is forwarded verbatim to JSON clients in text frames, which
+	// must be UTF-8: accepting it here would close every JSON subscriber of
+	// the channel (3506) and everyone recovering past it. Refuse it at the
+	// entrance, to the one caller who sent it.
+	if !utf8.Valid(raw) {
+		return protoreflect.Value{}, d.fail("invalid UTF-8 in a JSON payload (JSON clients could not receive it; send binary data base64-encoded in the b64 field beside it, e.g. b64data)", nil)
+	}
 	var out []byte
 	if hasLayoutSpace(raw) {
 		// skipValue has validated raw.

@@ -235,6 +235,9 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"string for bool", `{"error":{"temporary":"yes"}}`, &proxypb.ConnectResponse{}, `pbjson: field "error.temporary": want bool, got string`},
 		{"string for list", `{"result":{"channels":"a"}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.channels": want array, got string`},
 		{"bad list element", `{"result":{"channels":["a",1]}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.channels[1]": want string, got number`},
+		// Forwarded verbatim to JSON clients, so it must be UTF-8.
+		{"invalid UTF-8 in a payload", "{\"data\":{\"x\":\"\xff\"}}", &proxypb.RPCResult{}, `pbjson: field "data": invalid UTF-8 in a JSON payload`},
+		{"invalid UTF-8 in a proxy's rewritten data", "{\"result\":{\"data\":\"\xfe\"}}", &proxypb.PublishResponse{}, `pbjson: field "result.data": invalid UTF-8`},
 		// Both used to panic (a nil protoreflect.Value appended to a list).
 		{"null in a list of strings", `{"result":{"user":"u1","channels":[null]}}`, &proxypb.ConnectResponse{}, `pbjson: field "result.channels[0]": null is not allowed in an array`},
 		{"null in the API's channel list", `{"channels":["a",null],"data":{}}`, &apipb.BroadcastRequest{}, `pbjson: field "channels[1]": null is not allowed in an array`},

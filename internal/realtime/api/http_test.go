@@ -85,6 +85,8 @@ func TestHTTPRequestErrors(t *testing.T) {
 		{name: "truncated JSON is 400", path: "/api/publish", body: `{"channel":`, status: 400, check: wantText("invalid JSON")},
 		{name: "wrong type is 400 naming the field", path: "/api/publish", body: `{"channel":5}`, status: 400, check: wantText(`"channel"`)},
 		{name: "array body is 400", path: "/api/info", body: `[]`, status: 400, check: wantText("invalid JSON")},
+		// Used to be accepted and then close every JSON subscriber 3506.
+		{name: "invalid UTF-8 in data is 400", path: "/api/publish", body: "{\"channel\":\"pp\",\"data\":{\"x\":\"\xff\"}}", status: 400, check: wantText(`field "data": invalid UTF-8 in a JSON payload`)},
 		// Used to panic in the decoder and answer with an empty reply.
 		{name: "null in a channel list is 400 naming the element", path: "/api/broadcast", body: `{"channels":[null],"data":{}}`, status: 400, check: wantText(`"channels[0]": null is not allowed in an array`)},
 		{name: "oversized body is 413", path: "/api/publish", body: `{"channel":"plain:a","data":"` + strings.Repeat("x", 100) + `"}`, status: 413, check: wantText("larger than 64")},
