@@ -436,3 +436,26 @@ func TestLoadData(t *testing.T) {
 		})
 	}
 }
+
+// TestShortHMACSecretWarns: a secret shorter than the HS256 hash is a
+// warning that names the key; a 32-byte one is not.
+func TestShortHMACSecretWarns(t *testing.T) {
+	for _, tc := range []struct {
+		secret string
+		warn   bool
+	}{{"12345", true}, {"0123456789abcdef0123456789abcde", true}, {"0123456789abcdef0123456789abcdef", false}} {
+		_, warns, err := Load(LoadOptions{File: "c.json", Data: []byte(`{"api_key":"k","token_hmac_secret_key":"` + tc.secret + `"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := false
+		for _, w := range warns {
+			if w.Key == "token_hmac_secret_key" && strings.Contains(w.Msg, "at least 32 random bytes") {
+				got = true
+			}
+		}
+		if got != tc.warn {
+			t.Errorf("secret of %d bytes: warned %v, want %v (%v)", len(tc.secret), got, tc.warn, warns)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func TestProxyHintsAndWarnings(t *testing.T) {
 			}
 		})
 	}
-	_, warns := mustLoad(t, LoadOptions{File: writeConfig(t, "c.json", `{"admin": false, "token_hmac_secret_key": "s", "api_key": "k"}`)})
+	_, warns := mustLoad(t, LoadOptions{File: writeConfig(t, "c.json", `{"admin": false, "token_hmac_secret_key": "0123456789abcdef0123456789abcdef", "api_key": "k"}`)})
 	if len(warns) != 0 {
 		t.Fatalf("unsupported key at its zero value must be silent: %v", warns)
 	}

@@ -71,6 +71,10 @@ func (st *state) checkTokens() {
 	}
 }
 
+// minHMACSecretLen is the shortest HMAC secret accepted without a warning:
+// the HS256 hash size.
+const minHMACSecretLen = 32
+
 // checkToken validates one token configuration; prefix is "token_" or
 // "subscription_token_" so errors name the key the user wrote.
 func (st *state) checkToken(t *Token, prefix string) {
@@ -84,6 +88,12 @@ func (st *state) checkToken(t *Token, prefix string) {
 		if err := checkPublicKey(t.ECDSAPublicKey, "ECDSA"); err != nil {
 			st.errorf(at("ecdsa_public_key"), "%v", err)
 		}
+	}
+	// An HMAC secret is only as strong as it is long: RFC 7518 asks for at
+	// least the hash size (32 bytes for HS256); a short one can be guessed
+	// offline from any single token.
+	if n := len(t.HMACSecretKey); n > 0 && n < minHMACSecretLen {
+		st.warnf(at("hmac_secret_key"), "is %d bytes: anyone holding one token can guess it offline; use at least %d random bytes (spindle genconfig writes 64 hex characters)", n, minHMACSecretLen)
 	}
 	if t.Audience != "" && t.AudienceRegex != "" {
 		st.errorf(at("audience_regex"), "%saudience and %saudience_regex are mutually exclusive", prefix, prefix)

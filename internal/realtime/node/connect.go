@@ -181,7 +181,7 @@ func (c *Client) armConnectionExpiry(expireAt, now int64, res *clientpb.ConnectR
 		return
 	}
 	res.Expires = true
-	res.Ttl = uint32(expireAt - now)
+	res.Ttl = ttlSeconds(expireAt - now)
 	c.armExpiry(expireAt)
 }
 
@@ -367,7 +367,7 @@ func (c *Client) handleRefresh(ctx context.Context, req *clientpb.RefreshRequest
 			return nil, DisconnectExpired
 		}
 		res.Expires = true
-		res.Ttl = uint32(ttl)
+		res.Ttl = ttlSeconds(ttl)
 		c.mu.Lock()
 		c.armExpiry(tok.ExpireAt)
 		c.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,16 @@ func TestConnectToken(t *testing.T) {
 			check: func(t *testing.T, _ *testClient, res *clientpb.ConnectResult) {
 				if !res.Expires || res.Ttl < 3590 || res.Ttl > 3600 {
 					t.Fatalf("want expires with ttl ~3600, got %v", res)
+				}
+			}},
+		// exp 2^33 s from now used to wrap the 32-bit ttl to a few seconds,
+		// sending the client into a refresh loop.
+		{name: "expiry beyond 32 bits of ttl", token: func(t *testing.T) string {
+			return connToken(t, "alice", 0, map[string]any{"exp": time.Now().Unix() + 1<<33})
+		},
+			check: func(t *testing.T, _ *testClient, res *clientpb.ConnectResult) {
+				if !res.Expires || res.Ttl != math.MaxUint32 {
+					t.Fatalf("want expires with the ttl clamped to %d, got %v", uint32(math.MaxUint32), res)
 				}
 			}},
 		{name: "insecure ignores expiry", mutate: func(c *Config, _ *Proxy) { c.Client.Insecure = true },

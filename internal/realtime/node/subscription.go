@@ -336,7 +336,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 	res := &clientpb.SubscribeResult{Data: o.data}
 	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
-		res.Ttl = uint32(max(o.expireAt-time.Now().Unix(), 1))
+		res.Ttl = ttlSeconds(o.expireAt - time.Now().Unix())
 	}
 	if s.positioned {
 		if err := c.position(ctx, s, req, res); err != nil {
@@ -579,7 +579,7 @@ func (c *Client) handleSubRefresh(ctx context.Context, req *clientpb.SubRefreshR
 	res := &clientpb.SubRefreshResult{}
 	if tok.ExpireAt > 0 {
 		res.Expires = true
-		res.Ttl = uint32(tok.ExpireAt - now)
+		res.Ttl = ttlSeconds(tok.ExpireAt - now)
 	}
 	return &clientpb.Reply{SubRefresh: res}, nil
 }
