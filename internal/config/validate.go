@@ -44,6 +44,10 @@ func (st *state) checkClient() {
 		}
 		if _, err := glob.Compile(strings.ToLower(o)); err != nil {
 			st.errorf(at, "entry %q is not a valid pattern: %v", o, err)
+			continue
+		}
+		if fix, ok := originFix(o); !ok {
+			st.warnf(at, "entry %q can never match: a browser's Origin is scheme://host[:port] with no path; use %q", o, fix)
 		}
 	}
 	if c.Insecure {
