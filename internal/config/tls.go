@@ -91,6 +91,41 @@ func (st *state) checkListenerTLS(t *TLS, enabledKey, certKey, keyKey, caKey str
 			st.errorf(st.where(caKey), "no valid certificates found")
 			return
 		}
-		t.ClientCA = ca
+		t.CA = ca
+	}
+}
+
+// checkClientTLS validates the TLS settings of a connection Spindle makes
+// (Redis): a client certificate is optional but needs its key, and a server
+// CA, when given, must hold a certificate. It fills t's PEM bytes.
+func (st *state) checkClientTLS(t *TLS, enabledKey, certKey, keyKey, caKey string) {
+	if !t.Enabled {
+		return
+	}
+	read := func(src, key string) []byte {
+		if src == "" {
+			return nil
+		}
+		b, err := resolvePEM(src)
+		if err != nil {
+			st.errorf(st.where(key), "%v", err)
+		}
+		return b
+	}
+	t.Cert, t.Key = read(t.CertFile, certKey), read(t.KeyFile, keyKey)
+	switch {
+	case (t.CertFile == "") != (t.KeyFile == ""):
+		st.errorf(st.where(enabledKey), "%s and %s go together: a client certificate needs its key", certKey, keyKey)
+	case t.Cert != nil && t.Key != nil:
+		if _, err := tls.X509KeyPair(t.Cert, t.Key); err != nil {
+			st.errorf(st.where(keyKey), "error create x509 key pair: %v", err)
+		}
+	}
+	if ca := read(t.CAFile, caKey); ca != nil {
+		if !x509.NewCertPool().AppendCertsFromPEM(ca) {
+			st.errorf(st.where(caKey), "no valid certificates found")
+			return
+		}
+		t.CA = ca
 	}
 }

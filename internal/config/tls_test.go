@@ -87,3 +87,55 @@ func TestListenerTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisTLS: the Redis TLS keys take PEM inline, as base64 or as a
+// path like the listener keys, and are checked when the config loads.
+func TestRedisTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	other, _ := selfSigned(t)
+	base := map[string]any{"api_key": "k", "engine": "redis", "redis_address": "127.0.0.1:6379", "redis_tls": true}
+	tests := []struct {
+		name    string
+		keys    map[string]any
+		wantErr string
+	}{
+		{"server CA only", map[string]any{"redis_tls_root_ca": cert}, ""},
+		{"client certificate inline (v6 keys)", map[string]any{"engine": map[string]any{"redis": map[string]any{"tls": map[string]any{"cert_pem": cert, "key_pem": key}}}}, ""},
+		{"certificate without key", map[string]any{"redis_tls_cert": cert}, "redis_tls_cert and redis_tls_key go together"},
+		{"mismatched pair", map[string]any{"redis_tls_cert": other, "redis_tls_key": key}, "redis_tls_key: error create x509 key pair"},
+		{"CA that is no PEM", map[string]any{"redis_tls_root_ca": "/nonexistent/ca.pem"}, "redis_tls_root_ca: invalid PEM data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := map[string]any{}
+			for k, v := range base {
+				m[k] = v
+			}
+			for k, v := range tc.keys {
+				m[k] = v
+			}
+			if _, nested := tc.keys["engine"]; nested {
+				delete(m, "engine")
+				delete(m, "redis_address")
+				delete(m, "redis_tls")
+				m["engine"] = map[string]any{"type": "redis", "redis": map[string]any{"address": []string{"127.0.0.1:6379"},
+					"tls": map[string]any{"enabled": true, "cert_pem": cert, "key_pem": key}}}
+			}
+			data, _ := json.Marshal(m)
+			cfg, _, err := Load(LoadOptions{File: "config.json", Data: data})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Load = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			r := cfg.Engine.Redis.TLS
+			if len(r.CA) == 0 && len(r.Cert) == 0 {
+				t.Fatalf("nothing was read: %+v", r)
+			}
+		})
+	}
+}

@@ -42,18 +42,19 @@ type HTTPServer struct {
 
 // TLS is a certificate pair for a listener or a client. CertFile, KeyFile
 // and CAFile hold what the operator wrote: raw PEM, base64 of PEM, or a file
-// path (Centrifugo v6 accepts all three; v5 keys name files). For listeners,
-// validation reads them into Cert, Key and ClientCA and checks that the pair
-// matches, so a missing or mismatched file fails start-up and checkconfig
-// with the key's name.
+// path (Centrifugo v6 accepts all three; v5 keys name files). Validation
+// reads them into Cert, Key and CA and checks that the pair matches, so a
+// missing or mismatched file fails start-up and checkconfig with the key's
+// name. CA is the client CA of a listener (mutual TLS) and the server CA of
+// a client (Redis).
 type TLS struct {
 	Enabled  bool
 	CertFile string
 	KeyFile  string
 	CAFile   string
 
-	// Filled by validation for listeners: the PEM bytes.
-	Cert, Key, ClientCA []byte
+	// Filled by validation: the PEM bytes.
+	Cert, Key, CA []byte
 }
 
 // WebSocket configures the /connection/websocket endpoint.

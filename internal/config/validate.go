@@ -228,6 +228,7 @@ func (st *state) checkEngine() {
 	if len(r.SentinelAddresses) > 0 && r.SentinelMasterName == "" {
 		st.errorf(st.where("redis_sentinel_address"), "needs redis_sentinel_master_name")
 	}
+	st.checkClientTLS(&r.TLS, "redis_tls", "redis_tls_cert", "redis_tls_key", "redis_tls_root_ca")
 }
 
 // checkAuthPossible warns when no client could ever connect: a common

@@ -158,14 +158,15 @@ func proxyClientConfig(p *config.Proxy) *proxy.Config {
 // redisSettings maps the Redis section onto the engine's Settings.
 func redisSettings(r config.Redis) redis.Settings {
 	return redis.Settings{
-		Addresses:          r.Addresses,
-		Password:           r.Password,
-		User:               r.User,
-		DB:                 r.DB,
-		Prefix:             r.Prefix,
-		ConnectTimeout:     r.ConnectTimeout,
-		IOTimeout:          r.IOTimeout,
-		TLS:                redis.TLSFiles{Enabled: r.TLS.Enabled, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, CAFile: r.TLS.CAFile},
+		Addresses:      r.Addresses,
+		Password:       r.Password,
+		User:           r.User,
+		DB:             r.DB,
+		Prefix:         r.Prefix,
+		ConnectTimeout: r.ConnectTimeout,
+		IOTimeout:      r.IOTimeout,
+		TLS: redis.TLSFiles{Enabled: r.TLS.Enabled, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, CAFile: r.TLS.CAFile,
+			Cert: r.TLS.Cert, Key: r.TLS.Key, CA: r.TLS.CA},
 		ClusterAddresses:   r.ClusterAddresses,
 		SentinelAddresses:  r.SentinelAddresses,
 		SentinelMasterName: r.SentinelMasterName,

@@ -22,9 +22,9 @@ func serverTLS(t config.TLS, nextProtos ...string) (*tls.Config, error) {
 		return nil, fmt.Errorf("error create x509 key pair: %w", err)
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: nextProtos}
-	if len(t.ClientCA) > 0 {
+	if len(t.CA) > 0 {
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(t.ClientCA) {
+		if !pool.AppendCertsFromPEM(t.CA) {
 			return nil, fmt.Errorf("client CA: no valid certificates found")
 		}
 		c.ClientCAs = pool

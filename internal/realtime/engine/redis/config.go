@@ -33,12 +33,16 @@ type Settings struct {
 	SentinelPassword   string
 }
 
-// TLSFiles switches TLS on and names the PEM files for it.
+// TLSFiles switches TLS on and gives its PEM material: as bytes (Cert, Key,
+// CA — what the configuration read, inline or from files) or, when a byte
+// field is empty, as the file to read it from.
 type TLSFiles struct {
 	Enabled  bool
 	CertFile string
 	KeyFile  string
 	CAFile   string
+
+	Cert, Key, CA []byte
 }
 
 // FromSettings turns operator settings into Options, so the server can
@@ -237,21 +241,32 @@ func parseURL(addr string, m *urlMerge) (string, bool, error) {
 	return net.JoinHostPort(host, port), useTLS, nil
 }
 
-// tlsConfig builds the client TLS configuration from files.
+// tlsConfig builds the client TLS configuration from PEM bytes, or from
+// files where no bytes are given.
 func tlsConfig(t TLSFiles) (*tls.Config, error) {
 	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
+	ca := t.CA
+	if ca == nil && t.CAFile != "" {
+		var err error
+		if ca, err = os.ReadFile(t.CAFile); err != nil {
 			return nil, fmt.Errorf("redis TLS CA: %w", err)
 		}
+	}
+	if ca != nil {
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
+		if !pool.AppendCertsFromPEM(ca) {
 			return nil, fmt.Errorf("redis TLS CA %q: no PEM certificates found", t.CAFile)
 		}
 		c.RootCAs = pool
 	}
-	if t.CertFile != "" || t.KeyFile != "" {
+	switch {
+	case t.Cert != nil || t.Key != nil:
+		cert, err := tls.X509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("redis TLS client certificate: %w", err)
+		}
+		c.Certificates = []tls.Certificate{cert}
+	case t.CertFile != "" || t.KeyFile != "":
 		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("redis TLS client certificate: %w", err)

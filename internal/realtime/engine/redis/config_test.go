@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"crypto/tls"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,22 @@ func TestSettingsErrorsHideThePassword(t *testing.T) {
 		if strings.Contains(err.Error(), "s3cr") || strings.Contains(err.Error(), "other") {
 			t.Errorf("error shows a password: %v", err)
 		}
+	}
+}
+
+// TestTLSFromBytes: PEM the configuration already read (inline or from a
+// file) is used as is; files are read only when no bytes are given.
+func TestTLSFromBytes(t *testing.T) {
+	c, err := tlsConfig(TLSFiles{Enabled: true, CA: []byte("not pem")})
+	if err == nil {
+		t.Fatalf("a CA without certificates was accepted: %v", c)
+	}
+	c, err = tlsConfig(TLSFiles{Enabled: true, CAFile: "/nonexistent/ca.pem", Cert: []byte("x"), Key: []byte("y")})
+	if err == nil || !strings.Contains(err.Error(), "redis TLS CA") {
+		t.Fatalf("want the CA file error first, got %v", err)
+	}
+	c, err = tlsConfig(TLSFiles{Enabled: true})
+	if err != nil || c.MinVersion != tls.VersionTLS12 || len(c.Certificates) != 0 {
+		t.Fatalf("plain TLS: %v %v", c, err)
 	}
 }
