@@ -232,8 +232,12 @@ func (c *Client) tick() {
 			presence = append(presence, presenceEntry{ch, s.chanInfo})
 		}
 	}
-	c.tickTimer.Reset(c.n.cfg.Client.PresenceUpdateInterval)
 	c.mu.Unlock()
+	// The next tick is armed only when this one is done, so a slow
+	// sub_refresh proxy never has a second call for the same subscription
+	// started over the first (at most one tick, and so one refresh, in
+	// flight per connection).
+	defer c.rearmTick()
 
 	for _, s := range refresh {
 		if !c.refreshSubscription(s) {
@@ -256,6 +260,15 @@ func (c *Client) tick() {
 		if err := c.n.engine.AddPresence(ctx, p.ch, c.id, c.clientInfo(p.info)); err != nil {
 			c.log.Warn("refresh presence", "channel", p.ch, "error", err)
 		}
+	}
+}
+
+// rearmTick schedules the next tick of a connection still connected.
+func (c *Client) rearmTick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.status == statusConnected && c.tickTimer != nil {
+		c.tickTimer.Reset(c.n.cfg.Client.PresenceUpdateInterval)
 	}
 }
 
