@@ -1,7 +1,10 @@
 'use strict';
 // The example Node worker (examples/workers/node) plus faults for the tests,
 // chosen by RPC method: crash, hang, garbage, leak (data {mb}), pid,
-// sleep (data {ms}); and by flag: --exit-at-start. Every event is logged to
+// sleep (data {ms}); and by flag: --exit-at-start, and --subrefresh-type=T,
+// which accepts a subscription refresh only under that exact type name and
+// leaves any other spelling unanswered, the way roadrunner-php/centrifugo 2.x
+// (T=sub_refresh) and its development line (T=subrefresh) do. Every event is logged to
 // stderr ("event <type>"), which spindle app copies into its log.
 // Extra arguments (a --marker=… for pgrep) are ignored.
 const path = require('path');
@@ -42,4 +45,14 @@ for (const [type, h] of Object.entries(handlers)) {
   };
 }
 
-serveWorker((context, body) => handle(context, body, logged));
+// Only this spelling of the subscription refresh is understood, if set.
+const strictSubRefresh = (process.argv.find((a) => a.startsWith('--subrefresh-type=')) || '').split('=')[1];
+
+serveWorker((context, body) => {
+  const type = (context.type || [])[0];
+  if (strictSubRefresh && (type === 'subrefresh' || type === 'sub_refresh') && type !== strictSubRefresh) {
+    process.stderr.write(`fault-worker: request type ${type} is not supported\n`);
+    return new Promise(() => {}); // as the PHP SDK: an exception, no reply
+  }
+  return handle(context, body, logged);
+});

@@ -188,7 +188,7 @@ export async function startServer({ appPort, apiPort, timeout = '1s', extra = {}
  * pool is merged into centrifuge.pool. Unless expectFailure, waits until
  * /ready answers 200 (a worker is ready).
  */
-export async function startApp({ appPort, apiPort, command, pool = {}, relay = 'pipes', logLevel = 'debug', expectFailure = false }) {
+export async function startApp({ appPort, apiPort, command, pool = {}, relay = 'pipes', logLevel = 'debug', expectFailure = false, centrifuge = {} }) {
   const dir = tmpdir('spindle-app-');
   const status = await freePort();
   const rpc = `unix://${path.join(dir, 'rpc.sock')}`;
@@ -206,7 +206,7 @@ server:
 centrifuge:
   proxy_address: tcp://127.0.0.1:${appPort}
   grpc_api_address: 127.0.0.1:${apiPort}
-  pool:
+${Object.entries(centrifuge).map(([k, v]) => `  ${k}: ${v}\n`).join('')}  pool:
 ${poolYaml}
 status:
   address: 127.0.0.1:${status}
@@ -231,11 +231,11 @@ metrics:
 }
 
 /** Starts server and app around one worker command; returns {server, app, url, close}. */
-export async function startStack({ command, pool, relay, timeout, logLevel } = {}) {
+export async function startStack({ command, pool, relay, timeout, logLevel, centrifuge } = {}) {
   if (!Array.isArray(command)) throw new Error('startStack: command must be an argv array');
   const appPort = await freePort();
   const apiPort = await freePort();
-  const app = await startApp({ appPort, apiPort, command, pool, relay, logLevel });
+  const app = await startApp({ appPort, apiPort, command, pool, relay, logLevel, centrifuge });
   const server = await startServer({ appPort, apiPort, timeout });
   const clients = [];
   return {

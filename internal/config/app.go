@@ -91,6 +91,12 @@ type AppCentrifuge struct {
 	TLS *AppTLS
 	// UseCompressor gzips API calls.
 	UseCompressor bool
+	// SubRefreshType is the "type" a subscription refresh carries to
+	// workers: "subrefresh" (RoadRunner, and roadrunner-php/centrifugo's
+	// development line) or "sub_refresh" (roadrunner-php/centrifugo 2.x,
+	// which refuses the other spelling and never answers). Default
+	// "subrefresh".
+	SubRefreshType string
 	// Name and Version describe the application (informational; unused
 	// by RoadRunner too). Defaults "roadrunner" and "1.0.0".
 	Name    string
@@ -185,6 +191,7 @@ func DefaultAppConfig() *AppConfig {
 			APITimeout:     DefaultAppAPITimeout,
 			Name:           "roadrunner",
 			Version:        "1.0.0",
+			SubRefreshType: "subrefresh",
 			Pool:           defaultPool(),
 		},
 	}

@@ -99,7 +99,18 @@ var appKeys = map[string]appKey{
 			d.cfg.Centrifuge.APITimeout = v
 		}
 	}},
-	"centrifuge.use_compressor":                      {target: func(c *AppConfig) any { return &c.Centrifuge.UseCompressor }},
+	"centrifuge.use_compressor": {target: func(c *AppConfig) any { return &c.Centrifuge.UseCompressor }},
+	"centrifuge.sub_refresh_type": {custom: func(d *appDecoder, n *node, at loc) {
+		var v string
+		if d.st.assign(&v, n, at, rules{}) {
+			switch v {
+			case "subrefresh", "sub_refresh":
+				d.cfg.Centrifuge.SubRefreshType = v
+			default:
+				d.st.errorf(at, "%q: use \"subrefresh\" (RoadRunner, the default) or \"sub_refresh\" (roadrunner-php/centrifugo 2.x)", v)
+			}
+		}
+	}},
 	"centrifuge.name":                                {target: func(c *AppConfig) any { return &c.Centrifuge.Name }},
 	"centrifuge.version":                             {target: func(c *AppConfig) any { return &c.Centrifuge.Version }},
 	"centrifuge.tls.key":                             {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.Key }},

@@ -396,3 +396,33 @@ func TestLoadAppStatusAndMetrics(t *testing.T) {
 		})
 	}
 }
+
+// TestSubRefreshType: centrifuge.sub_refresh_type takes the two spellings
+// worker SDKs understand and nothing else.
+func TestSubRefreshType(t *testing.T) {
+	for _, tc := range []struct{ yaml, want, wantErr string }{
+		{"", "subrefresh", ""},
+		{"  sub_refresh_type: sub_refresh\n", "sub_refresh", ""},
+		{"  sub_refresh_type: subrefresh\n", "subrefresh", ""},
+		{"  sub_refresh_type: sub-refresh\n", "", `use "subrefresh"`},
+	} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, ".rr.yaml")
+		if err := os.WriteFile(p, []byte("version: '3'\ncentrifuge:\n  proxy_address: tcp://127.0.0.1:10001\n"+tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := LoadApp(p, nil)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), ".rr.yaml:4") {
+				t.Errorf("%q: error %v, want %q at line 4", tc.yaml, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if cfg.Centrifuge.SubRefreshType != tc.want {
+			t.Errorf("%q: %q, want %q", tc.yaml, cfg.Centrifuge.SubRefreshType, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 
@@ -52,11 +53,29 @@ type Executor interface {
 // reply) takes the App's internal-error path, also error 100. A nil
 // logger means slog.Default().
 func Handler(ex Executor, log *slog.Logger) app.Handler {
+	return HandlerWith(ex, log, Options{})
+}
+
+// Options shape what workers receive.
+type Options struct {
+	// SubRefreshType is the "type" a subscription refresh carries:
+	// "subrefresh" (RoadRunner; the default when empty) or "sub_refresh"
+	// (what roadrunner-php/centrifugo 2.x understands).
+	SubRefreshType string
+
+	// hint is set once the handler has said how to fix a worker that never
+	// answers subscription refreshes, so it says it once.
+	hint *atomic.Bool
+}
+
+// HandlerWith is Handler with Options.
+func HandlerWith(ex Executor, log *slog.Logger, o Options) app.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
+	o.hint = new(atomic.Bool)
 	return func(ctx context.Context, req app.Request) (app.Reply, error) {
-		return execOnWorker(ctx, ex, log, req)
+		return execOnWorker(ctx, ex, log, o, req)
 	}
 }
 
@@ -66,11 +85,16 @@ func Handler(ex Executor, log *slog.Logger) app.Handler {
 // keep going to their Go services, every other method goes to a worker.
 // Interceptors still run first.
 func Use(a *app.App, ex Executor, types ...app.Type) {
+	UseWith(a, ex, Options{}, types...)
+}
+
+// UseWith is Use with Options.
+func UseWith(a *app.App, ex Executor, o Options, types ...app.Type) {
 	if len(types) == 0 {
 		types = app.Types()
 	}
 	log := a.Logger()
-	h := Handler(ex, log)
+	h := HandlerWith(ex, log, o)
 	for _, t := range types {
 		if !t.Valid() {
 			log.Warn("app: workers registered for an unknown event type; ignored", "type", int(t))
@@ -84,12 +108,12 @@ func Use(a *app.App, ex Executor, types ...app.Type) {
 // is logged, not sent: it may carry internals the client must not see.
 var workerErrorReply = &app.Error{Code: app.CodeInternal, Message: "internal server error", Temporary: true}
 
-func execOnWorker(ctx context.Context, ex Executor, log *slog.Logger, req app.Request) (app.Reply, error) {
+func execOnWorker(ctx context.Context, ex Executor, log *slog.Logger, o Options, req app.Request) (app.Reply, error) {
 	body, err := proto.Marshal(req.Proto())
 	if err != nil {
 		return nil, fmt.Errorf("workers: encoding %s request: %w", req.Type(), err)
 	}
-	hdr, err := Context(req)
+	hdr, err := contextWith(req, o)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +124,16 @@ func execOnWorker(ctx context.Context, ex Executor, log *slog.Logger, req app.Re
 			log.Error("app: worker answered with an error frame; answering error 100",
 				append(reqAttrs(req), "pid", we.PID, "worker_error", we.Message)...)
 			return nil, workerErrorReply
+		}
+		if req.Type() == app.TypeSubRefresh && o.hint != nil && o.hint.CompareAndSwap(false, true) {
+			typ := o.SubRefreshType
+			if typ == "" {
+				typ = app.TypeSubRefresh.String()
+			}
+			other := map[string]string{"subrefresh": "sub_refresh", "sub_refresh": "subrefresh"}[typ]
+			log.Warn(fmt.Sprintf("workers did not answer a subscription refresh sent as type %q: a worker SDK that only knows %q never answers it "+
+				"(roadrunner-php/centrifugo 2.x knows \"sub_refresh\"); set centrifuge.sub_refresh_type: %s if that is yours", typ, other, other),
+				"error", err)
 		}
 		return nil, fmt.Errorf("workers: %s: %w", req.Type(), err)
 	}
@@ -151,7 +185,10 @@ func reqAttrs(req app.Request) []any {
 // as a JSON object of arrays, keys lower-cased, "type" set to the
 // RoadRunner type name. It is exported so other transports to workers
 // (and tests) build exactly the same bytes.
-func Context(req app.Request) ([]byte, error) {
+func Context(req app.Request) ([]byte, error) { return contextWith(req, Options{}) }
+
+// contextWith is Context with the type names of o.
+func contextWith(req app.Request, o Options) ([]byte, error) {
 	h := req.Header()
 	m := make(map[string][]string, len(h)+1)
 	for k, vs := range h {
@@ -161,7 +198,11 @@ func Context(req app.Request) ([]byte, error) {
 		}
 		m[k] = append(m[k], vs...)
 	}
-	m["type"] = []string{req.Type().String()}
+	typ := req.Type().String()
+	if req.Type() == app.TypeSubRefresh && o.SubRefreshType != "" {
+		typ = o.SubRefreshType
+	}
+	m["type"] = []string{typ}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("workers: encoding %s context: %w", req.Type(), err)

@@ -119,7 +119,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			return err
 		}
 		mon = workerbridge.NewMonitor(pool)
-		workerbridge.Use(s.app, mon)
+		workerbridge.UseWith(s.app, mon, workerbridge.Options{SubRefreshType: cfg.Centrifuge.SubRefreshType})
 	} else {
 		s.log.Warn("no server.command and no Go services: every proxied event is answered with error 108 (not available); " +
 			"set server.command to run workers, or embed package app in a Go program (see examples/goapp)")
