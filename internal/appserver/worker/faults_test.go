@@ -205,9 +205,15 @@ func TestRespawnBacksOffAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A queued request is served as soon as a replacement comes up.
+	if n := p.ConsecutiveFailures(); n < 3 {
+		t.Fatalf("ConsecutiveFailures = %d during the crash loop, want >= 3 (readiness and metrics read it)", n)
+	}
 	r, err := p.Exec(ctxTimeout(t, 6*time.Second), Payload{Body: []byte("back")})
 	if err != nil || string(r.Body) != "kcab" {
 		t.Fatalf("after recovery: %q, %v", r.Body, err)
+	}
+	if n := p.ConsecutiveFailures(); n != 0 {
+		t.Fatalf("ConsecutiveFailures = %d after a fresh worker served a request, want 0", n)
 	}
 }
 
@@ -215,11 +221,28 @@ func TestBackoffSchedule(t *testing.T) {
 	tests := []struct {
 		failures int
 		want     time.Duration
-	}{{0, 0}, {1, 100 * time.Millisecond}, {2, 200 * time.Millisecond}, {4, 800 * time.Millisecond}, {6, 3 * time.Second}, {100, 3 * time.Second}}
+	}{{0, 0}, {1, 100 * time.Millisecond}, {2, 200 * time.Millisecond}, {4, 800 * time.Millisecond}, {6, 3200 * time.Millisecond}, {9, 25600 * time.Millisecond}, {10, 30 * time.Second}, {100, 30 * time.Second}}
 	for _, tt := range tests {
 		if got := backoff(tt.failures); got != tt.want {
 			t.Errorf("backoff(%d) = %s, want %s", tt.failures, got, tt.want)
 		}
+	}
+}
+
+// TestBackoffStepsLogged: a crash loop is logged once per back-off step,
+// then not again while it keeps failing at the longest interval.
+func TestBackoffStepsLogged(t *testing.T) {
+	logged := 0
+	for f := 1; f <= 100; f++ {
+		if newBackoffStep(f) {
+			logged++
+		}
+	}
+	if logged != 10 {
+		t.Fatalf("%d of 100 failures in a row logged, want 10 (one per step up to %s)", logged, backoffMax)
+	}
+	if newBackoffStep(11) || newBackoffStep(50) {
+		t.Fatal("failures at the longest interval are still logged")
 	}
 }
 

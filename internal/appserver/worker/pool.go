@@ -46,7 +46,7 @@ type waiter struct{ ch chan *worker }
 // Back-off between replacement attempts after consecutive failures.
 const (
 	backoffBase = 100 * time.Millisecond
-	backoffMax  = 3 * time.Second
+	backoffMax  = 30 * time.Second
 )
 
 func backoff(failures int) time.Duration {
@@ -56,6 +56,11 @@ func backoff(failures int) time.Duration {
 	d := backoffBase << min(failures-1, 10)
 	return min(d, backoffMax)
 }
+
+// newBackoffStep reports whether the failures-th failure in a row moves the
+// back-off to a new interval: failures are logged at each step, and no more
+// once it stays at backoffMax.
+func newBackoffStep(failures int) bool { return backoff(failures) != backoff(failures-1) }
 
 // NewPool starts NumWorkers workers and returns once all of them passed the
 // handshake. ctx bounds only this start-up; the pool lives until Destroy.
@@ -156,6 +161,15 @@ func (p *Pool) waitFor(ctx context.Context, cond func() bool) error {
 
 // ensureLocked starts spawns until running plus starting workers reach
 // NumWorkers, delayed by the current back-off.
+// ConsecutiveFailures is how many spawns or fresh workers failed in a row
+// since a fresh worker last served a request (or the pool was reset): 0
+// when healthy, growing while the command crash-loops.
+func (p *Pool) ConsecutiveFailures() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failures
+}
+
 func (p *Pool) ensureLocked() {
 	if p.destroyed {
 		return
@@ -198,7 +212,15 @@ func (p *Pool) spawnOne(delay time.Duration) {
 		if p.starting {
 			return // NewPool fails instead of retrying
 		}
-		p.log.Error("worker spawn failed", "error", err, "retry_in", backoff(p.failures))
+		// Once per back-off step: a command that keeps failing would
+		// otherwise write the same line every few seconds forever.
+		if d := backoff(p.failures); newBackoffStep(p.failures) {
+			msg := "worker spawn failed"
+			if d == backoffMax {
+				msg += "; retrying every " + d.String() + " without logging each failure"
+			}
+			p.log.Error(msg, "error", err, "retry_in", d, "consecutive_failures", p.failures)
+		}
 		p.ensureLocked()
 	case p.destroyed:
 		p.stopLocked(w)

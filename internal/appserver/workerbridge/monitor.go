@@ -101,7 +101,9 @@ var (
 	descRRInvalid = prometheus.NewDesc("rr_centrifugo_workers_invalid", "Workers neither ready nor working (RoadRunner-compatible).", nil, nil)
 	descRRState   = prometheus.NewDesc("rr_centrifugo_worker_state", "Worker state as a label; value always 0 (RoadRunner-compatible).", []string{"state", "pid"}, nil)
 	descRRWMemory = prometheus.NewDesc("rr_centrifugo_worker_memory_bytes", "Worker memory usage (RoadRunner-compatible).", []string{"pid"}, nil)
-	monitorDescs  = []*prometheus.Desc{descWorkers, descMemory, descExecs, descWaiting, descInFlight, descRRTotal, descRRMemory, descRRReady, descRRWorking, descRRInvalid, descRRState, descRRWMemory}
+	descFailures  = prometheus.NewDesc("spindle_app_worker_consecutive_failures",
+		"Worker spawns or fresh workers that failed in a row; above 0 the pool backs off, at CrashLoopFailures /ready says not ready.", nil, nil)
+	monitorDescs = []*prometheus.Desc{descFailures, descWorkers, descMemory, descExecs, descWaiting, descInFlight, descRRTotal, descRRMemory, descRRReady, descRRWorking, descRRInvalid, descRRState, descRRWMemory}
 )
 
 var (
@@ -156,8 +158,23 @@ func (m *Monitor) Collect(ch chan<- prometheus.Metric) {
 	ch <- gaugeOf(descRRReady, float64(ready))
 	ch <- gaugeOf(descRRWorking, float64(working))
 	ch <- gaugeOf(descRRInvalid, float64(len(ws)-ready-working))
+	ch <- gaugeOf(descFailures, float64(m.failures()))
 	m.requests.Collect(ch)
 	m.duration.Collect(ch)
+}
+
+// CrashLoopFailures is how many failures in a row make the pool a crash
+// loop: /ready then answers not ready even while a freshly spawned worker
+// is briefly idle, so a load balancer stops sending traffic to an app whose
+// workers die as they start.
+const CrashLoopFailures = 3
+
+// failures is the pool's consecutive failures, when it counts them.
+func (m *Monitor) failures() int {
+	if f, ok := m.pool.(interface{ ConsecutiveFailures() int }); ok {
+		return f.ConsecutiveFailures()
+	}
+	return 0
 }
 
 // Health reports RoadRunner's /health rule: some worker is ready or
@@ -171,9 +188,12 @@ func (m *Monitor) Health() bool {
 	return false
 }
 
-// Ready reports RoadRunner's /ready rule: some worker is ready to take a
-// request now.
+// Ready reports RoadRunner's /ready rule — some worker is ready to take a
+// request now — unless the pool is crash-looping (CrashLoopFailures).
 func (m *Monitor) Ready() bool {
+	if m.failures() >= CrashLoopFailures {
+		return false
+	}
 	for _, w := range m.pool.Workers() {
 		if w.State == worker.StateReady {
 			return true

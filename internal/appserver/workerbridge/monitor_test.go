@@ -15,9 +15,12 @@ import (
 
 // statePool is a Pool with fixed workers and a scripted Exec.
 type statePool struct {
-	states []worker.State
-	err    error
+	states   []worker.State
+	err      error
+	failures int
 }
+
+func (p *statePool) ConsecutiveFailures() int { return p.failures }
 
 func (p *statePool) Exec(context.Context, worker.Payload) (worker.Payload, error) {
 	return worker.Payload{}, p.err
@@ -35,22 +38,27 @@ func TestWorkerStatus(t *testing.T) {
 	cases := []struct {
 		name           string
 		states         []worker.State
+		failures       int
 		health, ready  int
 		unavailable    int
 		query          string
 		wantQueryError bool
 	}{
-		{"ready", []worker.State{worker.StateReady}, 200, 200, 0, "", false},
-		{"all busy", []worker.State{worker.StateWorking, worker.StateWorking}, 200, 503, 0, "", false},
-		{"none", nil, 503, 503, 0, "", false},
-		{"starting and stopping", []worker.State{worker.StateInactive, worker.StateStopping}, 503, 503, 0, "", false},
-		{"custom code", nil, 500, 500, 500, "", false},
-		{"plugin param", []worker.State{worker.StateReady}, 200, 200, 0, "?plugin=centrifuge", false},
-		{"other plugin", []worker.State{worker.StateReady}, 404, 404, 0, "?plugin=http", true},
+		{"ready", []worker.State{worker.StateReady}, 0, 200, 200, 0, "", false},
+		{"all busy", []worker.State{worker.StateWorking, worker.StateWorking}, 0, 200, 503, 0, "", false},
+		{"none", nil, 0, 503, 503, 0, "", false},
+		{"starting and stopping", []worker.State{worker.StateInactive, worker.StateStopping}, 0, 503, 503, 0, "", false},
+		{"custom code", nil, 0, 500, 500, 500, "", false},
+		{"plugin param", []worker.State{worker.StateReady}, 0, 200, 200, 0, "?plugin=centrifuge", false},
+		{"other plugin", []worker.State{worker.StateReady}, 0, 404, 404, 0, "?plugin=http", true},
+		// A fresh worker is briefly idle between crashes: not ready for
+		// traffic all the same (hardening defect 10).
+		{"crash loop", []worker.State{worker.StateReady}, CrashLoopFailures, 200, 503, 0, "", false},
+		{"a failure or two is not a loop", []worker.State{worker.StateReady}, CrashLoopFailures - 1, 200, 200, 0, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := NewMonitor(&statePool{states: tc.states}).StatusHandler(tc.unavailable)
+			h := NewMonitor(&statePool{states: tc.states, failures: tc.failures}).StatusHandler(tc.unavailable)
 			for path, want := range map[string]int{"/health": tc.health, "/ready": tc.ready} {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path+tc.query, nil))
@@ -66,7 +74,7 @@ func TestWorkerStatus(t *testing.T) {
 }
 
 func TestWorkerMetrics(t *testing.T) {
-	pool := &statePool{states: []worker.State{worker.StateReady, worker.StateWorking, worker.StateErrored}}
+	pool := &statePool{states: []worker.State{worker.StateReady, worker.StateWorking, worker.StateErrored}, failures: 4}
 	m := NewMonitor(pool)
 	for _, err := range []error{nil, nil, worker.ErrQueueFull, fmt.Errorf("x: %w", &worker.WorkerError{Message: "m"}), worker.ErrExecTimeout} {
 		pool.err = err
@@ -91,6 +99,7 @@ func TestWorkerMetrics(t *testing.T) {
 		`spindle_app_worker_requests_total{outcome="worker_error"}`: 1,
 		"spindle_app_worker_request_duration_seconds_count":         5,
 		"spindle_app_worker_requests_in_flight":                     0,
+		"spindle_app_worker_consecutive_failures":                   4,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {
