@@ -38,6 +38,7 @@ type Client struct {
 	log   *slog.Logger
 
 	q        *writeQueue
+	cmds     *commandQueue
 	closedCh chan struct{}
 
 	mu       sync.Mutex
@@ -73,6 +74,7 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 		subs:     make(map[string]*subscription),
 	}
 	c.log = n.log.With("client", c.id)
+	c.cmds = newCommandQueue(c, n.cfg.Client.Concurrency)
 	if d := n.cfg.Client.StaleCloseDelay; d > 0 {
 		// Under c.mu: the timer may fire before AfterFunc returns, and
 		// close reads the field under c.mu.
@@ -112,10 +114,28 @@ func (c *Client) HandleFrame(data []byte) bool {
 		}
 		n++
 		c.n.metrics.commandsIn.Inc()
-		if !c.handleCommand(cmd) {
+		if !c.dispatch(cmd) {
 			return c.sessionOver()
 		}
 	}
+}
+
+// dispatch decides where a command runs. Pongs, and everything before the
+// connection is established (connect itself, and what must refuse to run
+// without one), run here on the reader, in order. Commands of a connected
+// client go to its command queue, so the reader stays free for pongs.
+// false means the session is over.
+func (c *Client) dispatch(cmd *clientpb.Command) bool {
+	if cmd.Id == 0 && cmd.Send == nil {
+		return c.handlePong()
+	}
+	c.mu.Lock()
+	connected := c.status == statusConnected
+	c.mu.Unlock()
+	if !connected || cmd.Connect != nil {
+		return c.handleCommand(cmd)
+	}
+	return c.cmds.push(cmd)
 }
 
 // sessionOver waits (briefly) for the writer to flush and send the close
@@ -169,6 +189,7 @@ func (c *Client) close(d *Disconnect) {
 			c.n.removeSubscription(ch, c, s)
 		}
 	}
+	c.cmds.stop()
 	c.n.metrics.disconnects.WithLabelValues(codeLabel(d.Code)).Inc()
 	if d.Code != DisconnectConnectionClosed.Code {
 		c.log.Debug("disconnect", "code", d.Code, "reason", d.Reason)

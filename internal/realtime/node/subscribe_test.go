@@ -490,6 +490,7 @@ func TestServerSubscribeDoesNotReleaseAPendingSubscribe(t *testing.T) {
 	publishN(t, env.node, slow, 1, 1)
 	close(release)
 	<-done
+	tc.reply(7) // the subscribe runs off the reader: wait for its reply
 	publishN(t, env.node, slow, 2, 1)
 	tc.waitPush("live publication", func(p *clientpb.Push) bool { return p.Pub != nil && string(p.Pub.Data) == "2" })
 	replyAt := -1
