@@ -288,6 +288,7 @@ function reconnectAs() {
   switchingUser = true;
   dropUserSubscription();
   store.user = '';
+  store.name = '';
   store.tickets.clear();
   client.disconnect();
   client.connect();

@@ -113,7 +113,9 @@ let accountFor = null;
 export function renderAccount(store, actions) {
   const el = document.getElementById('account');
   // Rebuild only when the visitor changes, so typing survives live updates.
-  const key = `${store.user}|${store.name}`;
+  // Signed out, the form shows no name: a name arriving or going with a
+  // reconnect must not rebuild it and wipe what is being typed.
+  const key = store.user ? `${store.user}|${store.name}` : '';
   if (accountFor === key) return;
   accountFor = key;
   if (store.user) {
