@@ -1,61 +1,26 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/spindle-rt/spindle/internal/testlog"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
 // logBuffer collects log output from concurrent goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type logBuffer struct{ testlog.Buffer }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// waitFor polls cond for up to two seconds; log lines of abandoned
-// handlers may land shortly after the reply.
+// waitFor polls the log for up to two seconds until it holds every part.
 func (l *logBuffer) waitFor(t *testing.T, parts ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		s := l.String()
-		ok := true
-		for _, p := range parts {
-			if !strings.Contains(s, p) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log lacks %q:\n%s", parts, s)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return l.WaitFor(t, parts...)
 }
 
 func testApp(opts Options) (*App, *logBuffer) {

@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/testlog"
 	"github.com/spindle-rt/spindle/internal/version"
 )
 
@@ -99,7 +99,7 @@ func TestWarningsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := newRootCommand()
-	errOut := &syncBuffer{}
+	errOut := &testlog.Buffer{}
 	root.SetOut(io.Discard)
 	root.SetErr(errOut)
 	root.SetArgs([]string{"server", "-c", cfg, "--log-format", "json"})
@@ -127,23 +127,4 @@ func TestWarningsOnce(t *testing.T) {
 			t.Fatalf("not a JSON log line with --log-format json: %q", line)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines and the
-// test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

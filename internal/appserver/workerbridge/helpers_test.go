@@ -1,11 +1,8 @@
 package workerbridge
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,49 +10,17 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/spindle-rt/spindle/app"
+	"github.com/spindle-rt/spindle/internal/testlog"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
 // logBuffer collects log output from concurrent goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+type logBuffer struct{ testlog.Buffer }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// waitFor polls the log for up to two seconds until it holds every part;
-// log lines of abandoned handlers may land shortly after the reply.
-func (l *logBuffer) waitFor(t *testing.T, parts ...string) {
+// waitFor polls the log for up to two seconds until it holds every part.
+func (l *logBuffer) waitFor(t *testing.T, parts ...string) string {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		s := l.String()
-		ok := true
-		for _, p := range parts {
-			if !strings.Contains(s, p) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("log lacks %q:\n%s", parts, s)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return l.WaitFor(t, parts...)
 }
 
 // testApp is an App logging into the returned buffer.

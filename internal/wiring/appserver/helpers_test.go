@@ -1,13 +1,11 @@
 package appserver
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/testlog"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -59,25 +58,7 @@ type serving struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when Serve returned; err is set then
 	err    error
-	logs   lockedBuffer // what the app logged
-}
-
-// lockedBuffer collects log output written from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs   testlog.Buffer // what the app logged
 }
 
 func serve(t *testing.T, cfg *config.AppConfig) *serving {
