@@ -98,13 +98,6 @@ func TestProxyHintsAndWarnings(t *testing.T) {
 					t.Fatal("no subscribe proxy exists")
 				}
 			}, "proxy_subscribe: proxy_subscribe is on but no proxy is configured for it: requests will fail with error 108"},
-		{"v5 top-level stream spelling", `{"proxy_stream_subscribe": true, "proxy_subscribe_stream_endpoint": "grpc://s:1"}`,
-			func(t *testing.T, cfg *Config) {
-				o := cfg.Channel.WithoutNamespace
-				if !o.ProxySubscribeStream || o.SubscribeStreamProxy == nil || o.SubscribeStreamProxy.Endpoint != "grpc://s:1" {
-					t.Fatalf("stream proxy: %+v", o)
-				}
-			}, "proxy_stream_subscribe: v5's top-level spelling of proxy_subscribe_stream"},
 		{"shared options copied to every proxy", `{"proxy_http_headers": ["Cookie"], "proxy_publish_endpoint": "http://a:1/p", "proxy_rpc_endpoint": "grpc://b:2", "proxy_binary_encoding": true}`,
 			func(t *testing.T, cfg *Config) {
 				for _, p := range []*Proxy{cfg.Proxy.Publish, cfg.Proxy.RPC} {
@@ -150,5 +143,20 @@ func TestProxyHintsAndWarnings(t *testing.T) {
 	_, warns := mustLoad(t, LoadOptions{File: writeConfig(t, "c.json", `{"admin": false, "token_hmac_secret_key": "0123456789abcdef0123456789abcdef", "api_key": "k"}`)})
 	if len(warns) != 0 {
 		t.Fatalf("unsupported key at its zero value must be silent: %v", warns)
+	}
+}
+
+// TestSubscribeStreamProxyNotSupported: the stream-proxy keys (either
+// spelling) are recognised, and refused by name until the feature exists,
+// instead of letting subscriptions run without the proxy that should decide.
+func TestSubscribeStreamProxyNotSupported(t *testing.T) {
+	for _, doc := range []string{
+		`{"api_key":"k","proxy_stream_subscribe": true, "proxy_subscribe_stream_endpoint": "grpc://s:1"}`,
+		`{"api_key":"k","proxy_subscribe_stream": true, "proxy_subscribe_stream_endpoint": "grpc://s:1"}`,
+	} {
+		_, _, err := Load(LoadOptions{File: "c.json", Data: []byte(doc)})
+		if err == nil || !strings.Contains(err.Error(), "subscribe stream proxies are not supported yet") {
+			t.Errorf("%s: %v", doc, err)
+		}
 	}
 }

@@ -143,10 +143,27 @@ func (st *state) checkChannelOptions(o *ChannelOptions, where func(string) loc, 
 	if o.ProxySubscribeStream && (o.ProxySubscribe || o.ProxyPublish || o.ProxySubRefresh) {
 		st.errorf(where("proxy_subscribe_stream"), "the subscribe stream proxy cannot be combined with proxy_subscribe, proxy_publish or proxy_sub_refresh (%s)", scope)
 	}
+	// Accepted keys whose feature is not built yet say so by name instead
+	// of being silently ignored. A stream proxy would decide who may
+	// subscribe, so running without it is refused; deltas only save bytes,
+	// so they are a warning.
+	if o.ProxySubscribeStream || o.SubscribeStreamProxyName != "" {
+		st.errorf(where("proxy_subscribe_stream"), "subscribe stream proxies are not supported yet (%s): remove the key, or use proxy_subscribe", scope)
+	}
+	if len(o.AllowedDeltaTypes) > 0 || o.DeltaPublish {
+		k := "allowed_delta_types"
+		if len(o.AllowedDeltaTypes) == 0 {
+			k = "delta_publish"
+		}
+		st.warnf(where(k), "delta compression is not supported yet (%s): subscribers asking for fossil get whole publications", scope)
+	}
 }
 
 func (st *state) checkPersonalChannel() {
 	c := st.cfg
+	if c.Client.PersonalSingleConnection {
+		st.warnf(st.where("user_personal_single_connection"), "not supported yet: a user's older connections are not closed when a new one connects")
+	}
 	ns := c.Client.PersonalChannelNamespace
 	opts := &c.Channel.WithoutNamespace
 	if ns != "" {

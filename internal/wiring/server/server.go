@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/reflection"
 
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/api"
@@ -209,6 +210,11 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 			gopts = append(gopts, grpc.Creds(credentials.NewTLS(gtls)))
 		}
 		s.grpcSrv = grpc.NewServer(gopts...)
+		if cfg.GRPCAPI.Reflection {
+			// grpcurl and friends can then list and call the API without
+			// the .proto files.
+			reflection.Register(s.grpcSrv)
+		}
 		api.RegisterGRPC(s.grpcSrv, exec, api.GRPCConfig{Key: cfg.GRPCAPI.Key, ErrorMode: cfg.GRPCAPI.ErrorMode, Logger: log})
 	}
 	return s, nil

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/spindle-rt/spindle/proto/apipb"
 )
@@ -237,4 +238,40 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // withAPIKey sends key the way Centrifugo's gRPC API expects it.
 func withAPIKey(ctx context.Context, key string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "apikey "+key)
+}
+
+// TestGRPCReflection: grpc_api_reflection was parsed and ignored; with it
+// on, a reflection client lists the API service.
+func TestGRPCReflection(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		port := freePort(t)
+		startServerWith(t, map[string]any{"grpc_api": true, "grpc_api_address": "127.0.0.1", "grpc_api_port": port, "grpc_api_key": "g", "grpc_api_reflection": on}, Options{})
+		cc, err := grpc.NewClient("127.0.0.1:"+itoa(port), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		stream, err := reflectionpb.NewServerReflectionClient(cc).ServerReflectionInfo(ctx)
+		var listed []string
+		if err == nil {
+			err = stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+		}
+		if err == nil {
+			var resp *reflectionpb.ServerReflectionResponse
+			if resp, err = stream.Recv(); err == nil {
+				for _, s := range resp.GetListServicesResponse().GetService() {
+					listed = append(listed, s.GetName())
+				}
+			}
+		}
+		cancel()
+		cc.Close()
+		has := strings.Contains(strings.Join(listed, ","), "CentrifugoApi")
+		if on && (err != nil || !has) {
+			t.Fatalf("reflection on: services %v, err %v", listed, err)
+		}
+		if !on && (err == nil || has) {
+			t.Fatalf("reflection off, yet it answered: %v", listed)
+		}
+	}
 }
