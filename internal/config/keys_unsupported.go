@@ -12,9 +12,6 @@ func unsupportedKeys() []*keyDef {
 	}
 	list := []u{
 		{"publish", nil, "Centrifugo v2 option; no meaning since v3"},
-		{"internal_address", a("http_server.internal_address"), "separate admin/API listener"},
-		{"internal_port", a("http_server.internal_port"), "separate admin/API listener"},
-		{"api_external", a("http_api.external"), "API on the external port when internal_port is set"},
 		{"admin_external", nil, "admin UI on the external port"},
 		{"tls_cert_pem", nil, "inline TLS certificate"},
 		{"tls_key_pem", nil, "inline TLS key"},

@@ -38,6 +38,13 @@ type HTTPServer struct {
 	Address string
 	Port    int
 	TLS     TLS
+	// InternalAddress and InternalPort place the API, metrics and health
+	// on a listener of their own; empty means the main address or port.
+	// InternalPort is a string, as in Centrifugo v6 ("9000"); a number is
+	// accepted too. When both resolve to the main host:port there is one
+	// listener.
+	InternalAddress string
+	InternalPort    string
 }
 
 // TLS is a certificate pair for a listener or a client. CertFile, KeyFile
@@ -275,6 +282,9 @@ type ProxyDisconnect struct {
 
 // HTTPAPI configures POST /api and /api/<method>.
 type HTTPAPI struct {
+	// External keeps the API on the main port when an internal port is
+	// set (Centrifugo's http_api.external).
+	External      bool
 	Disabled      bool
 	Key           string
 	Insecure      bool

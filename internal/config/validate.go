@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/gobwas/glob"
@@ -283,4 +284,23 @@ func (st *state) checkHistory(o *ChannelOptions, where func(string) loc, scope s
 	if o.HistoryMetaTTL > 0 && o.HistoryMetaTTL < o.HistoryTTL {
 		st.warnf(where("history_meta_ttl"), "history_meta_ttl (%s) is shorter than history_ttl (%s): stream positions would expire before the history (%s)", o.HistoryMetaTTL, o.HistoryTTL, scope)
 	}
+}
+
+// decodeInternalPort takes internal_port as Centrifugo v6 types it, a string
+// ("9000"), or as the number most people write.
+func decodeInternalPort(st *state, n *node, at loc) {
+	text := n.text
+	if n.kind != kindNumber {
+		if !st.assign(&text, n, at, rules{}) {
+			return
+		}
+	}
+	if text != "" {
+		p, err := strconv.Atoi(text)
+		if err != nil || p < 0 || p > 65535 {
+			st.errorf(at, "%q is not a port (0-65535)", text)
+			return
+		}
+	}
+	st.cfg.HTTP.InternalPort = text
 }

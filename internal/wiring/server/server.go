@@ -43,12 +43,18 @@ type Server struct {
 	Node *node.Node
 
 	httpSrv *http.Server
+	// intSrv serves the API, metrics and health on the internal listener
+	// when internal_address/internal_port name one of its own; nil
+	// otherwise (everything is on httpSrv).
+	intSrv  *http.Server
+	intAddr string
 	httpTLS *tls.Config // nil: plain HTTP
 	grpcSrv *grpc.Server
 	proxies *proxy.Set
 
 	mu        sync.Mutex
 	httpLn    net.Listener
+	intLn     net.Listener
 	grpcLn    net.Listener
 	serveErrs chan error
 }
@@ -150,8 +156,20 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	}
 	metrics.RegisterGauges(reg, n)
 
-	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, serveErrs: make(chan error, 2)}
+	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, serveErrs: make(chan error, 3)}
 	mux := http.NewServeMux()
+	// The internal listener (Centrifugo's internal port) takes the API,
+	// metrics and health off the client-facing port; with no internal
+	// port, or one equal to the main host:port, both are one mux.
+	internal := mux
+	if addr, separate := internalAddr(cfg); separate {
+		internal = http.NewServeMux()
+		s.intAddr = addr
+	}
+	apiMux := internal
+	if cfg.HTTPAPI.External {
+		apiMux = mux
+	}
 	if !cfg.WebSocket.Disabled {
 		mux.Handle(cfg.WebSocket.HandlerPrefix, websocket.NewHandler(websocket.Config{
 			AllowedOrigins:   cfg.Client.AllowedOrigins,
@@ -168,17 +186,17 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if !cfg.HTTPAPI.Disabled {
 		prefix := strings.TrimSuffix(cfg.HTTPAPI.HandlerPrefix, "/")
 		h := api.NewHTTPHandler(exec, api.HTTPConfig{Prefix: prefix, Key: cfg.HTTPAPI.Key, Insecure: cfg.HTTPAPI.Insecure, ErrorMode: cfg.HTTPAPI.ErrorMode, Logger: log})
-		mux.Handle(prefix, h)
-		mux.Handle(prefix+"/", h)
+		apiMux.Handle(prefix, h)
+		apiMux.Handle(prefix+"/", h)
 	}
 	if cfg.Health {
-		mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
+		internal.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte("{}"))
 		})
 	}
 	if cfg.Prometheus {
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		internal.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
 	for pattern, h := range o.Handlers {
 		mux.Handle(pattern, h)
@@ -195,6 +213,9 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 		ReadTimeout:       to.Read,
 		WriteTimeout:      to.Write,
 		IdleTimeout:       to.Idle,
+	}
+	if internal != mux {
+		s.intSrv = &http.Server{Handler: internal, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read, WriteTimeout: to.Write, IdleTimeout: to.Idle}
 	}
 	if cfg.GRPCAPI.Enabled {
 		var gopts []grpc.ServerOption
@@ -272,11 +293,27 @@ func (s *Server) Listen() error {
 	s.mu.Lock()
 	s.httpLn = ln
 	s.mu.Unlock()
+	if s.intSrv != nil {
+		iln, err := net.Listen("tcp", s.intAddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen %s (internal_address/internal_port): %w", s.intAddr, err)
+		}
+		if s.httpTLS != nil { // Centrifugo: the internal listener uses the main TLS
+			iln = tls.NewListener(iln, s.httpTLS)
+		}
+		s.mu.Lock()
+		s.intLn = iln
+		s.mu.Unlock()
+	}
 	if s.grpcSrv != nil {
 		gaddr := net.JoinHostPort(s.cfg.GRPCAPI.Address, strconv.Itoa(s.cfg.GRPCAPI.Port))
 		gln, err := net.Listen("tcp", gaddr)
 		if err != nil {
 			_ = ln.Close()
+			if s.intLn != nil {
+				_ = s.intLn.Close()
+			}
 			return fmt.Errorf("listen %s (grpc_api_address/grpc_api_port): %w", gaddr, err)
 		}
 		s.mu.Lock()
@@ -294,6 +331,35 @@ func (s *Server) HTTPAddr() string {
 		return ""
 	}
 	return s.httpLn.Addr().String()
+}
+
+// InternalAddr is the bound internal listener address, or "" when the
+// API, metrics and health share the main listener.
+func (s *Server) InternalAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.intLn == nil {
+		return ""
+	}
+	return s.intLn.Addr().String()
+}
+
+// internalAddr is the internal listener's host:port, defaulting address
+// and port to the main ones as Centrifugo does, and whether it is a
+// listener of its own.
+func internalAddr(cfg *config.Config) (string, bool) {
+	if cfg.HTTP.InternalAddress == "" && cfg.HTTP.InternalPort == "" {
+		return "", false
+	}
+	host, port := cfg.HTTP.InternalAddress, cfg.HTTP.InternalPort
+	if host == "" {
+		host = cfg.HTTP.Address
+	}
+	if port == "" {
+		port = strconv.Itoa(cfg.HTTP.Port)
+	}
+	addr := net.JoinHostPort(host, port)
+	return addr, addr != net.JoinHostPort(cfg.HTTP.Address, strconv.Itoa(cfg.HTTP.Port))
 }
 
 // GRPCAddr is the bound gRPC API address, or "" when it is off.
@@ -322,6 +388,13 @@ func (s *Server) Serve(ctx context.Context) error {
 			s.serveErrs <- fmt.Errorf("http server: %w", err)
 		}
 	}()
+	if s.intSrv != nil {
+		go func() {
+			if err := s.intSrv.Serve(s.intLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.serveErrs <- fmt.Errorf("internal http server: %w", err)
+			}
+		}()
+	}
 	if s.grpcSrv != nil {
 		go func() {
 			if err := s.grpcSrv.Serve(s.grpcLn); err != nil {
@@ -329,7 +402,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "grpc_api", s.GRPCAddr(), "version", node.Version)
+	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "internal", s.InternalAddr(), "grpc_api", s.GRPCAddr(), "version", node.Version)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -362,6 +435,12 @@ func (s *Server) shutdown() {
 	if err := s.httpSrv.Shutdown(ctx); err != nil {
 		s.log.Warn("http shutdown", "error", err)
 		_ = s.httpSrv.Close()
+	}
+	if s.intSrv != nil {
+		if err := s.intSrv.Shutdown(ctx); err != nil {
+			s.log.Warn("internal http shutdown", "error", err)
+			_ = s.intSrv.Close()
+		}
 	}
 	if err := s.proxies.Close(); err != nil {
 		s.log.Warn("close proxies", "error", err)
