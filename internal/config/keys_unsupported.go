@@ -48,8 +48,6 @@ func unsupportedKeys() []*keyDef {
 		{"sockjs_handler_prefix", nil, "SockJS transport"},
 		{"webtransport", a("webtransport.enabled"), "WebTransport"},
 		{"http3", a("http_server.http3.enabled"), "HTTP/3"},
-		{"client_connection_limit", a("client.connection_limit"), "per-node connection limit"},
-		{"client_connection_rate_limit", a("client.connection_rate_limit"), "per-node connection rate limit"},
 		{"client_channel_position_max_time_lag", a("client.channel_position_max_time_lag"), "position time lag"},
 		{"client_user_id_http_header", a("client.user_id_http_header"), "user id from a trusted header"},
 		{"log_file", a("log.file"), "log to a file"},

@@ -16,6 +16,7 @@ type Config struct {
 	HTTP      HTTPServer
 	WebSocket WebSocket
 	Client    Client
+	Limits    ConnectionLimits
 	Token     Token
 	// SubToken holds the subscription-token settings; it equals Token
 	// unless separate_subscription_token_config is on.
@@ -99,6 +100,14 @@ type Client struct {
 	SubscribeToUserPersonalChannel bool
 	PersonalChannelNamespace       string
 	PersonalSingleConnection       bool
+}
+
+// ConnectionLimits are checked before a connection is accepted, on every
+// connection endpoint: too many connected clients on this node, or too
+// many new connections in the last second, get HTTP 503.
+type ConnectionLimits struct {
+	Connections    int // 0 = unlimited
+	ConnectionRate int // per second; 0 = unlimited
 }
 
 // Token configures JWT verification (connection or subscription tokens).

@@ -170,8 +170,9 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if cfg.HTTPAPI.External {
 		apiMux = mux
 	}
+	gate := newConnectionGate(cfg.Limits.Connections, cfg.Limits.ConnectionRate, n.NumClients, reg, log)
 	if !cfg.WebSocket.Disabled {
-		mux.Handle(cfg.WebSocket.HandlerPrefix, websocket.NewHandler(websocket.Config{
+		mux.Handle(cfg.WebSocket.HandlerPrefix, gate.wrap(websocket.NewHandler(websocket.Config{
 			AllowedOrigins:   cfg.Client.AllowedOrigins,
 			MessageSizeLimit: cfg.WebSocket.MessageSizeLimit,
 			WriteTimeout:     cfg.WebSocket.WriteTimeout,
@@ -180,7 +181,7 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 			Accept: func(t *websocket.Conn, r *http.Request) (websocket.Session, error) {
 				return n.NewClient(t, node.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr})
 			},
-		}))
+		})))
 	}
 	exec := api.NewExecutor(n, api.ExecutorOptions{Logger: log})
 	if !cfg.HTTPAPI.Disabled {
