@@ -111,3 +111,26 @@ func TestClientConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandRunnersLeaveWhenIdle backs the claim in docs/server.md that an
+// idle connection costs no command goroutine: once a burst of commands is
+// answered, no runner is left waiting.
+func TestCommandRunnersLeaveWhenIdle(t *testing.T) {
+	env := newHubEnv(t, func(c *Config, _ *Proxy) { c.Client.Concurrency = 4 })
+	slowRPC(env, 20*time.Millisecond)
+	cl := env.connectUser(t, "alice")
+	var cmds []*clientpb.Command
+	for id := uint32(10); id < 18; id++ {
+		cmds = append(cmds, &clientpb.Command{Id: id, Rpc: &clientpb.RPCRequest{Method: "m", Data: []byte(`{}`)}})
+	}
+	cl.send(cmds...)
+	for id := uint32(10); id < 18; id++ {
+		cl.reply(id)
+	}
+	eventually(t, "command runners gone", func() bool {
+		q := cl.c.cmds
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return q.running == 0 && len(q.pending) == 0
+	})
+}
