@@ -3,40 +3,54 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 
 	"github.com/spindle-rt/spindle/internal/realtime/node"
 	"github.com/spindle-rt/spindle/proto/apipb"
 )
 
-// payload picks the publication data: b64 (the way to send non-JSON bytes
-// over HTTP) wins over the raw field, as in Centrifugo. Undecodable or
-// empty data is a bad request.
+// payload picks the publication data: b64 (the way to send non-JSON bytes,
+// which only Protobuf subscribers can read) wins over the raw field, as in
+// Centrifugo. Undecodable or empty data is a bad request, and so is a raw
+// field that is not JSON: the HTTP API can only carry JSON there, but a
+// gRPC caller can send any bytes, and a publication JSON subscribers cannot
+// decode would close every one of them (3506) on delivery and again on
+// every recovery from before it.
 func payload(raw []byte, b64 string) ([]byte, *apipb.Error) {
-	data := raw
 	if b64 != "" {
 		d, err := base64.StdEncoding.DecodeString(b64)
 		if err != nil {
 			return nil, errBadRequest()
 		}
-		data = d
+		raw = d
+	} else if err := rawJSON(raw); err != nil {
+		return nil, err
 	}
-	if len(data) == 0 {
+	if len(raw) == 0 {
 		return nil, errBadRequest()
 	}
-	return data, nil
+	return raw, nil
 }
 
 // optional decodes an optional payload (subscribe info/data): absent is
-// fine, bad base64 is not.
+// fine, bad base64 or a raw field that is not JSON is not.
 func optional(raw []byte, b64 string) ([]byte, *apipb.Error) {
 	if b64 == "" {
-		return raw, nil
+		return raw, rawJSON(raw)
 	}
 	d, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil, errBadRequest()
 	}
 	return d, nil
+}
+
+// rawJSON refuses non-empty raw bytes that are not JSON, saying so.
+func rawJSON(raw []byte) *apipb.Error {
+	if len(raw) > 0 && !json.Valid(raw) {
+		return apiError(CodeBadRequest, "bad request: data is not valid JSON (binary data goes in b64data)")
+	}
+	return nil
 }
 
 // Publish sends data into one channel; the result is the publication's

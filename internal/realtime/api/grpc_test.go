@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,9 +98,14 @@ func TestGRPCNoKeyNoAuth(t *testing.T) {
 func TestGRPCPublishAndHistory(t *testing.T) {
 	c := newGRPCClient(t, newTestNode(t), GRPCConfig{})
 	ctx := callCtx(t)
-	// Over gRPC data is opaque bytes: it need not be JSON.
+	// Raw data must be JSON (a JSON subscriber could not read it otherwise);
+	// binary goes in b64data, which any bytes may fill.
+	bad, err := c.Publish(ctx, &apipb.PublishRequest{Channel: "hist:g", Data: []byte{0xff, 0x01}})
+	if err != nil || bad.GetError().GetCode() != CodeBadRequest || !strings.Contains(bad.GetError().GetMessage(), "not valid JSON") {
+		t.Fatalf("non-JSON raw data: %v %v", err, bad.GetError())
+	}
 	for i := 1; i <= 2; i++ {
-		resp, err := c.Publish(ctx, &apipb.PublishRequest{Channel: "hist:g", Data: []byte{0xff, byte(i)}})
+		resp, err := c.Publish(ctx, &apipb.PublishRequest{Channel: "hist:g", B64Data: base64.StdEncoding.EncodeToString([]byte{0xff, byte(i)})})
 		if err != nil || resp.GetError() != nil {
 			t.Fatalf("publish %d: %v %v", i, err, resp.GetError())
 		}
@@ -115,7 +122,7 @@ func TestGRPCPublishAndHistory(t *testing.T) {
 		t.Fatalf("history = %v", h.GetResult())
 	}
 	b, err := c.Batch(ctx, &apipb.BatchRequest{Commands: []*apipb.Command{
-		{Publish: &apipb.PublishRequest{Channel: "plain:g", Data: []byte("x")}},
+		{Publish: &apipb.PublishRequest{Channel: "plain:g", Data: []byte(`"x"`)}},
 		{Connections: &apipb.ConnectionsRequest{}},
 	}})
 	if err != nil {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strconv"
@@ -139,6 +140,7 @@ func TestPublishViaProxy(t *testing.T) {
 		name      string
 		answer    func(*proxypb.PublishRequest) (*proxypb.PublishResponse, error)
 		binary    bool
+		json      bool // the publisher uses the JSON format
 		wantErr   uint32
 		wantClose int
 		wantData  string
@@ -159,6 +161,11 @@ func TestPublishViaProxy(t *testing.T) {
 		{name: "bad base64", answer: func(*proxypb.PublishRequest) (*proxypb.PublishResponse, error) {
 			return &proxypb.PublishResponse{Result: &proxypb.PublishResult{B64Data: "!!"}}, nil
 		}, wantErr: ErrorInternal.Code},
+		// A rewrite a JSON subscriber could not decode would close every one
+		// of them: the publisher's call fails instead.
+		{name: "rewritten to non-JSON bytes", answer: func(*proxypb.PublishRequest) (*proxypb.PublishResponse, error) {
+			return &proxypb.PublishResponse{Result: &proxypb.PublishResult{Data: []byte{'{', 0xff}}}, nil
+		}, json: true, wantErr: ErrorInternal.Code},
 		{name: "deny", answer: func(*proxypb.PublishRequest) (*proxypb.PublishResponse, error) {
 			return &proxypb.PublishResponse{Error: &proxypb.Error{Code: 1000, Message: "moderated"}}, nil
 		}, wantErr: 1000},
@@ -181,6 +188,10 @@ func TestPublishViaProxy(t *testing.T) {
 			sub := env.connectUser(t, "bob")
 			sub.ok(subCmd("proxied:room"))
 			tc := env.connectUser(t, "alice")
+			if tt.json {
+				tc = env.newClient(t, protocol.TypeJSON)
+				tc.ok(connectCmd(connToken(t, "alice", 0, nil)))
+			}
 			cmd := pubCmd("proxied:room", `{"orig":1}`)
 			switch {
 			case tt.wantClose != 0:
@@ -436,8 +447,9 @@ func TestWriteErrorClosesConnection(t *testing.T) {
 	eventually(t, "client gone", func() bool { return env.node.NumClients() == 0 && env.node.NumSubscriptions() == 0 })
 }
 
-// A reply a JSON client cannot read (binary RPC result) closes the
-// connection with 3506 instead of sending broken JSON.
+// A backend answer a JSON client cannot read (binary RPC result) fails
+// that one call with error 100 and leaves the connection open; a Protobuf
+// client gets the bytes as they are.
 func TestBinaryReplyToJSONClient(t *testing.T) {
 	env := newHubEnv(t)
 	env.backend.set(func(b *fakeBackend) {
@@ -447,8 +459,16 @@ func TestBinaryReplyToJSONClient(t *testing.T) {
 	})
 	tc := env.newClient(t, protocol.TypeJSON)
 	tc.ok(connectCmd(connToken(t, "alice", 0, nil)))
-	tc.send(&clientpb.Command{Id: 2, Rpc: &clientpb.RPCRequest{Method: "app:bin"}})
-	if got := tc.tr.waitClosed(t); got != int(DisconnectInappropriateProtocol.Code) {
-		t.Fatalf("close %d", got)
+	// Twice: the first failure left the connection open.
+	for i := 0; i < 2; i++ {
+		if code := tc.errCode(&clientpb.Command{Rpc: &clientpb.RPCRequest{Method: "app:bin"}}); code != 100 {
+			t.Fatalf("binary reply to a JSON client, call %d: error %d, want 100", i, code)
+		}
+	}
+	pb := env.newClient(t, protocol.TypeProtobuf)
+	pb.ok(connectCmd(connToken(t, "bob", 0, nil)))
+	r := pb.ok(&clientpb.Command{Rpc: &clientpb.RPCRequest{Method: "app:bin"}})
+	if !bytes.Equal(r.GetRpc().GetData(), []byte{0xff, 0x00}) {
+		t.Fatalf("protobuf client rpc data %x", r.GetRpc().GetData())
 	}
 }

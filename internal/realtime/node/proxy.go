@@ -125,20 +125,20 @@ func (c *Client) connectViaProxy(ctx context.Context, p *Proxy, name, version st
 		return nil, nil
 	}
 	cred := &credentials{user: r.User, expireAt: r.ExpireAt, meta: r.Meta, channels: r.Channels}
-	if cred.info, err = pickBytes(r.Info, r.B64Info); err != nil {
+	if cred.info, err = pickInfo(r.Info, r.B64Info); err != nil {
 		return nil, c.proxyFailed("connect", p, err)
 	}
-	if cred.data, err = pickBytes(r.Data, r.B64Data); err != nil {
+	if cred.data, err = c.pickData(r.Data, r.B64Data); err != nil {
 		return nil, c.proxyFailed("connect", p, err)
 	}
 	if len(r.Subs) > 0 {
 		cred.subs = make(map[string]auth.SubscribeOptions, len(r.Subs))
 		for ch, o := range r.Subs {
 			so := auth.SubscribeOptions{Override: overrideFromProxy(o.GetOverride())}
-			if so.Info, err = pickBytes(o.Info, o.B64Info); err != nil {
+			if so.Info, err = pickInfo(o.Info, o.B64Info); err != nil {
 				return nil, c.proxyFailed("connect", p, err)
 			}
-			if so.Data, err = pickBytes(o.Data, o.B64Data); err != nil {
+			if so.Data, err = c.pickData(o.Data, o.B64Data); err != nil {
 				return nil, c.proxyFailed("connect", p, err)
 			}
 			cred.subs[ch] = so
@@ -185,10 +185,10 @@ func (c *Client) subscribeViaProxy(ctx context.Context, p *Proxy, ch string, dat
 		return nil, nil
 	}
 	opts.expireAt = r.ExpireAt
-	if opts.chanInfo, err = pickBytes(r.Info, r.B64Info); err != nil {
+	if opts.chanInfo, err = pickInfo(r.Info, r.B64Info); err != nil {
 		return nil, c.proxyFailed("subscribe", p, err)
 	}
-	if opts.data, err = pickBytes(r.Data, r.B64Data); err != nil {
+	if opts.data, err = c.pickData(r.Data, r.B64Data); err != nil {
 		return nil, c.proxyFailed("subscribe", p, err)
 	}
 	return overrideFromProxy(r.GetOverride()), nil
@@ -222,6 +222,9 @@ func (c *Client) publishViaProxy(ctx context.Context, p *Proxy, ch string, data 
 		}
 		data = d
 	}
+	if err := c.checkData(data); err != nil {
+		return nil, false, c.proxyFailed("publish", p, err)
+	}
 	return data, r.SkipHistory, nil
 }
 
@@ -241,7 +244,7 @@ func (c *Client) rpcViaProxy(ctx context.Context, p *Proxy, method string, data 
 	if r == nil {
 		return nil, nil
 	}
-	out, err := pickBytes(r.Data, r.B64Data)
+	out, err := c.pickData(r.Data, r.B64Data)
 	if err != nil {
 		return nil, c.proxyFailed("rpc", p, err)
 	}
@@ -266,7 +269,7 @@ func (c *Client) refreshViaProxy(ctx context.Context, p *Proxy) (int64, []byte, 
 	if r == nil || r.Expired {
 		return 0, nil, nil, DisconnectExpired
 	}
-	info, err := pickBytes(r.Info, r.B64Info)
+	info, err := pickInfo(r.Info, r.B64Info)
 	if err != nil {
 		c.log.Warn("proxy refresh result", "error", err)
 		return 0, nil, nil, errProxyRetry
@@ -288,7 +291,7 @@ func (c *Client) subRefreshViaProxy(ctx context.Context, p *Proxy, ch string) (i
 	if r == nil || r.Expired {
 		return 0, nil, DisconnectSubExpired
 	}
-	info, err := pickBytes(r.Info, r.B64Info)
+	info, err := pickInfo(r.Info, r.B64Info)
 	if err != nil {
 		return 0, nil, errProxyRetry
 	}
