@@ -38,9 +38,15 @@ func (d *decoder) scalar(fd protoreflect.FieldDescriptor) (protoreflect.Value, e
 		if d.Peek() != '"' {
 			return protoreflect.Value{}, d.mismatch("string")
 		}
+		start := d.Offset()
 		s, err := d.str()
 		if err != nil {
 			return protoreflect.Value{}, err
+		}
+		// The scanner turns stray bytes into U+FFFD, as encoding/json does:
+		// for a channel or user id that silently renames it. Refuse them.
+		if !utf8.Valid(d.Data()[start:d.Offset()]) {
+			return protoreflect.Value{}, d.fail("invalid UTF-8 in a string", nil)
 		}
 		return protoreflect.ValueOfString(string(s)), nil
 	case protoreflect.BytesKind:

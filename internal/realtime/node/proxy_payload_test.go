@@ -1,0 +1,22 @@
+package node
+
+import "testing"
+
+// TestIsJSON: what a JSON text frame can carry. encoding/json's Valid alone
+// accepts stray bytes inside strings, which a JSON client then cannot read.
+func TestIsJSON(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{`{"x":1}`, true},
+		{`"é"`, true},
+		{`not json`, false},
+		{"{\"x\":\"\xff\"}", false},
+		{"\xff\x00", false},
+	} {
+		if got := isJSON([]byte(tc.in)); got != tc.want {
+			t.Errorf("isJSON(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
