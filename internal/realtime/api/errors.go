@@ -15,6 +15,7 @@ import (
 // Exported so API clients and tests can compare codes without magic numbers.
 const (
 	CodeInternal              uint32 = 100
+	CodeUnauthorized          uint32 = 101
 	CodeUnknownChannel        uint32 = 102
 	CodeNotFound              uint32 = 104
 	CodeBadRequest            uint32 = 107

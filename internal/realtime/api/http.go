@@ -85,7 +85,9 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !h.insecure && !httpAuthorized(r, h.key) {
-		w.WriteHeader(http.StatusUnauthorized)
+		// Centrifugo answers an empty 401; the API's own error shape says
+		// the same to a client that only reads bodies, and costs nothing.
+		h.writeError(w, r, http.StatusUnauthorized, apiError(CodeUnauthorized, "unauthorized"), false)
 		return
 	}
 	if r.Method != http.MethodPost {

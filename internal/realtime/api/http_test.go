@@ -40,31 +40,34 @@ func runHTTPCases(t *testing.T, cfg HTTPConfig, cases []httpCase) {
 	}
 }
 
+// unauth is the body of every 401.
+const unauth = `{"error":{"code":101,"message":"unauthorized"}}`
+
 func TestHTTPAuth(t *testing.T) {
 	ok := `{"result":{}}`
 	body := `{"channel":"plain:a","data":{"x":1}}`
 	runHTTPCases(t, HTTPConfig{Key: testKey}, []httpCase{
 		{name: "x-api-key", path: "/api/publish", body: body, status: 200, want: ok},
-		{name: "no credentials", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": ""}, status: 401},
-		{name: "wrong x-api-key", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "nope"}, status: 401},
-		{name: "key prefix is not enough", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": testKey[:5]}, status: 401},
+		{name: "no credentials", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": ""}, status: 401, want: unauth},
+		{name: "wrong x-api-key", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "nope"}, status: 401, want: unauth},
+		{name: "key prefix is not enough", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": testKey[:5]}, status: 401, want: unauth},
 		{name: "authorization apikey", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "", "Authorization": "apikey " + testKey}, status: 200, want: ok},
 		{name: "authorization scheme any case", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "", "Authorization": "ApiKey " + testKey}, status: 200, want: ok},
-		{name: "authorization wrong key", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "", "Authorization": "apikey nope"}, status: 401},
-		{name: "authorization other scheme", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "", "Authorization": "Bearer " + testKey}, status: 401},
+		{name: "authorization wrong key", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "", "Authorization": "apikey nope"}, status: 401, want: unauth},
+		{name: "authorization other scheme", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "", "Authorization": "Bearer " + testKey}, status: 401, want: unauth},
 		{name: "query api_key", path: "/api/publish?api_key=" + testKey, body: body, headers: map[string]string{"X-API-Key": ""}, status: 200, want: ok},
-		{name: "query wrong api_key", path: "/api/publish?api_key=nope", body: body, headers: map[string]string{"X-API-Key": ""}, status: 401},
-		{name: "x-api-key decides over authorization", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "nope", "Authorization": "apikey " + testKey}, status: 401},
-		{name: "legacy endpoint needs key too", path: "/api", body: `{"method":"info"}`, headers: map[string]string{"X-API-Key": ""}, status: 401},
-		{name: "401 before 405", method: "GET", path: "/api/info", headers: map[string]string{"X-API-Key": ""}, status: 401},
+		{name: "query wrong api_key", path: "/api/publish?api_key=nope", body: body, headers: map[string]string{"X-API-Key": ""}, status: 401, want: unauth},
+		{name: "x-api-key decides over authorization", path: "/api/publish", body: body, headers: map[string]string{"X-API-Key": "nope", "Authorization": "apikey " + testKey}, status: 401, want: unauth},
+		{name: "legacy endpoint needs key too", path: "/api", body: `{"method":"info"}`, headers: map[string]string{"X-API-Key": ""}, status: 401, want: unauth},
+		{name: "401 before 405", method: "GET", path: "/api/info", headers: map[string]string{"X-API-Key": ""}, status: 401, want: unauth},
 	})
 }
 
 func TestHTTPAuthEmptyKeyRefusesAll(t *testing.T) {
 	runHTTPCases(t, HTTPConfig{}, []httpCase{
-		{name: "empty header", path: "/api/info", headers: map[string]string{"X-API-Key": ""}, status: 401},
-		{name: "any header", path: "/api/info", headers: map[string]string{"X-API-Key": "x"}, status: 401},
-		{name: "empty query", path: "/api/info?api_key=", headers: map[string]string{"X-API-Key": ""}, status: 401},
+		{name: "empty header", path: "/api/info", headers: map[string]string{"X-API-Key": ""}, status: 401, want: unauth},
+		{name: "any header", path: "/api/info", headers: map[string]string{"X-API-Key": "x"}, status: 401, want: unauth},
+		{name: "empty query", path: "/api/info?api_key=", headers: map[string]string{"X-API-Key": ""}, status: 401, want: unauth},
 	})
 }
 

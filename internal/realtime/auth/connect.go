@@ -79,6 +79,13 @@ func (v *Verifier) VerifyConnectToken(ctx context.Context, token string) (Connec
 			out.Subs[ch] = opts
 		}
 	} else {
+		// A null in the list decodes as "": no channel has that name, so
+		// the claim is wrong, not empty.
+		for i, ch := range c.Channels {
+			if ch == "" {
+				return ConnectToken{}, invalidf("claim channels[%d] is empty or null", i)
+			}
+		}
 		out.Channels = c.Channels
 	}
 	return out, nil

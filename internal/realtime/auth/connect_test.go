@@ -28,6 +28,8 @@ func TestVerifyConnectTokenClaims(t *testing.T) {
 		{"channels", jwt.MapClaims{"channels": []string{"news", "chat:1"}},
 			ConnectToken{Channels: []string{"news", "chat:1"}}, nil},
 		{"channels not strings", jwt.MapClaims{"channels": []int{1}}, ConnectToken{}, ErrInvalidToken},
+		{"a null channel", jwt.MapClaims{"channels": []any{"news", nil}}, ConnectToken{}, ErrInvalidToken},
+		{"an empty channel", jwt.MapClaims{"channels": []string{""}}, ConnectToken{}, ErrInvalidToken},
 		{"subs with options, channels ignored", jwt.MapClaims{
 			"channels": []string{"ignored"},
 			"subs": map[string]any{
