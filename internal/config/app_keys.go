@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -111,21 +112,23 @@ var appKeys = map[string]appKey{
 			}
 		}
 	}},
-	"centrifuge.name":                                {target: func(c *AppConfig) any { return &c.Centrifuge.Name }},
-	"centrifuge.version":                             {target: func(c *AppConfig) any { return &c.Centrifuge.Version }},
-	"centrifuge.tls.key":                             {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.Key }},
-	"centrifuge.tls.cert":                            {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.Cert }},
-	"centrifuge.tls.ca":                              {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.CA }},
-	"centrifuge.tls.server_name":                     {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.ServerName }},
-	"centrifuge.pool.command":                        {custom: func(d *appDecoder, n *node, at loc) { d.cfg.Centrifuge.Pool.Command, _ = d.command(n, at) }},
-	"centrifuge.pool.num_workers":                    {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.NumWorkers }, rules: rules{max: 500}},
-	"centrifuge.pool.max_jobs":                       {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.MaxJobs }},
-	"centrifuge.pool.max_queue_size":                 {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.MaxQueueSize }},
-	"centrifuge.pool.allocate_timeout":               {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.AllocateTimeout }},
-	"centrifuge.pool.destroy_timeout":                {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.DestroyTimeout }},
-	"centrifuge.pool.reset_timeout":                  {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.ResetTimeout }},
-	"centrifuge.pool.stream_timeout":                 {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.StreamTimeout }},
-	"centrifuge.pool.debug":                          {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.Debug }},
+	"centrifuge.name":                  {target: func(c *AppConfig) any { return &c.Centrifuge.Name }},
+	"centrifuge.version":               {target: func(c *AppConfig) any { return &c.Centrifuge.Version }},
+	"centrifuge.tls.key":               {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.Key }},
+	"centrifuge.tls.cert":              {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.Cert }},
+	"centrifuge.tls.ca":                {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.CA }},
+	"centrifuge.tls.server_name":       {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.ServerName }},
+	"centrifuge.pool.command":          {custom: func(d *appDecoder, n *node, at loc) { d.cfg.Centrifuge.Pool.Command, _ = d.command(n, at) }},
+	"centrifuge.pool.num_workers":      {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.NumWorkers }, rules: rules{max: 500}},
+	"centrifuge.pool.max_jobs":         {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.MaxJobs }},
+	"centrifuge.pool.max_queue_size":   {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.MaxQueueSize }},
+	"centrifuge.pool.allocate_timeout": {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.AllocateTimeout }},
+	"centrifuge.pool.destroy_timeout":  {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.DestroyTimeout }},
+	"centrifuge.pool.reset_timeout":    {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.ResetTimeout }},
+	"centrifuge.pool.stream_timeout": {custom: unsupportedPoolKey(func(c *AppConfig) any { return &c.Centrifuge.Pool.StreamTimeout }, rules{},
+		"workers answer with one frame, never a stream")},
+	"centrifuge.pool.debug": {custom: unsupportedPoolKey(func(c *AppConfig) any { return &c.Centrifuge.Pool.Debug }, rules{},
+		"workers are pre-forked as usual")},
 	"centrifuge.pool.supervisor.watch_tick":          {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.Supervisor.WatchTick }},
 	"centrifuge.pool.supervisor.ttl":                 {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.Supervisor.TTL }},
 	"centrifuge.pool.supervisor.idle_ttl":            {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.Supervisor.IdleTTL }},
@@ -400,5 +403,17 @@ func (d *appDecoder) version(n *node, at loc) {
 	}
 	if v := d.cfg.Version; v != "3" && v != "3.0" {
 		d.st.warnf(at, "config version %q: RoadRunner's current format is '3'", v)
+	}
+}
+
+// unsupportedPoolKey decodes a RoadRunner pool key Spindle reads but does
+// not act on, and says so where checkconfig and the start-up log show it
+// (unless set to its zero value: `debug: false` asks for nothing).
+func unsupportedPoolKey(target func(*AppConfig) any, r rules, instead string) func(*appDecoder, *node, loc) {
+	return func(d *appDecoder, n *node, at loc) {
+		ptr := target(d.cfg)
+		if d.st.assign(ptr, n, at, r) && !reflect.ValueOf(ptr).Elem().IsZero() {
+			d.st.warnf(at, "not supported: %s", instead)
+		}
 	}
 }

@@ -121,6 +121,36 @@ otel:
 	}
 }
 
+// TestLoadAppUnsupportedPoolKeysWarn: RoadRunner pool keys the pool does not
+// implement are named in a warning when set (checkconfig shows it), and
+// silent when absent or off.
+func TestLoadAppUnsupportedPoolKeysWarn(t *testing.T) {
+	for _, tc := range []struct{ pool, want string }{
+		{"num_workers: 1", ""},
+		{"stream_timeout: 10s", "centrifuge.pool.stream_timeout: not supported: workers answer with one frame"},
+		{"debug: true", "centrifuge.pool.debug: not supported: workers are pre-forked"},
+		{"debug: false", ""},
+	} {
+		src := "server:\n  command: php w.php\ncentrifuge:\n  pool:\n    " + tc.pool + "\n"
+		_, warns, err := LoadApp(writeApp(t, ".rr.yaml", src), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.pool, err)
+		}
+		var got []string
+		for _, w := range warns {
+			if strings.Contains(w.Msg, "not supported") {
+				got = append(got, w.String())
+			}
+		}
+		switch {
+		case tc.want == "" && len(got) > 0:
+			t.Errorf("%s: warned %q", tc.pool, got)
+		case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
+			t.Errorf("%s: warnings %q, want one with %q", tc.pool, got, tc.want)
+		}
+	}
+}
+
 func TestLoadAppDefaults(t *testing.T) {
 	tests := []struct {
 		name, src string

@@ -92,6 +92,14 @@ func TestProxyHintsAndWarnings(t *testing.T) {
 					t.Fatal("connect proxy should be off")
 				}
 			}, "proxy_connect: false, so proxy_connect_endpoint is not used"},
+		{"stream endpoint alone is unused", `{"proxy_subscribe_stream_endpoint": "grpc://s:1"}`,
+			func(t *testing.T, cfg *Config) {}, "proxy_subscribe_stream_endpoint: subscribe stream proxies are not supported yet: this endpoint is not used"},
+		{"null key", `{"token_hmac_secret_key": null, "api_key": "k"}`,
+			func(t *testing.T, cfg *Config) {
+				if cfg.Token.HMACSecretKey != "" {
+					t.Fatal("null set a secret")
+				}
+			}, "token_hmac_secret_key: null: not set, the default applies"},
 		{"proxy_subscribe without endpoint", `{"proxy_subscribe": true}`,
 			func(t *testing.T, cfg *Config) {
 				if cfg.Channel.WithoutNamespace.SubscribeProxy != nil {

@@ -46,6 +46,10 @@ func (st *state) eventProxy(ev int) *Proxy {
 		} else if ev == evSubscribeStream && isHTTPEndpoint(endpoint) {
 			st.errorf(epAt, "the subscribe stream proxy works over gRPC only")
 			endpoint = ""
+		} else if ev == evSubscribeStream {
+			// Namespaces that switch the stream proxy on are refused where
+			// they do; the endpoint alone would otherwise sit there unused.
+			st.warnf(epAt, "subscribe stream proxies are not supported yet: this endpoint is not used")
 		}
 	}
 	if st.cfg.Proxy.Granular && endpoint != "" {

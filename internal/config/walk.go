@@ -84,7 +84,10 @@ func (st *state) walkAt(obj *node, sc *objSchema, source, display, in, path stri
 		}
 		seen[c] = at
 		if m.value.kind == kindNull {
-			continue // null means "not set"
+			// null means "not set"; often a template that found no value,
+			// so say so rather than let the default apply unnoticed.
+			st.warnf(at, "null: not set, the default applies")
+			continue
 		}
 		visit(p, m, at)
 	}

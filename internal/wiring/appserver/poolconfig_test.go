@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/testlog"
@@ -20,8 +19,8 @@ func TestPoolKeysNotSupportedSayWhy(t *testing.T) {
 		want   string
 	}{
 		{"defaults", func(*config.PoolConfig) {}, ""},
-		{"stream_timeout", func(p *config.PoolConfig) { p.StreamTimeout = 5 * time.Second }, "centrifuge.pool.stream_timeout is not supported"},
-		{"debug", func(p *config.PoolConfig) { p.Debug = true }, "centrifuge.pool.debug is not supported"},
+		// stream_timeout and debug are config.LoadApp's warnings.
+		{"dynamic_allocator", func(p *config.PoolConfig) { p.DynamicAllocator = &config.PoolDynamicAllocator{MaxWorkers: 2} }, "centrifuge.pool.dynamic_allocator is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pc := def

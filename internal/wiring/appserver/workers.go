@@ -43,12 +43,8 @@ func poolConfig(c config.PoolConfig, log *slog.Logger) worker.PoolConfig {
 			MaxWorkerMemory: uint64(max(s.MaxWorkerMemory, 0)), ExecTTL: s.ExecTTL,
 		}
 	}
-	if c.Debug {
-		log.Warn("config: centrifuge.pool.debug is not supported; workers are pre-forked as usual")
-	}
-	if c.StreamTimeout != config.DefaultAppConfig().Centrifuge.Pool.StreamTimeout {
-		log.Warn("config: centrifuge.pool.stream_timeout is not supported; workers answer with one frame, never a stream")
-	}
+	// centrifuge.pool.debug and stream_timeout are reported as not
+	// supported by config.LoadApp, where checkconfig shows them too.
 	if c.DynamicAllocator != nil {
 		log.Warn("config: centrifuge.pool.dynamic_allocator is not supported; the pool keeps num_workers workers")
 	}
