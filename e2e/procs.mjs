@@ -281,7 +281,7 @@ function jsonToBytes(obj) {
  * {transport})` → response object ({result}|{error}|{disconnect}, JSON values
  * for data/info/meta), over gRPC (grpcEndpoint) and the HTTP JSON variant
  * (httpEndpoint(event)). Special answers, to play a broken app:
- *   {__http: {status, body}}   the HTTP variant writes exactly this
+ *   {__http: {status, body, headers}}  the HTTP variant writes exactly this
  *   {__grpcGarbage: true}      the gRPC variant sends bytes that are no valid message
  *   {__grpcStatus: code}       the gRPC variant fails the call with that status
  *   {__drop: true}             the HTTP variant closes the socket without answering
@@ -308,7 +308,7 @@ export async function startScriptedApp(handler) {
       let answer;
       try { answer = await dispatch(event, parsed, 'http'); } catch (e) { res.writeHead(500); res.end(String(e)); return; }
       if (answer.__drop) { req.socket.destroy(); return; }
-      if (answer.__http) { res.writeHead(answer.__http.status, { 'Content-Type': 'application/json' }); res.end(answer.__http.body); return; }
+      if (answer.__http) { res.writeHead(answer.__http.status, { 'Content-Type': 'application/json', ...answer.__http.headers }); res.end(answer.__http.body); return; }
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(answer));
     });

@@ -6,6 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { T, startServer, rawConnect, until, sleep, uid, signJWT, nowSec } from './helpers.mjs';
+import { fVarint, fBytes, frame, decodeFields, splitFrame } from './pbwire.mjs';
 
 const SECRET = 'e2e-secret-' + uid();
 const token = () => signJWT({ sub: uid('u'), exp: nowSec(3600) }, { key: SECRET });
@@ -21,57 +22,6 @@ before(async () => {
 });
 after(() => server?.stop());
 
-// --- minimal protobuf encoding for the few messages used here -------------
-
-function varint(n) {
-  const out = [];
-  let v = BigInt(n);
-  while (v > 127n) { out.push(Number((v & 0x7fn) | 0x80n)); v >>= 7n; }
-  out.push(Number(v));
-  return Buffer.from(out);
-}
-const fVarint = (num, v) => Buffer.concat([varint((num << 3) | 0), varint(v)]);
-const fBytes = (num, b) => Buffer.concat([varint((num << 3) | 2), varint(b.length), Buffer.from(b)]);
-const frame = (...msgs) => Buffer.concat(msgs.flatMap((m) => [varint(m.length), m]));
-
-function readVarint(buf, pos) {
-  let v = 0n; let shift = 0n;
-  for (;;) {
-    const b = buf[pos++];
-    if (b === undefined) throw new Error('truncated varint');
-    v |= BigInt(b & 0x7f) << shift;
-    if (!(b & 0x80)) return [Number(v), pos];
-    shift += 7n;
-  }
-}
-
-/** Decodes one proto message into {fieldNumber: [values]} (bytes for wire type 2). */
-function decodeFields(buf) {
-  const out = {};
-  let pos = 0;
-  while (pos < buf.length) {
-    let key; [key, pos] = readVarint(buf, pos);
-    const num = key >> 3; const wt = key & 7;
-    let val;
-    if (wt === 0) [val, pos] = readVarint(buf, pos);
-    else if (wt === 2) { let len; [len, pos] = readVarint(buf, pos); val = buf.subarray(pos, pos + len); pos += len; }
-    else throw new Error(`unexpected wire type ${wt}`);
-    (out[num] ||= []).push(val);
-  }
-  return out;
-}
-
-/** Splits a binary frame into its length-prefixed messages. */
-function splitFrame(buf) {
-  const msgs = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    let len; [len, pos] = readVarint(buf, pos);
-    msgs.push(buf.subarray(pos, pos + len));
-    pos += len;
-  }
-  return msgs;
-}
 
 const connectCmd = (id, tok) => Buffer.concat([fVarint(1, id), fBytes(4, fBytes(1, Buffer.from(tok)))]);
 

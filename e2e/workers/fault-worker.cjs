@@ -1,6 +1,6 @@
 'use strict';
 // The example Node worker (examples/workers/node) plus faults for the tests,
-// chosen by RPC method: crash, hang, garbage, leak (data {mb}), pid,
+// chosen by RPC method: crash, hang, garbage, notjson, badutf8, leak (data {mb}), pid,
 // sleep (data {ms}); and by flag: --exit-at-start, and --subrefresh-type=T,
 // which accepts a subscription refresh only under that exact type name and
 // leaves any other spelling unanswered, the way roadrunner-php/centrifugo 2.x
@@ -34,6 +34,9 @@ Object.assign(rpcMethods, {
     return reply({ leaked: mb, pid: process.pid });
   },
   pid: () => reply({ pid: process.pid }),
+  // Answers a JSON client cannot carry: the server must fail this one call.
+  notjson: () => ({ data: Buffer.from('not json at all') }),
+  badutf8: () => ({ data: Buffer.concat([Buffer.from('{"x":"'), Buffer.from([0xff]), Buffer.from('"}')]) }),
   sleep: (req) => new Promise((r) => setTimeout(() => r(reply({ slept: data(req).ms, pid: process.pid })), Number(data(req).ms || 0))),
 });
 
