@@ -57,3 +57,7 @@ func (n *Node) Reconfigure(cfg Config, connectTokens, subTokens TokenVerifier) e
 	n.cur.Store(s)
 	return nil
 }
+
+// Config is the configuration in force (the last one Reconfigure
+// accepted). The *Proxy values it points to are shared: do not modify.
+func (n *Node) Config() Config { return n.settings().cfg }
