@@ -21,7 +21,10 @@ func newServerCommand() *cobra.Command {
 			"Protobuf, the official centrifuge SDKs unchanged); the server API is at /api (HTTP) and, with\n" +
 			"grpc_api, over gRPC; proxied events go to the configured backends (spindle app, or any\n" +
 			"CentrifugoProxy server). An unknown or misspelt key is an error naming its line.\n" +
-			"Stops gracefully on SIGINT or SIGTERM: clients are told to reconnect elsewhere.\n\n" +
+			"SIGHUP reloads the configuration: token keys, channel, namespace and RPC options and client\n" +
+			"limits apply at once; the log names each changed key and those that need a restart.\n" +
+			"Stops gracefully on SIGINT or SIGTERM: clients are told to reconnect elsewhere, /health\n" +
+			"answers 503 while draining, and the process exits non-zero if shutdown_timeout passes first.\n\n" +
 			"  spindle server -c config.json\n" +
 			"  spindle genconfig -c config.json && spindle server -c config.json -p 9000",
 		Args: cobra.NoArgs,
@@ -29,7 +32,12 @@ func newServerCommand() *cobra.Command {
 	file := addConfigFlag(cmd)
 	addServerFlags(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		cfg, warnings, err := config.Load(config.LoadOptions{File: *file, Env: os.Environ(), Flags: changedFlags(cmd.Flags())})
+		// A reload reads the same file, the environment as it is then, and
+		// the same flags, which keep overriding both.
+		load := func() (*config.Config, []config.Warning, error) {
+			return config.Load(config.LoadOptions{File: *file, Env: os.Environ(), Flags: changedFlags(cmd.Flags())})
+		}
+		cfg, warnings, err := load()
 		if err != nil {
 			return err
 		}
@@ -50,6 +58,10 @@ func newServerCommand() *cobra.Command {
 		}
 		ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go srv.ReloadOn(ctx, hup, load)
 		return srv.Serve(ctx)
 	}
 	return cmd

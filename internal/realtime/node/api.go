@@ -29,7 +29,7 @@ func (n *Node) Publish(ctx context.Context, ch string, data []byte, o PublishOpt
 	if ch == "" || len(data) == 0 {
 		return engine.StreamPosition{}, ErrorBadRequest
 	}
-	info, err := n.rules.lookup(ch)
+	info, err := n.settings().rules.lookup(ch)
 	if err != nil {
 		return engine.StreamPosition{}, err
 	}
@@ -53,7 +53,7 @@ func (n *Node) Subscribe(ctx context.Context, user, ch string, o SubscribeOption
 	if ch == "" {
 		return ErrorBadRequest
 	}
-	if _, err := n.rules.lookup(ch); err != nil {
+	if _, err := n.settings().rules.lookup(ch); err != nil {
 		return err
 	}
 	return n.sendControl(ctx, controlMessage{Op: opSubscribe, User: user, Channel: ch, Client: o.Client, Session: o.Session, Subscribe: &o})
@@ -65,7 +65,7 @@ func (n *Node) Unsubscribe(ctx context.Context, user, ch, client, session string
 	if ch == "" {
 		return ErrorBadRequest
 	}
-	if _, err := n.rules.lookup(ch); err != nil {
+	if _, err := n.settings().rules.lookup(ch); err != nil {
 		return err
 	}
 	return n.sendControl(ctx, controlMessage{Op: opUnsubscribe, User: user, Channel: ch, Client: client, Session: session})
@@ -161,7 +161,7 @@ func (n *Node) channelForAPI(ch string) (channelInfo, error) {
 	if ch == "" {
 		return channelInfo{}, ErrorBadRequest
 	}
-	info, err := n.rules.lookup(ch)
+	info, err := n.settings().rules.lookup(ch)
 	if err != nil {
 		return info, err
 	}

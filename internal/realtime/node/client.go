@@ -63,19 +63,20 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 	if n.isShutdown() {
 		return nil, DisconnectShutdown
 	}
+	cc := &n.settings().cfg.Client
 	c := &Client{
 		n:        n,
 		id:       uuid.NewString(),
 		t:        t,
 		proto:    t.Protocol(),
 		req:      req,
-		q:        newWriteQueue(n.cfg.Client.QueueMaxSize),
+		q:        newWriteQueue(cc.QueueMaxSize),
 		closedCh: make(chan struct{}),
 		subs:     make(map[string]*subscription),
 	}
 	c.log = n.log.With("client", c.id)
-	c.cmds = newCommandQueue(c, n.cfg.Client.Concurrency)
-	if d := n.cfg.Client.StaleCloseDelay; d > 0 {
+	c.cmds = newCommandQueue(c, cc.Concurrency)
+	if d := cc.StaleCloseDelay; d > 0 {
 		// Under c.mu: the timer may fire before AfterFunc returns, and
 		// close reads the field under c.mu.
 		c.mu.Lock()
@@ -284,7 +285,7 @@ func (c *Client) sendReply(r *clientpb.Reply) {
 // startPings arms the server ping: first at a random point of the first
 // interval, then every interval; each ping wants one pong in time.
 func (c *Client) startPings() {
-	iv := c.n.cfg.Client.PingInterval
+	iv := c.n.settings().cfg.Client.PingInterval
 	if iv <= 0 {
 		return
 	}
@@ -303,14 +304,14 @@ func (c *Client) sendPing() {
 		return
 	}
 	c.pingOutstanding = true
-	if pt := c.n.cfg.Client.PongTimeout; pt > 0 {
+	if pt := c.n.settings().cfg.Client.PongTimeout; pt > 0 {
 		if c.pongTimer == nil {
 			c.pongTimer = time.AfterFunc(pt, c.pongMissed)
 		} else {
 			c.pongTimer.Reset(pt)
 		}
 	}
-	c.pingTimer.Reset(c.n.cfg.Client.PingInterval)
+	c.pingTimer.Reset(c.n.settings().cfg.Client.PingInterval)
 	c.mu.Unlock()
 	c.enqueue(emptyMessage(c.proto))
 }

@@ -16,7 +16,7 @@ func (c *Client) channelForCommand(ch string) (channelInfo, error) {
 	if ch == "" {
 		return channelInfo{}, DisconnectBadRequest
 	}
-	info, err := c.n.rules.lookup(ch)
+	info, err := c.n.settings().rules.lookup(ch)
 	if err != nil {
 		return info, err
 	}
@@ -38,7 +38,7 @@ func (c *Client) subscribed(ch string) (bool, []byte) {
 // permitted applies the client / subscriber / anonymous / insecure rules
 // shared by publish, presence and history.
 func (c *Client) permitted(forClient, forSubscriber, forAnonymous bool, ch string) bool {
-	if c.n.cfg.Client.Insecure {
+	if c.n.settings().cfg.Client.Insecure {
 		return true
 	}
 	user := c.User()
@@ -138,7 +138,7 @@ func (c *Client) handleHistory(ctx context.Context, req *clientpb.HistoryRequest
 	if req.Since != nil {
 		since = &engine.StreamPosition{Offset: req.Since.Offset, Epoch: req.Since.Epoch}
 	}
-	pubs, top, err := c.n.history(ctx, req.Channel, info.ns, since, int(req.Limit), req.Reverse, c.n.cfg.Client.HistoryMaxPublicationLimit)
+	pubs, top, err := c.n.history(ctx, req.Channel, info.ns, since, int(req.Limit), req.Reverse, c.n.settings().cfg.Client.HistoryMaxPublicationLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (c *Client) handleHistory(ctx context.Context, req *clientpb.HistoryRequest
 }
 
 func (c *Client) handleRPC(ctx context.Context, req *clientpb.RPCRequest) (*clientpb.Reply, error) {
-	rpc := &c.n.cfg.RPC
+	rpc := &c.n.settings().cfg.RPC
 	if rpc.Ping && req.Method == rpc.PingMethod {
 		return &clientpb.Reply{Rpc: &clientpb.RPCResult{}}, nil
 	}
@@ -168,13 +168,14 @@ func (c *Client) handleRPC(ctx context.Context, req *clientpb.RPCRequest) (*clie
 // rpcProxy routes a method: `ns:name` to its rpc namespace's proxy when
 // rpc namespaces are configured, anything else to the default RPC proxy.
 func (n *Node) rpcProxy(method string) (*Proxy, error) {
-	if len(n.rpcNS) > 0 {
-		boundary := n.cfg.RPC.NamespaceBoundary
+	s := n.settings()
+	if len(s.rpcNS) > 0 {
+		boundary := s.cfg.RPC.NamespaceBoundary
 		if boundary == "" {
 			boundary = ":"
 		}
 		if i := strings.Index(method, boundary); i >= 0 {
-			p, ok := n.rpcNS[method[:i]]
+			p, ok := s.rpcNS[method[:i]]
 			if !ok {
 				return nil, ErrorMethodNotFound
 			}
@@ -184,16 +185,16 @@ func (n *Node) rpcProxy(method string) (*Proxy, error) {
 			return p, nil
 		}
 	}
-	if n.cfg.RPCProxy == nil {
+	if s.cfg.RPCProxy == nil {
 		return nil, ErrorNotAvailable
 	}
-	return n.cfg.RPCProxy, nil
+	return s.cfg.RPCProxy, nil
 }
 
 // startTicks arms the periodic work of a connection: presence refresh and
 // subscription expiry.
 func (c *Client) startTicks() {
-	iv := c.n.cfg.Client.PresenceUpdateInterval
+	iv := c.n.settings().cfg.Client.PresenceUpdateInterval
 	if iv <= 0 {
 		return
 	}
@@ -204,7 +205,7 @@ func (c *Client) startTicks() {
 
 func (c *Client) tick() {
 	now := time.Now().Unix()
-	grace := int64(c.n.cfg.Client.ExpiredSubCloseDelay / time.Second)
+	grace := int64(c.n.settings().cfg.Client.ExpiredSubCloseDelay / time.Second)
 	type presenceEntry struct {
 		ch   string
 		info []byte
@@ -217,7 +218,7 @@ func (c *Client) tick() {
 		return
 	}
 	var refresh, positionCheck []*subscription
-	checkEvery := c.n.cfg.Client.PositionCheckDelay
+	checkEvery := c.n.settings().cfg.Client.PositionCheckDelay
 	for ch, s := range c.subs {
 		if s.positioned && !s.syncing && checkEvery > 0 && time.Since(s.checkedAt) >= checkEvery {
 			positionCheck = append(positionCheck, s)
@@ -268,7 +269,7 @@ func (c *Client) rearmTick() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.status == statusConnected && c.tickTimer != nil {
-		c.tickTimer.Reset(c.n.cfg.Client.PresenceUpdateInterval)
+		c.tickTimer.Reset(c.n.settings().cfg.Client.PresenceUpdateInterval)
 	}
 }
 

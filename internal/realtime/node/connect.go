@@ -53,7 +53,7 @@ func (c *Client) authenticate(ctx context.Context, req *clientpb.ConnectRequest)
 	if req.Token != "" {
 		return c.authenticateToken(ctx, req.Token)
 	}
-	if p := c.n.cfg.Connect; p != nil {
+	if p := c.n.settings().cfg.Connect; p != nil {
 		channels := make([]string, 0, len(req.Subs))
 		for ch := range req.Subs {
 			channels = append(channels, ch)
@@ -70,7 +70,7 @@ func (c *Client) authenticate(ctx context.Context, req *clientpb.ConnectRequest)
 			return cred, nil
 		}
 	}
-	cfg := &c.n.cfg.Client
+	cfg := &c.n.settings().cfg.Client
 	if cfg.AllowAnonymousConnectWithoutToken || cfg.Insecure {
 		return &credentials{}, nil
 	}
@@ -81,11 +81,12 @@ func (c *Client) authenticate(ctx context.Context, req *clientpb.ConnectRequest)
 // authenticateToken verifies a connection token: expired is an error
 // reply the SDK answers with a fresh token, anything else wrong closes.
 func (c *Client) authenticateToken(ctx context.Context, token string) (*credentials, error) {
-	if c.n.tokens == nil {
+	s := c.n.settings()
+	if s.tokens == nil {
 		c.log.Info("connection token sent but no token key is configured")
 		return nil, DisconnectInvalidToken
 	}
-	tok, err := c.n.tokens.VerifyConnectToken(ctx, token)
+	tok, err := s.tokens.VerifyConnectToken(ctx, token)
 	if err != nil {
 		if errors.Is(err, auth.ErrTokenExpired) {
 			c.failConnect()
@@ -94,7 +95,7 @@ func (c *Client) authenticateToken(ctx context.Context, token string) (*credenti
 		c.log.Info("invalid connection token", "error", err)
 		return nil, DisconnectInvalidToken
 	}
-	if tok.UserID == "" && c.n.cfg.Client.DisallowAnonymousConnectionTokens {
+	if tok.UserID == "" && s.cfg.Client.DisallowAnonymousConnectionTokens {
 		return nil, DisconnectPermissionDenied
 	}
 	return &credentials{user: tok.UserID, expireAt: tok.ExpireAt, info: tok.Info, meta: tok.Meta, channels: tok.Channels, subs: tok.Subs}, nil
@@ -105,7 +106,7 @@ func (c *Client) authenticateToken(ctx context.Context, token string) (*credenti
 // bring. The user limit is checked again, atomically, by register; this
 // check fails early, before any subscription work.
 func (c *Client) admit(cred *credentials, now int64) ([]serverSubRequest, error) {
-	cfg := &c.n.cfg.Client
+	cfg := &c.n.settings().cfg.Client
 	if cfg.Insecure {
 		cred.expireAt = 0
 	}
@@ -139,7 +140,7 @@ func (c *Client) register(cred *credentials) error {
 	// either finds the client connected and in the hub, or comes first
 	// and this connect fails above. The hub applies the user limit in
 	// the same step, so connects arriving together cannot exceed it.
-	if !c.n.hub.addClient(c, c.n.cfg.Client.UserConnectionLimit) {
+	if !c.n.hub.addClient(c, c.n.settings().cfg.Client.UserConnectionLimit) {
 		return DisconnectConnectionLimit
 	}
 	c.status = statusConnected
@@ -155,7 +156,7 @@ func (c *Client) register(cred *credentials) error {
 // connectResult is the reply's fixed part: identity, version, backend
 // data, ping settings and server time.
 func (c *Client) connectResult(cred *credentials) *clientpb.ConnectResult {
-	cfg := &c.n.cfg.Client
+	cfg := &c.n.settings().cfg.Client
 	res := &clientpb.ConnectResult{Client: c.id, Version: Version, Data: cred.data}
 	if cfg.PingInterval > 0 {
 		res.Ping = uint32(cfg.PingInterval / time.Second)
@@ -176,7 +177,7 @@ func (c *Client) armConnectionExpiry(expireAt, now int64, res *clientpb.ConnectR
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.n.cfg.Refresh != nil {
+	if c.n.settings().cfg.Refresh != nil {
 		c.armServerRefresh(time.Until(time.Unix(expireAt, 0)))
 		return
 	}
@@ -236,7 +237,7 @@ func (c *Client) serverSideChannels(cred *credentials) ([]serverSubRequest, erro
 		if seen[ch] {
 			return nil
 		}
-		if _, err := c.n.rules.lookup(ch); err != nil {
+		if _, err := c.n.settings().rules.lookup(ch); err != nil {
 			return err
 		}
 		seen[ch] = true
@@ -256,13 +257,14 @@ func (c *Client) serverSideChannels(cred *credentials) ([]serverSubRequest, erro
 			}
 		}
 	}
-	cfg := &c.n.cfg.Client
+	s := c.n.settings()
+	cfg := &s.cfg.Client
 	if cfg.SubscribeToUserPersonalChannel && cred.user != "" {
 		// The rules hold the boundaries with their defaults applied; the
 		// raw config may leave them empty.
-		ch := c.n.rules.userBoundary + cred.user
+		ch := s.rules.userBoundary + cred.user
 		if cfg.PersonalChannelNamespace != "" {
-			ch = cfg.PersonalChannelNamespace + c.n.rules.namespaceBoundary + ch
+			ch = cfg.PersonalChannelNamespace + s.rules.namespaceBoundary + ch
 		}
 		if err := add(ch, auth.SubscribeOptions{}); err != nil {
 			return nil, err
@@ -291,7 +293,7 @@ func (c *Client) serverRefresh() {
 	if st != statusConnected {
 		return
 	}
-	p := c.n.cfg.Refresh
+	p := c.n.settings().cfg.Refresh
 	ctx, cancel := context.WithTimeout(context.Background(), proxyTimeout(p))
 	defer cancel()
 	expireAt, info, meta, err := c.refreshViaProxy(ctx, p)
@@ -320,7 +322,7 @@ func (c *Client) serverRefresh() {
 // armExpiry closes the connection if it is still expired a grace period
 // after expireAt (the client was told to refresh). Callers hold c.mu.
 func (c *Client) armExpiry(expireAt int64) {
-	d := time.Until(time.Unix(expireAt, 0)) + c.n.cfg.Client.ExpiredCloseDelay
+	d := time.Until(time.Unix(expireAt, 0)) + c.n.settings().cfg.Client.ExpiredCloseDelay
 	if c.expireTimer != nil {
 		c.expireTimer.Stop()
 	}
@@ -339,10 +341,11 @@ func (c *Client) checkExpired() {
 
 // handleRefresh takes a new connection token (client-side refresh).
 func (c *Client) handleRefresh(ctx context.Context, req *clientpb.RefreshRequest) (*clientpb.Reply, error) {
-	if req.Token == "" || c.n.tokens == nil || c.n.cfg.Refresh != nil {
+	s := c.n.settings()
+	if req.Token == "" || s.tokens == nil || s.cfg.Refresh != nil {
 		return nil, DisconnectBadRequest
 	}
-	tok, err := c.n.tokens.VerifyConnectToken(ctx, req.Token)
+	tok, err := s.tokens.VerifyConnectToken(ctx, req.Token)
 	if err != nil {
 		if errors.Is(err, auth.ErrTokenExpired) {
 			return nil, DisconnectExpired

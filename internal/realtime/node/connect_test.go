@@ -166,7 +166,7 @@ func TestConnectToken(t *testing.T) {
 
 func TestConnectWithoutVerifierClosesWithInvalidToken(t *testing.T) {
 	env := newHubEnv(t)
-	env.node.tokens = nil // as with Options.ConnectTokens unset
+	env.setVerifiers(t, nil, env.node.settings().subTok) // as with Options.ConnectTokens unset
 	tc := env.newClient(t, protocol.TypeProtobuf)
 	if got := tc.disconnectCode(connectCmd(connToken(t, "alice", 0, nil))); got != int(DisconnectInvalidToken.Code) {
 		t.Fatalf("close %d", got)

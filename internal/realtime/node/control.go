@@ -17,6 +17,9 @@ const (
 	opDisconnect  = "disconnect"
 	opRefresh     = "refresh"
 	opNode        = "node"
+	// opShutdown says the node in Node.UID is leaving, so the others drop
+	// it from info at once instead of when its announcements stop.
+	opShutdown = "shutdown"
 )
 
 // controlMessage is a node-to-node command. It is JSON: control traffic
@@ -42,9 +45,15 @@ func (n *Node) handleControl(data []byte) error {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("decode control message: %w", err)
 	}
-	if m.Op == opNode {
+	switch m.Op {
+	case opNode:
 		if m.Node != nil {
 			n.nodes.update(*m.Node)
+		}
+		return nil
+	case opShutdown:
+		if m.Node != nil {
+			n.nodes.remove(m.Node.UID)
 		}
 		return nil
 	}

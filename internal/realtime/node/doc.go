@@ -20,7 +20,8 @@
 // held at once (a lock may be taken while holding the ones listed before
 // it, never the other way round):
 //
-//  1. Node.mu guards the shutdown flag. Nothing else is taken under it.
+//  1. Node.mu guards the shutdown and running flags. Nothing else is
+//     taken under it.
 //
 //  2. Node.subLocks[i] (one per channel shard, i = shardIndex(channel))
 //     serialises "first local subscriber, so subscribe the broker"
@@ -54,6 +55,12 @@
 //
 //  6. nodeRegistry.mu guards the table of other nodes; preparedPush's
 //     sync.Once values guard each push's encodings. Both are leaves.
+//
+// The configuration a reload may replace (Node.cur, see settings.go) is
+// no lock: it is an atomic pointer to an immutable *settings that
+// Reconfigure replaces whole. Readers load it once per decision, under
+// any lock or none, and never write to what it points to, so a command
+// never sees half of an old configuration and half of a new one.
 //
 // In short: subLock → hub shard; Client.mu → hub.mu; Client.mu →
 // writeQueue.mu. No lock is held while calling the engine except a

@@ -153,6 +153,15 @@ func newHubEnv(t *testing.T, mutate ...func(cfg *Config, p *Proxy)) *hubEnv {
 	return &hubEnv{t: t, node: n, engine: eng, backend: b, proxy: p}
 }
 
+// setVerifiers replaces the node's token verifiers the way a reload does,
+// keeping the rest of its configuration.
+func (e *hubEnv) setVerifiers(t *testing.T, conn, sub TokenVerifier) {
+	t.Helper()
+	if err := e.node.Reconfigure(e.node.settings().cfg, conn, sub); err != nil {
+		t.Fatalf("reconfigure: %v", err)
+	}
+}
+
 // connToken mints a connection token for user; extra claims override.
 func connToken(t testing.TB, user string, ttl time.Duration, extra map[string]any) string {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -43,19 +44,15 @@ type Options struct {
 
 // Node is one `spindle server` process's view of the system.
 type Node struct {
-	id      string
-	name    string
-	cfg     Config
-	rules   *channelRules
+	id   string
+	name string
+	// cur is the configuration in force; Reconfigure swaps it whole (see
+	// settings).
+	cur     atomic.Pointer[settings]
 	engine  engine.Engine
-	tokens  TokenVerifier
-	subTok  TokenVerifier
 	log     *slog.Logger
 	metrics *Metrics
 	hub     *hub
-	// rpcNS routes `ns:method` to its namespace's proxy (nil value: the
-	// namespace has none).
-	rpcNS map[string]*Proxy
 	// subLocks serialise "first subscriber → broker subscribe" against
 	// "last subscriber gone → broker unsubscribe" per channel shard.
 	subLocks [hubShards]sync.Mutex
@@ -63,8 +60,11 @@ type Node struct {
 
 	mu       sync.Mutex
 	shutdown bool
+	running  bool // Run has started the announcer
 	nodes    *nodeRegistry
 	done     chan struct{}
+	// announcerDone is closed when the announcer has returned after done.
+	announcerDone chan struct{}
 }
 
 // New builds a node. cfg is copied; the *Proxy values it points to are
@@ -73,16 +73,13 @@ func New(cfg Config, opts Options) (*Node, error) {
 	if opts.Engine == nil {
 		return nil, errors.New("node: no engine")
 	}
-	rules, err := newChannelRules(cfg.Channel)
+	s, err := newSettings(cfg, opts.ConnectTokens, opts.SubTokens)
 	if err != nil {
-		return nil, fmt.Errorf("node: %w", err)
+		return nil, err
 	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
-	}
-	if err := checkProxies(&cfg); err != nil {
-		return nil, fmt.Errorf("node: %w", err)
 	}
 	name := cfg.Name
 	if name == "" {
@@ -95,25 +92,20 @@ func New(cfg Config, opts Options) (*Node, error) {
 	n := &Node{
 		id:      id,
 		name:    name,
-		cfg:     cfg,
-		rules:   rules,
 		engine:  opts.Engine,
-		tokens:  opts.ConnectTokens,
-		subTok:  opts.SubTokens,
 		log:     log,
 		metrics: opts.Metrics,
 		started: time.Now(),
 		done:    make(chan struct{}),
+
+		announcerDone: make(chan struct{}),
 	}
 	if n.metrics == nil {
 		n.metrics = NewMetrics(nil)
 	}
+	n.cur.Store(s)
 	n.hub = newHub()
 	n.nodes = newNodeRegistry(n)
-	n.rpcNS = make(map[string]*Proxy, len(cfg.RPC.Namespaces))
-	for _, ns := range cfg.RPC.Namespaces {
-		n.rpcNS[ns.Name] = ns.Proxy
-	}
 	return n, nil
 }
 
@@ -129,13 +121,18 @@ func (n *Node) Run() error {
 	if err := n.engine.Run(&eventHandler{n: n}); err != nil {
 		return fmt.Errorf("node: start engine: %w", err)
 	}
-	go n.nodes.run(n.done)
+	n.mu.Lock()
+	n.running = true
+	n.mu.Unlock()
+	go n.nodes.run(n.done, n.announcerDone)
 	return nil
 }
 
-// Shutdown disconnects every client with the shutdown code (SDKs
-// reconnect, possibly to another node) and waits until their queues are
-// flushed or ctx ends.
+// Shutdown refuses new connections (NewClient returns DisconnectShutdown),
+// tells the other nodes this one is leaving so their info drops it at
+// once, disconnects every client with the shutdown code (SDKs reconnect,
+// possibly to another node), waits until their queues are flushed or ctx
+// ends, and closes the engine.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.mu.Lock()
 	if n.shutdown {
@@ -143,8 +140,21 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	n.shutdown = true
+	running := n.running
 	close(n.done)
 	n.mu.Unlock()
+
+	if running {
+		// The announcer's last announcement must not overtake the leave
+		// message and bring this node back into the others' tables.
+		select {
+		case <-n.announcerDone:
+		case <-ctx.Done():
+		}
+		if err := n.nodes.leave(ctx); err != nil {
+			n.log.Warn("tell other nodes about the shutdown", "error", err)
+		}
+	}
 
 	clients := n.hub.allClients()
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -55,8 +56,19 @@ func (r *nodeRegistry) update(info NodeInfo) {
 	r.mu.Unlock()
 }
 
-// run announces this node periodically until done is closed.
-func (r *nodeRegistry) run(done <-chan struct{}) {
+// remove forgets a node that said it is shutting down. Its last
+// announcement cannot arrive afterwards and re-add it: a node stops
+// announcing, and waits for the announcer to return, before it says so.
+func (r *nodeRegistry) remove(uid string) {
+	r.mu.Lock()
+	delete(r.nodes, uid)
+	r.mu.Unlock()
+}
+
+// run announces this node periodically until done is closed, then
+// closes stopped.
+func (r *nodeRegistry) run(done <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
 	t := time.NewTicker(nodeInfoInterval)
 	defer t.Stop()
 	for {
@@ -71,15 +83,24 @@ func (r *nodeRegistry) run(done <-chan struct{}) {
 
 func (r *nodeRegistry) announce() {
 	info := r.self()
-	data, err := json.Marshal(controlMessage{Op: opNode, Node: &info})
-	if err != nil {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeInfoInterval)
 	defer cancel()
-	if err := r.n.engine.PublishControl(ctx, data, ""); err != nil {
+	if err := r.publish(ctx, opNode, info); err != nil {
 		r.n.log.Warn("announce node", "error", err)
 	}
+}
+
+// leave tells the other nodes this one is shutting down.
+func (r *nodeRegistry) leave(ctx context.Context) error {
+	return r.publish(ctx, opShutdown, NodeInfo{UID: r.n.id, Name: r.n.name})
+}
+
+func (r *nodeRegistry) publish(ctx context.Context, op string, info NodeInfo) error {
+	data, err := json.Marshal(controlMessage{Op: op, Node: &info})
+	if err != nil {
+		return fmt.Errorf("encode %s control message: %w", op, err)
+	}
+	return r.n.engine.PublishControl(ctx, data, "")
 }
 
 // list returns the live nodes, this one always included and fresh.

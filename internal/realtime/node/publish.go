@@ -27,7 +27,7 @@ func (n *Node) publish(ctx context.Context, ch string, ns *namespace, data []byt
 		opts.HistoryTTL = ns.opts.HistoryTTL
 		opts.HistoryMetaTTL = ns.opts.HistoryMetaTTL
 		if opts.HistoryMetaTTL == 0 {
-			opts.HistoryMetaTTL = n.cfg.Channel.HistoryMetaTTL
+			opts.HistoryMetaTTL = n.settings().cfg.Channel.HistoryMetaTTL
 		}
 	}
 	sp, _, err := n.engine.Publish(ctx, ch, data, opts)
@@ -49,7 +49,7 @@ func (n *Node) history(ctx context.Context, ch string, ns *namespace, since *eng
 	}
 	metaTTL := ns.opts.HistoryMetaTTL
 	if metaTTL == 0 {
-		metaTTL = n.cfg.Channel.HistoryMetaTTL
+		metaTTL = n.settings().cfg.Channel.HistoryMetaTTL
 	}
 	pubs, top, err := n.engine.History(ctx, ch, engine.HistoryOptions{Since: since, Limit: limit, Reverse: reverse, MetaTTL: metaTTL})
 	if err != nil {

@@ -154,7 +154,7 @@ func TestSubscribe(t *testing.T) {
 
 func TestSubscribeWithoutSubTokenVerifier(t *testing.T) {
 	env := newHubEnv(t)
-	env.node.subTok = nil // as with Options.SubTokens unset
+	env.setVerifiers(t, env.node.settings().tokens, nil) // as with Options.SubTokens unset
 	tc := env.connectUser(t, "alice")
 	cmd := &clientpb.Command{Subscribe: &clientpb.SubscribeRequest{Channel: "$secret", Token: subToken(t, "alice", "$secret", 0, nil)}}
 	if code := tc.errCode(cmd); code != ErrorPermissionDenied.Code {
@@ -814,7 +814,8 @@ func TestSubRefreshRacingServerUnsubscribe(t *testing.T) {
 	tc := env.connectUser(t, "alice")
 	tc.ok(&clientpb.Command{Subscribe: &clientpb.SubscribeRequest{Channel: ch, Token: subToken(t, "alice", ch, time.Hour, nil)}})
 	verifying, release := make(chan struct{}), make(chan struct{})
-	env.node.subTok = &hookVerifier{TokenVerifier: env.node.subTok, before: func() { close(verifying); <-release }}
+	s := env.node.settings()
+	env.setVerifiers(t, s.tokens, &hookVerifier{TokenVerifier: s.subTok, before: func() { close(verifying); <-release }})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

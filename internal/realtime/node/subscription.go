@@ -124,7 +124,7 @@ func (c *Client) checkSubscribeRequest(req *clientpb.SubscribeRequest) (channelI
 	if req.Type != 0 {
 		return channelInfo{}, ErrorNotAvailable
 	}
-	info, cerr := c.n.rules.validate(req.Channel)
+	info, cerr := c.n.settings().rules.validate(req.Channel)
 	if cerr != nil {
 		return info, cerr
 	}
@@ -143,7 +143,7 @@ func (c *Client) checkSubscriptionLimits(ch string) (string, error) {
 	if already {
 		return "", ErrorAlreadySubscribed
 	}
-	if lim := c.n.cfg.Client.ChannelLimit; lim > 0 && count >= lim {
+	if lim := c.n.settings().cfg.Client.ChannelLimit; lim > 0 && count >= lim {
 		return "", ErrorLimitExceeded
 	}
 	return user, nil
@@ -190,7 +190,7 @@ func (c *Client) authorizeSubscribe(ctx context.Context, req *clientpb.Subscribe
 		}
 		g.override = ov
 	case nsOpts.AllowSubscribeForClient && (user != "" || nsOpts.AllowSubscribeForAnonymous) && !c.isUserLimited(info, req.Channel):
-	case c.n.cfg.Client.Insecure:
+	case c.n.settings().cfg.Client.Insecure:
 	default:
 		return g, ErrorPermissionDenied
 	}
@@ -210,7 +210,7 @@ func (c *Client) subscribeOptions(req *clientpb.SubscribeRequest, info channelIn
 	o.positioned = nsOpts.ForcePositioning
 	o.recoverable = nsOpts.ForceRecovery
 	if g.clientFlags {
-		insecure := c.n.cfg.Client.Insecure
+		insecure := c.n.settings().cfg.Client.Insecure
 		historyPerm := insecure || allowedFor(user, nsOpts.AllowHistoryForClient, nsOpts.AllowHistoryForAnonymous) || nsOpts.AllowHistoryForSubscriber
 		presencePerm := insecure || allowedFor(user, nsOpts.AllowPresenceForClient, nsOpts.AllowPresenceForAnonymous) || nsOpts.AllowPresenceForSubscriber
 		o.positioned = o.positioned || (req.Positioned && (nsOpts.AllowPositioning || historyPerm))
@@ -233,7 +233,7 @@ func (c *Client) isUserLimited(info channelInfo, ch string) bool {
 	if !info.ns.opts.AllowUserLimitedChannels {
 		return false
 	}
-	limited, _ := c.n.rules.userAllowed(ch, "")
+	limited, _ := c.n.settings().rules.userAllowed(ch, "")
 	return limited
 }
 
@@ -241,7 +241,7 @@ func (c *Client) userLimitedAllowed(info channelInfo, ch, user string) bool {
 	if !info.ns.opts.AllowUserLimitedChannels {
 		return false
 	}
-	limited, ok := c.n.rules.userAllowed(ch, user)
+	limited, ok := c.n.settings().rules.userAllowed(ch, user)
 	return limited && ok
 }
 
@@ -249,10 +249,11 @@ func (c *Client) userLimitedAllowed(info channelInfo, ch, user string) bool {
 // connection: an expired token is 109, a bad one 103, a token for another
 // channel, user or client closes the connection.
 func (c *Client) verifySubToken(ctx context.Context, token, ch, user string) (auth.SubscribeToken, error) {
-	if c.n.subTok == nil {
+	subTok := c.n.settings().subTok
+	if subTok == nil {
 		return auth.SubscribeToken{}, ErrorPermissionDenied
 	}
-	tok, err := c.n.subTok.VerifySubscribeToken(ctx, token)
+	tok, err := subTok.VerifySubscribeToken(ctx, token)
 	if err != nil {
 		if errors.Is(err, auth.ErrTokenExpired) {
 			return tok, ErrorTokenExpired
@@ -270,7 +271,7 @@ func (c *Client) verifySubToken(ctx context.Context, token, ch, user string) (au
 // subscribeServerSide joins a channel the server chose for the client at
 // connect time.
 func (c *Client) subscribeServerSide(ctx context.Context, s serverSubRequest, recoverReq *clientpb.SubscribeRequest) (*clientpb.SubscribeResult, error) {
-	info, err := c.n.rules.lookup(s.channel)
+	info, err := c.n.settings().rules.lookup(s.channel)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +380,7 @@ func (c *Client) position(ctx context.Context, s *subscription, req *clientpb.Su
 	eng := c.n.engine
 	metaTTL := s.ns.opts.HistoryMetaTTL
 	if metaTTL == 0 {
-		metaTTL = c.n.cfg.Channel.HistoryMetaTTL
+		metaTTL = c.n.settings().cfg.Channel.HistoryMetaTTL
 	}
 	res.Positioned = true
 	res.Recoverable = s.recoverable
@@ -425,7 +426,7 @@ func (c *Client) position(ctx context.Context, s *subscription, req *clientpb.Su
 // whether continuity is proven.
 func (c *Client) recover(ctx context.Context, s *subscription, req *clientpb.SubscribeRequest, metaTTL time.Duration) ([]*engine.Publication, engine.StreamPosition, bool, error) {
 	eng := c.n.engine
-	limit := c.n.cfg.Client.RecoveryMaxPublicationLimit
+	limit := c.n.settings().cfg.Client.RecoveryMaxPublicationLimit
 	// An empty request epoch matches any stream (engine contract).
 	epoch := req.Epoch
 	if s.ns.opts.ForceRecoveryMode == "cache" {

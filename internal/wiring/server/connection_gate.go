@@ -21,8 +21,11 @@ import (
 // Centrifugo's own bucket refills only one token per second whatever the
 // rate, so after the first burst it admits about one connection a second;
 // we decided not to copy that.
+//
+// The connection limit is read per request, so a reload can change it
+// (setLimit); the rate limiter is built once and needs a restart.
 type connectionGate struct {
-	limit   int
+	limit   atomic.Int64  // 0 = no limit
 	rate    *rate.Limiter // nil = no rate limit
 	count   func() int
 	refused *prometheus.CounterVec
@@ -31,10 +34,7 @@ type connectionGate struct {
 }
 
 func newConnectionGate(limit, perSecond int, count func() int, reg prometheus.Registerer, log *slog.Logger) *connectionGate {
-	if limit <= 0 && perSecond <= 0 {
-		return nil
-	}
-	g := &connectionGate{limit: limit, count: count, log: log,
+	g := &connectionGate{count: count, log: log,
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "spindle", Subsystem: "node", Name: "connections_refused_total",
 			Help: "New connections refused before the upgrade, by the limit that refused them.",
@@ -43,26 +43,27 @@ func newConnectionGate(limit, perSecond int, count func() int, reg prometheus.Re
 	if perSecond > 0 {
 		g.rate = rate.NewLimiter(rate.Limit(perSecond), perSecond)
 	}
+	g.setLimit(limit)
 	reg.MustRegister(g.refused)
 	return g
 }
 
-// wrap puts the gate in front of a connection endpoint; a nil gate lets
-// everything through.
+// setLimit changes client_connection_limit for the connections that
+// arrive from now on (0 = unlimited).
+func (g *connectionGate) setLimit(limit int) { g.limit.Store(int64(max(limit, 0))) }
+
+// wrap puts the gate in front of a connection endpoint.
 func (g *connectionGate) wrap(h http.Handler) http.Handler {
-	if g == nil {
-		return h
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if g.rate != nil && !g.rate.Allow() {
 			g.refuse(w, "rate")
 			return
 		}
-		if g.limit > 0 && g.count() >= g.limit {
+		if limit := int(g.limit.Load()); limit > 0 && g.count() >= limit {
 			g.refuse(w, "connections")
 			if now := time.Now().UnixNano(); now-g.warned.Load() > int64(3*time.Second) {
 				g.warned.Store(now)
-				g.log.Warn("node connection limit reached: new connections get 503", "client_connection_limit", g.limit)
+				g.log.Warn("node connection limit reached: new connections get 503", "client_connection_limit", limit)
 			}
 			return
 		}

@@ -22,24 +22,22 @@ type ProxyResolver func(cfg *config.Proxy) (node.Backend, error)
 // is the same on both sides are converted, so a field added on one side
 // only fails the build here instead of being silently dropped.
 
-// nodeConfig maps cfg onto the hub's Config, resolving every proxy it
-// refers to exactly once: events and namespaces that share a *config.Proxy
-// share one *node.Proxy, and so one backend and connection. A proxy that
-// cannot be built fails start-up, not a client's first event.
-func nodeConfig(cfg *config.Config, resolve ProxyResolver) (node.Config, error) {
+// proxyBinder turns a configured proxy into the hub's *node.Proxy.
+type proxyBinder func(p *config.Proxy) (*node.Proxy, error)
+
+// startBinder resolves every proxy exactly once: events and namespaces
+// that share a *config.Proxy share one *node.Proxy, and so one backend and
+// connection. Each bound proxy is recorded by name in bound, which is what
+// a reload binds to (proxies are built at start only).
+func startBinder(resolve ProxyResolver, bound map[string]*node.Proxy) proxyBinder {
 	proxies := map[*config.Proxy]*node.Proxy{}
-	var resolveErr error
-	ref := func(p *config.Proxy) *node.Proxy {
-		if p == nil || resolveErr != nil {
-			return nil
-		}
+	return func(p *config.Proxy) (*node.Proxy, error) {
 		if np, ok := proxies[p]; ok {
-			return np
+			return np, nil
 		}
 		b, err := resolve(p)
 		if err != nil {
-			resolveErr = fmt.Errorf("proxy %q (%s): %w", p.Name, p.Endpoint, err)
-			return nil
+			return nil, err
 		}
 		np := &node.Proxy{
 			Name:                  p.Name,
@@ -50,6 +48,25 @@ func nodeConfig(cfg *config.Config, resolve ProxyResolver) (node.Config, error) 
 			Backend:               b,
 		}
 		proxies[p] = np
+		bound[p.Name] = np
+		return np, nil
+	}
+}
+
+// nodeConfig maps cfg onto the hub's Config, binding every proxy it refers
+// to. A proxy that cannot be built fails start-up, not a client's first
+// event.
+func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
+	var resolveErr error
+	ref := func(p *config.Proxy) *node.Proxy {
+		if p == nil || resolveErr != nil {
+			return nil
+		}
+		np, err := bind(p)
+		if err != nil {
+			resolveErr = fmt.Errorf("proxy %q (%s): %w", p.Name, p.Endpoint, err)
+			return nil
+		}
 		return np
 	}
 	channelOptions := func(o config.ChannelOptions) node.ChannelOptions {

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,9 +39,27 @@ import (
 
 // Server is a configured, not yet listening, real-time server.
 type Server struct {
+	// cfg is the configuration the server started with: listeners, TLS
+	// and everything else built once are read from it.
 	cfg  *config.Config
 	log  *slog.Logger
 	Node *node.Node
+
+	// cur is the configuration in force: cfg, or what the last successful
+	// reload loaded (see Reload). reloadMu serialises reloads.
+	cur      atomic.Pointer[config.Config]
+	reloadMu sync.Mutex
+	// bound holds the proxies built at start, by name; reloads bind to
+	// them, since proxy clients are not rebuilt at run time.
+	bound map[string]*node.Proxy
+	gate  *connectionGate
+	// draining is set when shutdown starts: /health answers 503 from then
+	// until the listeners close, so load balancers take the node out.
+	draining atomic.Bool
+	// beforeClose, when set (tests), runs after the node has drained and
+	// before the listeners close, so a test can look at the server in
+	// that state.
+	beforeClose func(ctx context.Context)
 
 	httpSrv *http.Server
 	// intSrv serves the API, metrics and health on the internal listener
@@ -121,30 +140,21 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if err != nil {
 		return nil, err
 	}
-	connTokens, err := newVerifier(cfg.Token, cfg)
+	connTokens, subTokens, err := verifiers(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connection token config: %w", err)
-	}
-	subTokens, err := newVerifier(cfg.SubToken, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("subscription token config: %w", err)
+		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := node.NewMetrics(reg)
 	proxies := proxy.NewSet(proxy.Options{Logger: log, Metrics: proxy.NewMetrics(reg)})
-	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics}
+	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics, ConnectTokens: connTokens, SubTokens: subTokens}
 	resolve := o.Proxies
 	if resolve == nil {
 		resolve = func(p *config.Proxy) (node.Backend, error) { return proxies.Get(proxyClientConfig(p)) }
 	}
-	if connTokens != nil {
-		opts.ConnectTokens = connTokens
-	}
-	if subTokens != nil {
-		opts.SubTokens = subTokens
-	}
-	nc, err := nodeConfig(cfg, resolve)
+	bound := map[string]*node.Proxy{}
+	nc, err := nodeConfig(cfg, startBinder(resolve, bound))
 	if err != nil {
 		_ = proxies.Close()
 		return nil, fmt.Errorf("node: %w", err)
@@ -156,7 +166,8 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	}
 	metrics.RegisterGauges(reg, n)
 
-	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, serveErrs: make(chan error, 3)}
+	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, bound: bound, serveErrs: make(chan error, 3)}
+	s.cur.Store(cfg)
 	mux := http.NewServeMux()
 	// The internal listener (Centrifugo's internal port) takes the API,
 	// metrics and health off the client-facing port; with no internal
@@ -170,16 +181,23 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if cfg.HTTPAPI.External {
 		apiMux = mux
 	}
-	gate := newConnectionGate(cfg.Limits.Connections, cfg.Limits.ConnectionRate, n.NumClients, reg, log)
+	s.gate = newConnectionGate(cfg.Limits.Connections, cfg.Limits.ConnectionRate, n.NumClients, reg, log)
 	if !cfg.WebSocket.Disabled {
-		mux.Handle(cfg.WebSocket.HandlerPrefix, gate.wrap(websocket.NewHandler(websocket.Config{
+		mux.Handle(cfg.WebSocket.HandlerPrefix, s.gate.wrap(websocket.NewHandler(websocket.Config{
 			AllowedOrigins:   cfg.Client.AllowedOrigins,
 			MessageSizeLimit: cfg.WebSocket.MessageSizeLimit,
 			WriteTimeout:     cfg.WebSocket.WriteTimeout,
 			Compression:      cfg.WebSocket.Compression,
 			Logger:           log,
 			Accept: func(t *websocket.Conn, r *http.Request) (websocket.Session, error) {
-				return n.NewClient(t, node.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr})
+				c, err := n.NewClient(t, node.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr})
+				var d *node.Disconnect
+				if errors.As(err, &d) {
+					// During shutdown: the client is closed with 3001 and
+					// reconnects, typically to another node.
+					return nil, &websocket.CloseError{Code: int(d.Code), Reason: d.Reason}
+				}
+				return c, err
 			},
 		})))
 	}
@@ -193,6 +211,9 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if cfg.Health {
 		internal.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
+			if s.draining.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
 			_, _ = w.Write([]byte("{}"))
 		})
 	}
@@ -269,6 +290,27 @@ func redactedAddresses(addrs []string) []string {
 		out[i] = redis.RedactAddress(a)
 	}
 	return out
+}
+
+// verifiers builds the connection and subscription token verifiers. Each
+// is a nil interface when no key for it is configured.
+func verifiers(cfg *config.Config) (conn, sub node.TokenVerifier, err error) {
+	c, err := newVerifier(cfg.Token, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connection token config: %w", err)
+	}
+	sv, err := newVerifier(cfg.SubToken, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("subscription token config: %w", err)
+	}
+	// A nil *auth.Verifier in the interface would look configured.
+	if c != nil {
+		conn = c
+	}
+	if sv != nil {
+		sub = sv
+	}
+	return conn, sub, nil
 }
 
 // newVerifier returns nil when no token key of any kind is configured, so
@@ -409,40 +451,82 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-s.serveErrs:
 	}
-	s.shutdown()
+	if serr := s.shutdown(); serr != nil {
+		return errors.Join(err, serr)
+	}
 	return err
 }
 
-func (s *Server) shutdown() {
-	timeout := s.cfg.ShutdownTimeout
+// ErrShutdownTimeout is returned by Serve when the drain did not finish
+// within shutdown_timeout; the process should exit non-zero.
+var ErrShutdownTimeout = errors.New("shutdown timeout reached")
+
+// shutdown drains the server within shutdown_timeout (default 30 s, the
+// value in force after the last reload): /health turns 503 and new
+// WebSockets are closed with 3001 at once; the gRPC API stops gracefully
+// while the node tells the other nodes it leaves, disconnects every client
+// with 3001 and flushes their queues; then the HTTP listeners close
+// (idle keep-alives closed, requests in flight awaited) and the proxy
+// connections. When the deadline passes first it returns
+// ErrShutdownTimeout without waiting for the rest.
+func (s *Server) shutdown() error {
+	timeout := s.cur.Load().ShutdownTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	s.log.Info("shutting down", "timeout", timeout)
-	if s.grpcSrv != nil {
-		done := make(chan struct{})
-		go func() { s.grpcSrv.GracefulStop(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			s.grpcSrv.Stop()
+	s.draining.Store(true)
+	s.log.Info("shutting down: draining", "shutdown_timeout", timeout, "clients", s.Node.NumClients())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.drain(ctx)
+	}()
+	select {
+	case <-done:
+		if ctx.Err() == nil {
+			s.log.Info("shutdown complete")
+			return nil
 		}
+	case <-ctx.Done():
+	}
+	s.log.Error("shutdown timeout reached: exiting before the drain finished", "shutdown_timeout", timeout, "clients", s.Node.NumClients())
+	return fmt.Errorf("%w (shutdown_timeout %s)", ErrShutdownTimeout, timeout)
+}
+
+// drain runs the steps of shutdown; each gives up when ctx ends.
+func (s *Server) drain(ctx context.Context) {
+	var wg sync.WaitGroup
+	if s.grpcSrv != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stopped := make(chan struct{})
+			go func() { s.grpcSrv.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-ctx.Done():
+				s.grpcSrv.Stop()
+			}
+		}()
 	}
 	if err := s.Node.Shutdown(ctx); err != nil {
 		s.log.Warn("node shutdown", "error", err)
 	}
-	if err := s.httpSrv.Shutdown(ctx); err != nil {
-		s.log.Warn("http shutdown", "error", err)
-		_ = s.httpSrv.Close()
+	if s.beforeClose != nil {
+		s.beforeClose(ctx)
 	}
-	if s.intSrv != nil {
-		if err := s.intSrv.Shutdown(ctx); err != nil {
-			s.log.Warn("internal http shutdown", "error", err)
-			_ = s.intSrv.Close()
+	for _, hs := range []*http.Server{s.httpSrv, s.intSrv} {
+		if hs == nil {
+			continue
+		}
+		if err := hs.Shutdown(ctx); err != nil {
+			s.log.Warn("http shutdown: closing the connections still open", "error", err)
+			_ = hs.Close()
 		}
 	}
+	wg.Wait()
 	if err := s.proxies.Close(); err != nil {
 		s.log.Warn("close proxies", "error", err)
 	}

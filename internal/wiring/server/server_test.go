@@ -31,6 +31,23 @@ func startServer(t testing.TB, extra map[string]any) *Server {
 // startServerWith is startServer with wiring options.
 func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 	t.Helper()
+	srv := newTestServer(t, extra, opts, nil)
+	stop, done := serve(t, srv)
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop within 10s")
+		}
+	})
+	return srv
+}
+
+// testConfig loads the tests' base config.json with extra keys merged over
+// it.
+func testConfig(t testing.TB, extra map[string]any) *config.Config {
+	t.Helper()
 	cfgMap := map[string]any{
 		"address":                               "127.0.0.1",
 		"port":                                  0,
@@ -66,28 +83,29 @@ func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	return cfg
+}
+
+// newTestServer builds and binds, but does not serve, a server on the
+// tests' config; its log goes to logTo when not nil.
+func newTestServer(t testing.TB, extra map[string]any, opts Options, logTo io.Writer) *Server {
+	t.Helper()
+	var log *slog.Logger
+	switch {
+	case logTo != nil:
+		log = slog.New(slog.NewTextHandler(logTo, nil))
+	case testing.Verbose():
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	default:
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := NewWithOptions(cfg, log, opts)
+	srv, err := NewWithOptions(testConfig(t, extra), log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s")
-		}
-	})
 	return srv
 }
 
