@@ -139,3 +139,91 @@ func TestRedisTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyTLS: the grpc.tls and http.tls objects of every proxy (and v5's
+// proxy_grpc_tls / proxy_grpc_cert_file) are read and checked at load,
+// naming the key, and fold into Proxy.GRPCTLS / HTTPTLS.
+func TestProxyTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	other, _ := selfSigned(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, []byte(cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	connect := func(obj map[string]any) map[string]any {
+		obj["enabled"] = true
+		return map[string]any{"client": map[string]any{"proxy": map[string]any{"connect": obj}}}
+	}
+	tests := []struct {
+		name     string
+		keys     map[string]any
+		wantErr  string
+		wantWarn string
+		check    func(c *Config) bool
+	}{
+		{"v5 cert file alone turns TLS on", map[string]any{"proxy_connect_endpoint": "grpc://app:1", "proxy_grpc_cert_file": caFile}, "", "",
+			func(c *Config) bool {
+				return c.Proxy.Connect.GRPCTLS.Enabled && string(c.Proxy.Connect.GRPCTLS.CA) == cert
+			}},
+		{"v5 proxy_grpc_tls with system roots", map[string]any{"proxy_connect_endpoint": "grpc://app:1", "proxy_grpc_tls": true}, "", "",
+			func(c *Config) bool { return c.Proxy.Connect.GRPCTLS.Enabled && c.Proxy.Connect.GRPCTLS.CA == nil }},
+		{"plaintext without grpc.tls", map[string]any{"proxy_connect_endpoint": "grpc://app:1"}, "", "",
+			func(c *Config) bool { return !c.Proxy.Connect.GRPCTLS.Enabled }},
+		{"v6 grpc.tls with client certificate", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{
+			"enabled": true, "cert_pem": cert, "key_pem": key, "server_ca_pem": caFile, "server_name": "app.internal"}}}), "", "",
+			func(c *Config) bool {
+				g := c.Proxy.Connect.GRPCTLS
+				return g.Enabled && g.Cert != nil && g.Key != nil && g.CA != nil && g.ServerName == "app.internal"
+			}},
+		{"v6 http.tls", connect(map[string]any{"endpoint": "https://app/connect", "http": map[string]any{"tls": map[string]any{
+			"enabled": true, "server_ca_pem": cert, "insecure_skip_verify": true}}}), "", "",
+			func(c *Config) bool {
+				h := c.Proxy.Connect.HTTPTLS
+				return h.Enabled && h.CA != nil && h.InsecureSkipVerify
+			}},
+		{"named proxy", map[string]any{"proxies": []any{map[string]any{"name": "p1", "endpoint": "grpc://app:1",
+			"grpc": map[string]any{"tls": map[string]any{"enabled": true, "server_ca_pem": cert}}}}, "connect_proxy_name": "p1"}, "", "",
+			func(c *Config) bool { return c.Proxy.Connect.GRPCTLS.CA != nil }},
+		{"mismatched pair names the key", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{
+			"enabled": true, "cert_pem": other, "key_pem": key}}}), "client.proxy.connect.grpc.tls.key_pem: error create x509 key pair", "", nil},
+		{"missing CA file in a named proxy", map[string]any{"proxies": []any{map[string]any{"name": "p1", "endpoint": "https://app/c",
+			"http": map[string]any{"tls": map[string]any{"enabled": true, "server_ca_pem": "/nonexistent/ca.pem"}}}}, "connect_proxy_name": "p1"},
+			"proxies[0].http.tls.server_ca_pem: invalid PEM data", "", nil},
+		{"v5 cert file that is missing", map[string]any{"proxy_connect_endpoint": "grpc://app:1", "proxy_grpc_cert_file": "/nonexistent/ca.pem"},
+			"proxy_grpc_cert_file: invalid PEM data", "", nil},
+		{"http.tls on a gRPC endpoint is warned about", connect(map[string]any{"endpoint": "grpc://app:1", "http": map[string]any{"tls": map[string]any{"enabled": true}}}),
+			"", "client.proxy.connect.http.tls.enabled: ignored: proxy \"connect\" calls grpc://app:1 over gRPC", nil},
+		{"client_ca_pem is warned about", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{"enabled": true, "client_ca_pem": cert}}}),
+			"", "client.proxy.connect.grpc.tls.client_ca_pem: ignored: a proxy call is a client connection", nil},
+		{"settings of a TLS object that is off", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{"server_ca_pem": cert}}}),
+			"", "client.proxy.connect.grpc.tls.server_ca_pem: ignored: client.proxy.connect.grpc.tls.enabled is off", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.keys["api_key"] = "k"
+			data, _ := json.Marshal(tc.keys)
+			cfg, warns, err := Load(LoadOptions{File: "config.json", Data: data})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Load = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if tc.wantWarn != "" {
+				var all []string
+				for _, w := range warns {
+					all = append(all, w.String())
+				}
+				if !strings.Contains(strings.Join(all, "\n"), tc.wantWarn) {
+					t.Fatalf("warnings %q lack %q", all, tc.wantWarn)
+				}
+			}
+			if tc.check != nil && !tc.check(cfg) {
+				t.Fatalf("proxy TLS not as configured: grpc %+v http %+v", cfg.Proxy.Connect.GRPCTLS, cfg.Proxy.Connect.HTTPTLS)
+			}
+		})
+	}
+}

@@ -31,6 +31,16 @@ func startServer(t testing.TB, extra map[string]any) *Server {
 // startServerWith is startServer with wiring options.
 func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return startServerLogged(t, extra, opts, log)
+}
+
+// startServerLogged is startServerWith logging to log.
+func startServerLogged(t testing.TB, extra map[string]any, opts Options, log *slog.Logger) *Server {
+	t.Helper()
 	cfgMap := map[string]any{
 		"address":                               "127.0.0.1",
 		"port":                                  0,
@@ -65,10 +75,6 @@ func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 	cfg, _, err := config.Load(config.LoadOptions{File: file})
 	if err != nil {
 		t.Fatalf("load config: %v", err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv, err := NewWithOptions(cfg, log, opts)
 	if err != nil {
