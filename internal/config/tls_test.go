@@ -200,30 +200,70 @@ func TestProxyTLS(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.keys["api_key"] = "k"
-			data, _ := json.Marshal(tc.keys)
-			cfg, warns, err := Load(LoadOptions{File: "config.json", Data: data})
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("Load = %v, want an error containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Load: %v", err)
-			}
-			if tc.wantWarn != "" {
-				var all []string
-				for _, w := range warns {
-					all = append(all, w.String())
-				}
-				if !strings.Contains(strings.Join(all, "\n"), tc.wantWarn) {
-					t.Fatalf("warnings %q lack %q", all, tc.wantWarn)
-				}
-			}
-			if tc.check != nil && !tc.check(cfg) {
+			cfg := loadKeys(t, tc.keys, tc.wantErr, tc.wantWarn)
+			if cfg != nil && tc.check != nil && !tc.check(cfg) {
 				t.Fatalf("proxy TLS not as configured: grpc %+v http %+v", cfg.Proxy.Connect.GRPCTLS, cfg.Proxy.Connect.HTTPTLS)
 			}
 		})
 	}
+}
+
+// TestAutocertConfig: tls_autocert keys (v5 flat, v6 nested) are read,
+// v5's comma-separated whitelist is split, and what cannot work is an
+// error naming the key.
+func TestAutocertConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		keys     map[string]any
+		wantErr  string
+		wantWarn string
+		want     []string // host whitelist
+	}{
+		{"v5 comma-separated whitelist", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "a.example, b.example"}, "", "", []string{"a.example", "b.example"}},
+		{"v6 list", map[string]any{"http_server": map[string]any{"tls_autocert": map[string]any{"enabled": true, "host_whitelist": []string{"a.example"}, "http": true}}}, "", "", []string{"a.example"}},
+		{"no whitelist is warned about", map[string]any{"tls_autocert": true}, "", "tls_autocert: no tls_autocert_host_whitelist", nil},
+		{"url in the whitelist", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "https://a.example"}, "tls_autocert_host_whitelist: \"https://a.example\" is not a host name", "", nil},
+		{"cache dir that is a file", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "a.example", "tls_autocert_cache_dir": file}, "tls_autocert_cache_dir: \"" + file + "\" is not a directory", "", nil},
+		{"bad challenge address", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "a.example", "tls_autocert_http": true, "tls_autocert_http_addr": "80"}, "tls_autocert_http_addr: \"80\" is not host:port", "", nil},
+		{"keys while off", map[string]any{"tls_autocert_cache_dir": "/tmp"}, "", "tls_autocert_cache_dir: ignored: tls_autocert is off", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := loadKeys(t, tc.keys, tc.wantErr, tc.wantWarn)
+			if cfg != nil && tc.want != nil && strings.Join(cfg.HTTP.Autocert.HostWhitelist, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("whitelist %q, want %q", cfg.HTTP.Autocert.HostWhitelist, tc.want)
+			}
+		})
+	}
+}
+
+// loadKeys loads keys (plus an API key) as a config.json and checks that
+// it fails with wantErr, or loads with a warning containing wantWarn; it
+// returns the configuration when it loaded.
+func loadKeys(t *testing.T, keys map[string]any, wantErr, wantWarn string) *Config {
+	t.Helper()
+	keys["api_key"] = "k"
+	data, _ := json.Marshal(keys)
+	cfg, warns, err := Load(LoadOptions{File: "config.json", Data: data})
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("Load = %v, want an error containing %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var all []string
+	for _, w := range warns {
+		all = append(all, w.String())
+	}
+	if wantWarn != "" && !strings.Contains(strings.Join(all, "\n"), wantWarn) {
+		t.Fatalf("warnings %q lack %q", all, wantWarn)
+	}
+	return cfg
 }

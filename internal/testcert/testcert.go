@@ -52,13 +52,26 @@ func NewCA(tb testing.TB, name string) *CA {
 // client.
 func (ca *CA) Issue(tb testing.TB, client bool, hosts ...string) (certPEM, keyPEM []byte) {
 	tb.Helper()
+	return ca.issue(tb, client, time.Hour, hosts)
+}
+
+// IssueValid is Issue for a server certificate valid for d, for tests of
+// code that treats a certificate near its expiry differently (autocert
+// renews those at once).
+func (ca *CA) IssueValid(tb testing.TB, d time.Duration, hosts ...string) (certPEM, keyPEM []byte) {
+	tb.Helper()
+	return ca.issue(tb, false, d, hosts)
+}
+
+func (ca *CA) issue(tb testing.TB, client bool, d time.Duration, hosts []string) (certPEM, keyPEM []byte) {
+	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "spindle test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(d),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: hosts,
 	}

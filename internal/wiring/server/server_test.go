@@ -41,6 +41,33 @@ func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 // startServerLogged is startServerWith logging to log.
 func startServerLogged(t testing.TB, extra map[string]any, opts Options, log *slog.Logger) *Server {
 	t.Helper()
+	srv, err := NewWithOptions(loadTestConfig(t, extra), log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("server did not stop within 10s")
+		}
+	})
+	return srv
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// loadTestConfig loads the base test configuration with extra keys
+// merged over it, from a file as `spindle server` does.
+func loadTestConfig(t testing.TB, extra map[string]any) *config.Config {
+	t.Helper()
 	cfgMap := map[string]any{
 		"address":                               "127.0.0.1",
 		"port":                                  0,
@@ -76,25 +103,7 @@ func startServerLogged(t testing.TB, extra map[string]any, opts Options, log *sl
 	if err != nil {
 		t.Fatalf("load config: %v", err)
 	}
-	srv, err := NewWithOptions(cfg, log, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop within 10s")
-		}
-	})
-	return srv
+	return cfg
 }
 
 // dial opens a client connection to srv's WebSocket endpoint in format f.
