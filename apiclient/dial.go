@@ -3,10 +3,8 @@ package apiclient
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -31,17 +29,11 @@ type DialConfig struct {
 	Timeout time.Duration
 	// Compress asks for gzip (RoadRunner's use_compressor).
 	Compress bool
-	// TLS, when set, connects over TLS: CAFile verifies the server (system
-	// roots when empty), CertFile+KeyFile present a client certificate.
-	TLS *TLSConfig
-}
-
-// TLSConfig holds file paths for a TLS connection to the API.
-type TLSConfig struct {
-	CertFile   string
-	KeyFile    string
-	CAFile     string
-	ServerName string
+	// TLS, when set, connects over TLS with these credentials: RootCAs
+	// verifies the server (the system roots when nil), Certificates
+	// present a client certificate, ServerName overrides the dialled host.
+	// Nil connects in plaintext.
+	TLS *tls.Config
 }
 
 // Dial returns a gRPC API client and its connection (close it when done).
@@ -57,11 +49,7 @@ func Dial(cfg DialConfig) (*GRPC, *grpc.ClientConn, error) {
 	}
 	creds := insecure.NewCredentials()
 	if cfg.TLS != nil {
-		tc, err := cfg.TLS.build()
-		if err != nil {
-			return nil, nil, err
-		}
-		creds = credentials.NewTLS(tc)
+		creds = credentials.NewTLS(cfg.TLS)
 	}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
@@ -82,27 +70,4 @@ func Dial(cfg DialConfig) (*GRPC, *grpc.ClientConn, error) {
 		return nil, nil, fmt.Errorf("server API %s: %w", addr, err)
 	}
 	return NewGRPC(conn, cfg.Key), conn, nil
-}
-
-func (t *TLSConfig) build() (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("server API CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("server API CA file %s: no certificates found", t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("server API client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }

@@ -51,7 +51,7 @@ func Example() {
 	// published at offset 2
 	// 1 {"text":"hello"}
 	// 2 {"text":"again"}
-	// wrong key: server API info: 401 Unauthorized
+	// wrong key: server API info: 401 Unauthorized: {"error":{"code":101,"message":"unauthorized"}}
 }
 
 // startServer runs a real hub on the in-memory engine behind the HTTP API,

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/testcert"
 	"github.com/spindle-rt/spindle/internal/testlog"
 	"github.com/spindle-rt/spindle/internal/version"
 )
@@ -27,6 +28,23 @@ func TestCLI(t *testing.T) {
 	if err := os.WriteFile(toml, []byte("port = 8000\nprot = 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// checkconfig opens every certificate, key and CA (hardening issue:
+	// cert paths were never opened).
+	ca := testcert.NewCA(t, "cli CA")
+	certPEM, keyPEM := ca.Issue(t, false)
+	otherCert, _ := testcert.NewCA(t, "other").Issue(t, false)
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	certFile, keyFile, otherFile := write("app.crt", certPEM), write("app.key", keyPEM), write("other.crt", otherCert)
+	proxyCA := write("proxyca.json", []byte(`{"api_key": "k", "token_hmac_secret_key": "s3cret-s3cret-s3cret-s3cret-s3cret",
+ "client": {"proxy": {"connect": {"enabled": true, "endpoint": "grpc://127.0.0.1:10001",
+  "grpc": {"tls": {"enabled": true, "server_ca_pem": "`+filepath.Join(dir, "missing-ca.pem")+`"}}}}}}`))
+	appTLS := write("tls.rr.yaml", []byte("centrifuge:\n  proxy_tls:\n    cert: "+otherFile+"\n    key: "+keyFile+"\n  tls:\n    cert: "+certFile+"\n    key: "+keyFile+"\n"))
 	tests := []struct {
 		name    string
 		args    []string
@@ -50,6 +68,8 @@ func TestCLI(t *testing.T) {
 		{"checkconfig takes -c", []string{"checkconfig", "-c", cfg}, "configuration is valid", ""},
 		{"toml errors name the line", []string{"checkconfig", "-c", toml}, "", "config.toml:2: unknown key \"prot\""},
 		{"missing config named once", []string{"checkconfig", "-c", filepath.Join(dir, "none.json")}, "", "none.json: cannot read config file: no such file or directory"},
+		{"checkconfig opens a proxy CA file", []string{"checkconfig", "-c", proxyCA}, "", "client.proxy.connect.grpc.tls.server_ca_pem: invalid PEM data"},
+		{"checkconfig --app checks a mismatched pair", []string{"checkconfig", "-c", cfg, "--app", appTLS}, "", "centrifuge.proxy_tls.key: error create x509 key pair"},
 		// Used to read until the process ran out of memory (hardening defect 6).
 		{"endless config file", []string{"checkconfig", "-c", "/dev/zero"}, "", "/dev/zero: cannot read config file: larger than 8 MiB"},
 		{"app: endless config file", []string{"app", "-c", "/dev/zero"}, "", "/dev/zero: cannot read config file: larger than 8 MiB"},

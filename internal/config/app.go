@@ -86,9 +86,12 @@ type AppCentrifuge struct {
 	// APITimeout is the deadline of every API call (RoadRunner has none).
 	// Default 5s.
 	APITimeout time.Duration
-	// TLS, when set, secures the API client (client certificate and
-	// optionally a CA and server name); the proxy listener stays plain.
+	// TLS, when set, secures the API client: RoadRunner's client
+	// certificate, plus Spindle's CA and server name.
 	TLS *AppTLS
+	// ProxyTLS, when set, serves the proxy listener over TLS (a Spindle
+	// addition: RoadRunner's listener is always plaintext).
+	ProxyTLS *AppProxyTLS
 	// UseCompressor gzips API calls.
 	UseCompressor bool
 	// SubRefreshType is the "type" a subscription refresh carries to
@@ -105,14 +108,31 @@ type AppCentrifuge struct {
 	Pool PoolConfig
 }
 
-// AppTLS is `centrifuge.tls`. Key and Cert are required together; CA and
-// ServerName are Spindle additions (RoadRunner verifies against the
-// system roots and the dialled host name only).
+// AppTLS is `centrifuge.tls`: TLS (1.2 at least) on the API client.
+// Key and Cert are RoadRunner's client certificate and go together; CA
+// and ServerName are Spindle additions (RoadRunner verifies against the
+// system roots and the dialled host name only), and with them the client
+// certificate becomes optional. Each holds a file path, raw PEM or base64
+// of PEM; loading reads and checks them into the PEM fields.
 type AppTLS struct {
 	Key        string
 	Cert       string
 	CA         string
 	ServerName string
+
+	KeyPEM, CertPEM, CAPEM []byte
+}
+
+// AppProxyTLS is `centrifuge.proxy_tls` (Spindle's): the proxy listener's
+// certificate and, with ClientCA, mutual TLS so that only holders of a
+// certificate from that CA (the real-time server) may call it. Values are
+// file paths, raw PEM or base64 of PEM, read into the PEM fields.
+type AppProxyTLS struct {
+	Cert     string
+	Key      string
+	ClientCA string
+
+	CertPEM, KeyPEM, ClientCAPEM []byte
 }
 
 // PoolConfig is a worker pool section (`centrifuge.pool`), with

@@ -1,9 +1,10 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -118,6 +119,9 @@ var appKeys = map[string]appKey{
 	"centrifuge.tls.cert":              {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.Cert }},
 	"centrifuge.tls.ca":                {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.CA }},
 	"centrifuge.tls.server_name":       {target: func(c *AppConfig) any { return &c.Centrifuge.TLS.ServerName }},
+	"centrifuge.proxy_tls.cert":        {target: func(c *AppConfig) any { return &c.Centrifuge.ProxyTLS.Cert }},
+	"centrifuge.proxy_tls.key":         {target: func(c *AppConfig) any { return &c.Centrifuge.ProxyTLS.Key }},
+	"centrifuge.proxy_tls.client_ca":   {target: func(c *AppConfig) any { return &c.Centrifuge.ProxyTLS.ClientCA }},
 	"centrifuge.pool.command":          {custom: func(d *appDecoder, n *node, at loc) { d.cfg.Centrifuge.Pool.Command, _ = d.command(n, at) }},
 	"centrifuge.pool.num_workers":      {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.NumWorkers }, rules: rules{max: 500}},
 	"centrifuge.pool.max_jobs":         {target: func(c *AppConfig) any { return &c.Centrifuge.Pool.MaxJobs }},
@@ -142,6 +146,7 @@ var appKeys = map[string]appKey{
 // Optional sub-sections that become pointers in AppConfig.
 const (
 	pathTLS        = "centrifuge.tls"
+	pathProxyTLS   = "centrifuge.proxy_tls"
 	pathSupervisor = "centrifuge.pool.supervisor"
 	pathDynamic    = "centrifuge.pool.dynamic_allocator"
 )
@@ -165,6 +170,7 @@ func buildAppSchema() *objSchema {
 // defaults.
 func withAppSections(c *AppConfig) *AppConfig {
 	c.Centrifuge.TLS = &AppTLS{}
+	c.Centrifuge.ProxyTLS = &AppProxyTLS{}
 	c.Centrifuge.Pool.Supervisor = defaultSupervisor()
 	c.Centrifuge.Pool.DynamicAllocator = defaultDynamicAllocator()
 	return c
@@ -212,6 +218,9 @@ func (d *appDecoder) decode(root *node) {
 
 	if n, _ := objectAt(kept, pathTLS); n != nil {
 		d.cfg.Centrifuge.TLS = &AppTLS{}
+	}
+	if n, _ := objectAt(kept, pathProxyTLS); n != nil {
+		d.cfg.Centrifuge.ProxyTLS = &AppProxyTLS{}
 	}
 	if n, _ := objectAt(kept, pathSupervisor); n != nil {
 		d.cfg.Centrifuge.Pool.Supervisor = defaultSupervisor()
@@ -286,33 +295,100 @@ func objectAt(n *node, path string) (*node, int) {
 	return n, line
 }
 
+// checkTLS reads and checks every certificate, key and CA of the
+// centrifuge.tls and centrifuge.proxy_tls sections, so that a missing
+// file or a mismatched pair fails the load (and checkconfig) naming its
+// key, not the first API call or handshake.
 func (d *appDecoder) checkTLS(root *node) {
-	t := d.cfg.Centrifuge.TLS
-	sec, secLine := objectAt(root, pathTLS)
-	if t == nil || sec == nil {
-		return
-	}
-	at := d.at(secLine, pathTLS)
-	if t.Key == "" || t.Cert == "" {
-		if !d.st.bad[pathTLS+".key"] && !d.st.bad[pathTLS+".cert"] {
-			d.st.errorf(at, "needs both key and cert (the client certificate for the API connection)")
-		}
-	}
-	files := []struct{ key, path string }{{"key", t.Key}, {"cert", t.Cert}, {"ca", t.CA}}
-	for _, f := range files {
-		if f.path == "" {
-			continue
-		}
-		if _, err := os.Stat(f.path); err != nil {
-			line := secLine
-			for _, m := range sec.members {
-				if m.key == f.key {
-					line = m.line
-				}
+	if t := d.cfg.Centrifuge.TLS; t != nil {
+		if sec, line := objectAt(root, pathTLS); sec != nil {
+			f := d.tlsFiles(sec, line, pathTLS)
+			if t.Key == "" && t.Cert == "" && t.CA == "" && t.ServerName == "" {
+				f.fail(f.at(""), "needs key and cert (the client certificate for the API connection), or ca")
 			}
-			d.st.errorf(d.at(line, pathTLS+"."+f.key), "cannot use file %q: %v", f.path, err)
+			t.CertPEM, t.KeyPEM = f.pair("cert", t.Cert, "key", t.Key, "the API client certificate")
+			t.CAPEM = f.ca("ca", t.CA)
 		}
 	}
+	if t := d.cfg.Centrifuge.ProxyTLS; t != nil {
+		if sec, line := objectAt(root, pathProxyTLS); sec != nil {
+			f := d.tlsFiles(sec, line, pathProxyTLS)
+			if t.Cert == "" || t.Key == "" {
+				f.fail(f.at(""), "needs cert and key: the certificate the proxy listener presents")
+			}
+			t.CertPEM, t.KeyPEM = f.pair("cert", t.Cert, "key", t.Key, "the proxy listener certificate")
+			t.ClientCAPEM = f.ca("client_ca", t.ClientCA)
+		}
+	}
+}
+
+// tlsSection reads the PEM values of one TLS section, reporting each
+// problem at its key once.
+type tlsSection struct {
+	d    *appDecoder
+	sec  *node
+	line int
+	path string
+}
+
+func (d *appDecoder) tlsFiles(sec *node, line int, path string) *tlsSection {
+	return &tlsSection{d: d, sec: sec, line: line, path: path}
+}
+
+// at locates a key of the section; "" is the section itself.
+func (f *tlsSection) at(key string) loc {
+	if key == "" {
+		return f.d.at(f.line, f.path)
+	}
+	line := f.line
+	for _, m := range f.sec.members {
+		if m.key == key {
+			line = m.line
+		}
+	}
+	return f.d.at(line, f.path+"."+key)
+}
+
+func (f *tlsSection) fail(at loc, format string, args ...any) {
+	if !f.d.st.bad[at.key] {
+		f.d.st.errorf(at, format, args...)
+	}
+}
+
+func (f *tlsSection) read(key, v string) []byte {
+	if v == "" || f.d.st.bad[f.path+"."+key] {
+		return nil
+	}
+	b, err := resolvePEM(v)
+	if err != nil {
+		f.fail(f.at(key), "%v", err)
+	}
+	return b
+}
+
+// pair reads a certificate and its key, which go together and must match.
+func (f *tlsSection) pair(certKey, cert, keyKey, key, what string) (certPEM, keyPEM []byte) {
+	if (cert == "") != (key == "") {
+		f.fail(f.at(""), "needs both %s and %s (%s)", keyKey, certKey, what)
+	}
+	certPEM, keyPEM = f.read(certKey, cert), f.read(keyKey, key)
+	if certPEM != nil && keyPEM != nil {
+		if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+			f.fail(f.at(keyKey), "error create x509 key pair: %v", err)
+			return nil, nil
+		}
+	}
+	return certPEM, keyPEM
+}
+
+// ca reads a CA bundle, which must hold a certificate.
+func (f *tlsSection) ca(key, v string) []byte {
+	b := f.read(key, v)
+	if b != nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
+		f.fail(f.at(key), "no valid certificates found")
+		return nil
+	}
+	return b
 }
 
 // str decodes a string value.

@@ -253,7 +253,7 @@ centrifuge:
 		{"duplicate key", "centrifuge:\n  name: a\n  name: b\n", []string{":3: centrifuge.name: set twice (first at line 2)"}},
 		{"tls without cert", "centrifuge:\n  tls:\n    key: /nonexistent/key.pem\n", []string{
 			":2: centrifuge.tls: needs both key and cert",
-			":3: centrifuge.tls.key: cannot use file \"/nonexistent/key.pem\"",
+			":3: centrifuge.tls.key: invalid PEM data: not a valid file path, base64-encoded PEM content, or raw PEM content (no file \"/nonexistent/key.pem\")",
 		}},
 		{"yaml syntax", "centrifuge:\n  proxy_address: [\n", []string{":2: syntax error: line 2: did not find expected node content"}},
 		{"top level list", "- a\n- b\n", []string{"the top level must be an object"}},
@@ -284,22 +284,56 @@ centrifuge:
 	}
 }
 
+// TestLoadAppTLS: every certificate, key and CA of centrifuge.tls (the API
+// client) and centrifuge.proxy_tls (the proxy listener) is opened and
+// checked when the file loads, so `spindle checkconfig --app` and start-up
+// name the key of a missing file or a mismatched pair.
 func TestLoadAppTLS(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"key.pem", "cert.pem", "ca.pem"} {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+	cert, key := selfSigned(t)
+	otherCert, _ := selfSigned(t)
+	file := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
 			t.Fatal(err)
 		}
+		return p
 	}
-	src := "centrifuge:\n  tls:\n    key: " + filepath.Join(dir, "key.pem") + "\n    cert: " + filepath.Join(dir, "cert.pem") +
-		"\n    ca: " + filepath.Join(dir, "ca.pem") + "\n    server_name: centrifugo.internal\n"
-	cfg, _, err := LoadApp(writeApp(t, ".rr.yaml", src), nil)
-	if err != nil {
-		t.Fatal(err)
+	certFile, keyFile, otherFile, notPEM := file("cert.pem", cert), file("key.pem", key), file("other.pem", otherCert), file("notes.txt", "hello")
+	tests := []struct {
+		name, src string
+		wantErr   string
+	}{
+		{"api client: RoadRunner's key and cert, Spindle's ca and server_name",
+			"centrifuge:\n  tls:\n    key: " + keyFile + "\n    cert: " + certFile + "\n    ca: " + certFile + "\n    server_name: centrifugo.internal\n", ""},
+		{"api client: a CA alone", "centrifuge:\n  tls:\n    ca: " + certFile + "\n", ""},
+		{"api client: mismatched pair", "centrifuge:\n  tls:\n    key: " + keyFile + "\n    cert: " + otherFile + "\n", ":3: centrifuge.tls.key: error create x509 key pair"},
+		{"api client: CA that is not PEM", "centrifuge:\n  tls:\n    ca: " + notPEM + "\n", ":3: centrifuge.tls.ca: file \"" + notPEM + "\" contains invalid PEM data"},
+		{"api client: empty section", "centrifuge:\n  tls: {}\n", ":2: centrifuge.tls: needs key and cert"},
+		{"proxy listener with client CA", "centrifuge:\n  proxy_tls:\n    cert: " + certFile + "\n    key: " + keyFile + "\n    client_ca: " + certFile + "\n", ""},
+		{"proxy listener without key", "centrifuge:\n  proxy_tls:\n    cert: " + certFile + "\n", ":2: centrifuge.proxy_tls: needs cert and key"},
+		{"proxy listener: missing file", "centrifuge:\n  proxy_tls:\n    cert: " + filepath.Join(dir, "gone.pem") + "\n    key: " + keyFile + "\n", ":3: centrifuge.proxy_tls.cert: invalid PEM data"},
+		{"proxy listener: mismatched pair", "centrifuge:\n  proxy_tls:\n    cert: " + otherFile + "\n    key: " + keyFile + "\n", ":4: centrifuge.proxy_tls.key: error create x509 key pair"},
 	}
-	want := &AppTLS{Key: filepath.Join(dir, "key.pem"), Cert: filepath.Join(dir, "cert.pem"), CA: filepath.Join(dir, "ca.pem"), ServerName: "centrifugo.internal"}
-	if !reflect.DeepEqual(cfg.Centrifuge.TLS, want) {
-		t.Fatalf("%+v", cfg.Centrifuge.TLS)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, _, err := LoadApp(writeApp(t, ".rr.yaml", tc.src), nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadApp = %v, want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := cfg.Centrifuge.TLS; c != nil && len(c.CAPEM) == 0 {
+				t.Fatalf("API client CA not read: %+v", c)
+			}
+			if c := cfg.Centrifuge.ProxyTLS; c != nil && (len(c.CertPEM) == 0 || len(c.KeyPEM) == 0 || len(c.ClientCAPEM) == 0) {
+				t.Fatalf("proxy listener PEM not read: %+v", c)
+			}
+		})
 	}
 }
 

@@ -21,6 +21,13 @@ func CrossCheck(srv *Config, app *AppConfig) (problems, notes []string) {
 		} else if msg != "" {
 			notes = append(notes, fmt.Sprintf("%s %q → centrifuge.proxy_address %q: %s", ep.key, ep.endpoint, app.Centrifuge.ProxyAddress, msg))
 		}
+		if usesTLS := ep.proxy.GRPCTLS.Enabled && !isHTTPEndpoint(ep.endpoint) || strings.HasPrefix(strings.ToLower(ep.endpoint), "https://"); usesTLS != (app.Centrifuge.ProxyTLS != nil) {
+			if usesTLS {
+				problems = append(problems, fmt.Sprintf("%s %q calls over TLS, but the app has no centrifuge.proxy_tls: its listener is plaintext", ep.key, ep.endpoint))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s %q calls in plaintext, but the app serves TLS (centrifuge.proxy_tls): turn on grpc.tls (or use https://)", ep.key, ep.endpoint))
+			}
+		}
 	}
 
 	apiAddr := strings.TrimPrefix(app.Centrifuge.GRPCAPIAddress, "tcp://")
@@ -39,6 +46,12 @@ func CrossCheck(srv *Config, app *AppConfig) (problems, notes []string) {
 			notes = append(notes, fmt.Sprintf("centrifuge.grpc_api_address %q → server grpc_api_address %q: %s", apiAddr, srv.GRPCAPI.Address, msg))
 		}
 		switch {
+		case srv.GRPCAPI.TLS.Enabled && app.Centrifuge.TLS == nil:
+			problems = append(problems, "the server's gRPC API speaks TLS (grpc_api_tls), but the app has no centrifuge.tls: its API calls are plaintext")
+		case !srv.GRPCAPI.TLS.Enabled && app.Centrifuge.TLS != nil:
+			problems = append(problems, "the app calls the server API over TLS (centrifuge.tls), but the server's grpc_api_tls is off")
+		}
+		switch {
 		case srv.GRPCAPI.Key != "" && app.Centrifuge.GRPCAPIKey == "":
 			problems = append(problems, "the server requires grpc_api_key, but the app's centrifuge.grpc_api_key is empty: every API call will be refused")
 		case srv.GRPCAPI.Key != "" && app.Centrifuge.GRPCAPIKey != srv.GRPCAPI.Key:
@@ -48,7 +61,10 @@ func CrossCheck(srv *Config, app *AppConfig) (problems, notes []string) {
 	return problems, notes
 }
 
-type namedEndpoint struct{ key, endpoint string }
+type namedEndpoint struct {
+	key, endpoint string
+	proxy         *Proxy
+}
 
 // serverEndpoints lists every proxy endpoint the server will call, with
 // the key that configures it.
@@ -56,7 +72,7 @@ func serverEndpoints(srv *Config) []namedEndpoint {
 	var out []namedEndpoint
 	add := func(key string, p *Proxy) {
 		if p != nil && p.Endpoint != "" {
-			out = append(out, namedEndpoint{key, p.Endpoint})
+			out = append(out, namedEndpoint{key, p.Endpoint, p})
 		}
 	}
 	pc := &srv.Proxy

@@ -39,6 +39,19 @@ func TestCrossCheck(t *testing.T) {
 			s.GRPCAPI.Address = "10.0.0.5"
 			a.Centrifuge.GRPCAPIAddress = "centrifugo:10000"
 		}, wantNote: `host "centrifugo"`},
+		{name: "tls on both sides agrees", mutate: func(s *Config, a *AppConfig) {
+			s.Proxy.Connect.GRPCTLS.Enabled = true
+			s.Proxy.RPC.Endpoint = "https://localhost:10001/rpc"
+			s.GRPCAPI.TLS.Enabled = true
+			a.Centrifuge.ProxyTLS = &AppProxyTLS{}
+			a.Centrifuge.TLS = &AppTLS{}
+		}},
+		{name: "app serves tls, server dials plaintext", mutate: func(_ *Config, a *AppConfig) { a.Centrifuge.ProxyTLS = &AppProxyTLS{} },
+			wantProblem: "calls in plaintext, but the app serves TLS"},
+		{name: "server dials tls, app plaintext", mutate: func(s *Config, _ *AppConfig) { s.Proxy.Connect.GRPCTLS.Enabled = true },
+			wantProblem: "calls over TLS, but the app has no centrifuge.proxy_tls"},
+		{name: "api tls on the server only", mutate: func(s *Config, _ *AppConfig) { s.GRPCAPI.TLS.Enabled = true },
+			wantProblem: "the app has no centrifuge.tls"},
 		{name: "unix socket app", mutate: func(_ *Config, a *AppConfig) {
 			a.Centrifuge.ProxyAddress = "unix:///tmp/app.sock"
 		}, wantProblem: "unix socket"},

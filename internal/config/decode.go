@@ -14,12 +14,27 @@ type loc struct {
 	key    string // as written, with any path prefix
 }
 
+// errorf records a problem once: a shared v5 proxy option is checked in
+// every per-event proxy that inherits it, and should be named only once.
 func (st *state) errorf(at loc, format string, args ...any) {
-	st.errs = append(st.errs, &Error{Source: at.source, Line: at.line, Key: at.key, Msg: fmt.Sprintf(format, args...)})
+	e := &Error{Source: at.source, Line: at.line, Key: at.key, Msg: fmt.Sprintf(format, args...)}
+	for _, old := range st.errs {
+		if old.Source == e.Source && old.Line == e.Line && old.Key == e.Key && old.Msg == e.Msg {
+			return
+		}
+	}
+	st.errs = append(st.errs, e)
 }
 
+// warnf records a warning once, like errorf.
 func (st *state) warnf(at loc, format string, args ...any) {
-	st.warns = append(st.warns, Warning{Source: at.source, Line: at.line, Key: at.key, Msg: fmt.Sprintf(format, args...)})
+	w := Warning{Source: at.source, Line: at.line, Key: at.key, Msg: fmt.Sprintf(format, args...)}
+	for _, old := range st.warns {
+		if old == w {
+			return
+		}
+	}
+	st.warns = append(st.warns, w)
 }
 
 // describeNode names a value in "got …" messages.

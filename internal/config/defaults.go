@@ -8,7 +8,7 @@ import "time"
 func Default() *Config {
 	return &Config{
 		LogLevel: "info",
-		HTTP:     HTTPServer{Port: 8000},
+		HTTP:     HTTPServer{Port: 8000, Autocert: Autocert{HTTPAddr: ":80"}},
 		WebSocket: WebSocket{
 			HandlerPrefix:    "/connection/websocket",
 			MessageSizeLimit: 65536,

@@ -13,6 +13,8 @@ type proxyOpt struct {
 	decode func(st *state, n *node, at loc, p *Proxy)
 	kind   valueKind
 	doc    string
+	// v5only options have no spelling inside v6 per-event objects.
+	v5only bool
 }
 
 func (o *proxyOpt) v6Name() string {
@@ -22,7 +24,7 @@ func (o *proxyOpt) v6Name() string {
 	return o.name
 }
 
-var proxyOpts = withKinds([]*proxyOpt{
+var proxyOpts = withKinds(append([]*proxyOpt{
 	{name: "http_headers", global: "proxy_http_headers", doc: "request headers forwarded to the proxy (case-insensitive allow-list)",
 		target: func(p *Proxy) any { return &p.HTTPHeaders }},
 	{name: "grpc_metadata", global: "proxy_grpc_metadata", doc: "gRPC metadata keys forwarded to the proxy",
@@ -33,10 +35,12 @@ var proxyOpts = withKinds([]*proxyOpt{
 		target: func(p *Proxy) any { return &p.BinaryEncoding }},
 	{name: "include_connection_meta", global: "proxy_include_connection_meta", doc: "add the connection meta to non-connect requests",
 		target: func(p *Proxy) any { return &p.IncludeConnectionMeta }},
-	{name: "grpc_tls", v6: "grpc.tls.enabled", global: "proxy_grpc_tls", doc: "call gRPC proxies over TLS",
-		target: func(p *Proxy) any { return &p.GRPCTLS }},
-	{name: "grpc_cert_file", v6: "grpc.tls.server_ca_pem", global: "proxy_grpc_cert_file", doc: "CA certificate that gRPC proxy servers must chain to",
+	{name: "grpc_tls", v6: "grpc.tls.enabled", global: "proxy_grpc_tls", doc: "call gRPC proxies over TLS (plaintext when off)",
+		target: func(p *Proxy) any { return &p.GRPCTLS.Enabled }},
+	{name: "grpc_cert_file", global: "proxy_grpc_cert_file", v5only: true, doc: "CA file that gRPC proxy servers must chain to; setting it turns TLS on (v6: grpc.tls.server_ca_pem)",
 		target: func(p *Proxy) any { return &p.GRPCCertFile }},
+	{name: "http.tls.enabled", doc: "https:// proxies: use the http.tls object (system roots work without it)",
+		target: func(p *Proxy) any { return &p.HTTPTLS.Enabled }},
 	{name: "grpc_credentials_key", v6: "grpc.credentials_key", global: "proxy_grpc_credentials_key", doc: "per-call metadata key sent to gRPC proxies",
 		target: func(p *Proxy) any { return &p.GRPCCredentialsKey }},
 	{name: "grpc_credentials_value", v6: "grpc.credentials_value", global: "proxy_grpc_credentials_value", doc: "value for grpc_credentials_key",
@@ -46,7 +50,32 @@ var proxyOpts = withKinds([]*proxyOpt{
 	{name: "http_status_to_code_transforms", v6: "http.status_to_code_transforms", global: "proxy_http_status_code_transforms", kind: vObjects,
 		doc:    "map HTTP proxy status codes to client errors or disconnects",
 		decode: func(st *state, n *node, at loc, p *Proxy) { p.StatusCodeTransforms = st.decodeTransforms(n, at) }},
-})
+}, append(tlsOpts("grpc.tls", "gRPC proxy TLS", func(p *Proxy) *TLS { return &p.GRPCTLS }),
+	tlsOpts("http.tls", "HTTPS proxy TLS", func(p *Proxy) *TLS { return &p.HTTPTLS })...)...))
+
+// tlsOpts are the fields of a v6 TLS object inside a proxy object other
+// than enabled (grpc.tls.*, http.tls.*); v5 had no such spellings.
+func tlsOpts(prefix, what string, t func(p *Proxy) *TLS) []*proxyOpt {
+	return []*proxyOpt{
+		{name: prefix + ".cert_pem", doc: what + ": client certificate (PEM, base64 of PEM, or a file path)",
+			target: func(p *Proxy) any { return &t(p).CertFile }},
+		{name: prefix + ".key_pem", doc: what + ": key of the client certificate",
+			target: func(p *Proxy) any { return &t(p).KeyFile }},
+		{name: prefix + ".server_ca_pem", doc: what + ": CA the proxy server must chain to (default: system roots)",
+			target: func(p *Proxy) any { return &t(p).CAFile }},
+		{name: prefix + ".server_name", doc: what + ": host name expected in the server certificate (and sent as SNI)",
+			target: func(p *Proxy) any { return &t(p).ServerName }},
+		{name: prefix + ".insecure_skip_verify", doc: what + ": accept any server certificate (development only)",
+			target: func(p *Proxy) any { return &t(p).InsecureSkipVerify }},
+		{name: prefix + ".client_ca_pem", kind: vString, doc: what + ": has no meaning on a connection Spindle makes; warned about and ignored",
+			decode: func(st *state, n *node, at loc, _ *Proxy) {
+				var v string
+				if st.assign(&v, n, at, rules{}) && v != "" {
+					st.warnf(at, "ignored: a proxy call is a client connection; client_ca_pem checks the clients of a listener (use server_ca_pem for the proxy's CA)")
+				}
+			}},
+	}
+}
 
 // withKinds derives each option's kind from its target field.
 func withKinds(opts []*proxyOpt) []*proxyOpt {
@@ -108,6 +137,9 @@ func proxyKeys() []*keyDef {
 	}
 	for _, o := range proxyOpts {
 		o := o
+		if o.global == "" {
+			continue // spelled only inside v6 proxy objects
+		}
 		d := &keyDef{name: o.global, kind: o.kind, doc: "shared by the flat per-event proxies: " + o.doc}
 		if o.target != nil {
 			d.target = func(s *state) any { return o.target(&s.common) }
@@ -121,6 +153,9 @@ func proxyKeys() []*keyDef {
 		ev, e := ev, proxyEvents[ev]
 		for _, o := range proxyOpts {
 			o := o
+			if o.v5only {
+				continue
+			}
 			d := &keyDef{name: e.v6 + "." + o.v6Name(), v6only: true, pass2: true, kind: o.kind, doc: e.name + " proxy: " + o.doc}
 			if o.target != nil {
 				d.target = func(s *state) any { return o.target(&s.events[ev]) }

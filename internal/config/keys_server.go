@@ -30,6 +30,21 @@ func serverKeys() []*keyDef {
 			target: func(s *state) any { return &s.cfg.HTTP.TLS.KeyFile }},
 		{name: "http_server.tls.client_ca_pem", v6only: true, doc: "CA that client certificates must chain to (mutual TLS)",
 			target: func(s *state) any { return &s.cfg.HTTP.TLS.CAFile }},
+		{name: "tls_autocert", aliases: a("http_server.tls_autocert.enabled"), def: "false", doc: "get the main port's certificates from Let's Encrypt (ACME); wins over tls",
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.Enabled }},
+		{name: "tls_autocert_host_whitelist", aliases: a("http_server.tls_autocert.host_whitelist"), doc: "host names autocert may get certificates for (v5: comma-separated); empty allows any",
+			rules:  rules{stringOrList: true},
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.HostWhitelist }},
+		{name: "tls_autocert_cache_dir", aliases: a("http_server.tls_autocert.cache_dir"), doc: "directory caching autocert certificates across restarts; empty keeps them in memory",
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.CacheDir }},
+		{name: "tls_autocert_email", aliases: a("http_server.tls_autocert.email"), doc: "contact e-mail given to the ACME account",
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.Email }},
+		{name: "tls_autocert_server_name", aliases: a("http_server.tls_autocert.server_name"), doc: "host name used for handshakes without SNI",
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.ServerName }},
+		{name: "tls_autocert_http", aliases: a("http_server.tls_autocert.http"), def: "false", doc: "serve ACME HTTP-01 challenges (and redirects to HTTPS) on tls_autocert_http_addr",
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.HTTP }},
+		{name: "tls_autocert_http_addr", aliases: a("http_server.tls_autocert.http_addr"), def: ":80", doc: "address of the HTTP-01 challenge listener",
+			target: func(s *state) any { return &s.cfg.HTTP.Autocert.HTTPAddr }},
 		{name: "websocket_disable", aliases: a("websocket.disabled"), def: "false", doc: "turn the WebSocket endpoint off",
 			target: func(s *state) any { return &s.cfg.WebSocket.Disabled }},
 		{name: "websocket_handler_prefix", aliases: a("websocket.handler_prefix"), def: "/connection/websocket", doc: "WebSocket endpoint path",
@@ -178,7 +193,7 @@ func apiKeys() []*keyDef {
 }
 
 func engineKeys() []*keyDef {
-	return []*keyDef{
+	out := []*keyDef{
 		{name: "engine", aliases: a("engine.type"), def: "memory", doc: "memory or redis",
 			rules:  rules{oneOf: a("memory", "redis")},
 			target: func(s *state) any { return &s.cfg.Engine.Type }},
@@ -199,14 +214,6 @@ func engineKeys() []*keyDef {
 			target: func(s *state) any { return &s.cfg.Engine.Redis.User }},
 		{name: "redis_password", aliases: a("engine.redis.password"), doc: "Redis password",
 			target: func(s *state) any { return &s.cfg.Engine.Redis.Password }},
-		{name: "redis_tls", aliases: a("engine.redis.tls.enabled"), def: "false", doc: "connect to Redis over TLS",
-			target: func(s *state) any { return &s.cfg.Engine.Redis.TLS.Enabled }},
-		{name: "redis_tls_cert", aliases: a("engine.redis.tls.cert_pem"), doc: "client certificate for Redis TLS",
-			target: func(s *state) any { return &s.cfg.Engine.Redis.TLS.CertFile }},
-		{name: "redis_tls_key", aliases: a("engine.redis.tls.key_pem"), doc: "client key for Redis TLS",
-			target: func(s *state) any { return &s.cfg.Engine.Redis.TLS.KeyFile }},
-		{name: "redis_tls_root_ca", aliases: a("engine.redis.tls.server_ca_pem"), doc: "CA that the Redis server certificate must chain to",
-			target: func(s *state) any { return &s.cfg.Engine.Redis.TLS.CAFile }},
 		{name: "redis_cluster_address", aliases: a("engine.redis.cluster_address"), doc: "Redis Cluster seed addresses",
 			rules:  rules{stringOrList: true},
 			target: func(s *state) any { return &s.cfg.Engine.Redis.ClusterAddresses }},
@@ -219,5 +226,28 @@ func engineKeys() []*keyDef {
 			target: func(s *state) any { return &s.cfg.Engine.Redis.SentinelUser }},
 		{name: "redis_sentinel_password", aliases: a("engine.redis.sentinel_password"), doc: "Sentinel password",
 			target: func(s *state) any { return &s.cfg.Engine.Redis.SentinelPassword }},
+	}
+	out = append(out, clientTLSKeys("redis_tls", "engine.redis.tls", "Redis", func(s *state) *TLS { return &s.cfg.Engine.Redis.TLS })...)
+	return append(out, clientTLSKeys("redis_sentinel_tls", "engine.redis.sentinel_tls", "Redis Sentinel", func(s *state) *TLS { return &s.cfg.Engine.Redis.SentinelTLS })...)
+}
+
+// clientTLSKeys are the keys of one client TLS object: v5's flat family
+// (<v5>, <v5>_cert, <v5>_key, <v5>_root_ca, their _pem spellings,
+// <v5>_server_name, <v5>_insecure_skip_verify) and v6's object at v6.
+// Every PEM value may be raw PEM, base64 of PEM or a file path.
+func clientTLSKeys(v5, v6, what string, t func(s *state) *TLS) []*keyDef {
+	return []*keyDef{
+		{name: v5, aliases: a(v6 + ".enabled"), def: "false", doc: "connect to " + what + " over TLS",
+			target: func(s *state) any { return &t(s).Enabled }},
+		{name: v5 + "_cert", aliases: a(v6+".cert_pem", v5+"_cert_pem"), doc: "client certificate for " + what + " TLS: PEM, base64 of PEM, or a file path",
+			target: func(s *state) any { return &t(s).CertFile }},
+		{name: v5 + "_key", aliases: a(v6+".key_pem", v5+"_key_pem"), doc: "client key for " + what + " TLS: PEM, base64 of PEM, or a file path",
+			target: func(s *state) any { return &t(s).KeyFile }},
+		{name: v5 + "_root_ca", aliases: a(v6+".server_ca_pem", v5+"_root_ca_pem"), doc: "CA that the " + what + " server certificate must chain to (default: system roots)",
+			target: func(s *state) any { return &t(s).CAFile }},
+		{name: v5 + "_server_name", aliases: a(v6 + ".server_name"), doc: "host name expected in the " + what + " server certificate (and sent as SNI)",
+			target: func(s *state) any { return &t(s).ServerName }},
+		{name: v5 + "_insecure_skip_verify", aliases: a(v6 + ".insecure_skip_verify"), def: "false", doc: "accept any " + what + " server certificate (development only)",
+			target: func(s *state) any { return &t(s).InsecureSkipVerify }},
 	}
 }

@@ -226,6 +226,7 @@ func decodeProxies(st *state, n *node, at loc) {
 		p := Proxy{Timeout: defaultProxyTimeout}
 		haveName := false
 		nameAt, endpointAt, timeoutAt := itemAt, itemAt, itemAt
+		optAt := map[*proxyOpt]loc{}
 		st.walk(item, proxySchema, at.source, disp+".", disp, func(path string, m member, mat loc) {
 			switch path {
 			case "name":
@@ -239,6 +240,7 @@ func decodeProxies(st *state, n *node, at loc) {
 				st.assign(&p.Timeout, m.value, mat, rules{})
 			default:
 				o := proxyOptIndex[path]
+				optAt[o] = mat
 				if o.target != nil {
 					st.assign(o.target(&p), m.value, mat, rules{})
 				} else {
@@ -255,6 +257,12 @@ func decodeProxies(st *state, n *node, at loc) {
 		if p.Timeout <= 0 {
 			st.errorf(timeoutAt, "proxy timeout must be greater than 0")
 		}
+		st.checkProxyTLS(&p, func(o *proxyOpt) loc {
+			if l, ok := optAt[o]; ok {
+				return l
+			}
+			return loc{key: disp + "." + o.v6Name()}
+		})
 		out = append(out, p)
 	}
 	st.cfg.Proxy.Named = out

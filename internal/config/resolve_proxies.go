@@ -91,7 +91,44 @@ func (st *state) eventProxy(ev int) *Proxy {
 	p.Name = e.name
 	p.Endpoint = endpoint
 	p.Timeout = st.timeouts[ev]
+	st.checkProxyTLS(&p, func(o *proxyOpt) loc {
+		if o.global != "" && st.isSet(o.global) && !st.isSet(e.v6+"."+o.v6Name()) {
+			return st.where(o.global)
+		}
+		return st.where(e.v6 + "." + o.v6Name())
+	})
 	return &p
+}
+
+// checkProxyTLS folds v5's grpc_cert_file into the grpc.tls object (the
+// file alone turned TLS on there), checks both TLS objects' PEM, and warns
+// about an object that cannot apply to the endpoint's protocol. where
+// locates an option of this proxy.
+func (st *state) checkProxyTLS(p *Proxy, where func(o *proxyOpt) loc) {
+	locs := func(enabled, prefix string) tlsLocs {
+		return tlsLocs{where(proxyOptIndex[enabled]), where(proxyOptIndex[prefix+".cert_pem"]),
+			where(proxyOptIndex[prefix+".key_pem"]), where(proxyOptIndex[prefix+".server_ca_pem"])}
+	}
+	gl, hl := locs("grpc_tls", "grpc.tls"), locs("http.tls.enabled", "http.tls")
+	if p.GRPCCertFile != "" {
+		p.GRPCTLS.Enabled = true
+		if p.GRPCTLS.CAFile == "" {
+			p.GRPCTLS.CAFile = p.GRPCCertFile
+			gl.ca = where(proxyOptIndex["grpc_cert_file"])
+		}
+	}
+	st.checkClientTLS(&p.GRPCTLS, gl)
+	st.checkClientTLS(&p.HTTPTLS, hl)
+	lower := strings.ToLower(p.Endpoint)
+	switch {
+	case p.Endpoint == "":
+	case isHTTPEndpoint(p.Endpoint) && p.GRPCTLS.Enabled && isSetAt(gl.enabled) && gl.enabled.key != "proxy_grpc_tls":
+		st.warnf(gl.enabled, "ignored: proxy %q calls %s over HTTP; its TLS settings are http.tls", p.Name, p.Endpoint)
+	case !isHTTPEndpoint(p.Endpoint) && p.HTTPTLS.Enabled:
+		st.warnf(hl.enabled, "ignored: proxy %q calls %s over gRPC; its TLS settings are grpc.tls", p.Name, p.Endpoint)
+	case strings.HasPrefix(lower, "http://") && p.HTTPTLS.Enabled:
+		st.warnf(hl.enabled, "ignored: proxy %q endpoint %s is plain http://; use https:// for TLS", p.Name, p.Endpoint)
+	}
 }
 
 func isHTTPEndpoint(ep string) bool {

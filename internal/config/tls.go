@@ -95,37 +95,57 @@ func (st *state) checkListenerTLS(t *TLS, enabledKey, certKey, keyKey, caKey str
 	}
 }
 
+// tlsLocs are where the keys of one client TLS object were set (or, for
+// keys left unset, their names), so every problem names its key.
+type tlsLocs struct{ enabled, cert, key, ca loc }
+
+// isSetAt reports whether a location came from a source (file, env,
+// flags) rather than being a key's bare name.
+func isSetAt(l loc) bool { return l.source != "" }
+
 // checkClientTLS validates the TLS settings of a connection Spindle makes
-// (Redis): a client certificate is optional but needs its key, and a server
-// CA, when given, must hold a certificate. It fills t's PEM bytes.
-func (st *state) checkClientTLS(t *TLS, enabledKey, certKey, keyKey, caKey string) {
+// (Redis, Sentinel, proxies): a client certificate is optional but needs
+// its key, and a server CA, when given, must hold a certificate. It fills
+// t's PEM bytes. Settings given while the object is off are warned about:
+// they would otherwise look like TLS that is on.
+func (st *state) checkClientTLS(t *TLS, l tlsLocs) {
 	if !t.Enabled {
+		for _, at := range []loc{l.cert, l.key, l.ca} {
+			if isSetAt(at) {
+				st.warnf(at, "ignored: %s is off", l.enabled.key)
+			}
+		}
 		return
 	}
-	read := func(src, key string) []byte {
+	read := func(src string, at loc) []byte {
 		if src == "" {
 			return nil
 		}
 		b, err := resolvePEM(src)
 		if err != nil {
-			st.errorf(st.where(key), "%v", err)
+			st.errorf(at, "%v", err)
 		}
 		return b
 	}
-	t.Cert, t.Key = read(t.CertFile, certKey), read(t.KeyFile, keyKey)
+	t.Cert, t.Key = read(t.CertFile, l.cert), read(t.KeyFile, l.key)
 	switch {
 	case (t.CertFile == "") != (t.KeyFile == ""):
-		st.errorf(st.where(enabledKey), "%s and %s go together: a client certificate needs its key", certKey, keyKey)
+		st.errorf(l.enabled, "%s and %s go together: a client certificate needs its key", l.cert.key, l.key.key)
 	case t.Cert != nil && t.Key != nil:
 		if _, err := tls.X509KeyPair(t.Cert, t.Key); err != nil {
-			st.errorf(st.where(keyKey), "error create x509 key pair: %v", err)
+			st.errorf(l.key, "error create x509 key pair: %v", err)
 		}
 	}
-	if ca := read(t.CAFile, caKey); ca != nil {
+	if ca := read(t.CAFile, l.ca); ca != nil {
 		if !x509.NewCertPool().AppendCertsFromPEM(ca) {
-			st.errorf(st.where(caKey), "no valid certificates found")
+			st.errorf(l.ca, "no valid certificates found")
 			return
 		}
 		t.CA = ca
 	}
+}
+
+// keyLocs is tlsLocs for top-level keys.
+func (st *state) keyLocs(enabled, cert, key, ca string) tlsLocs {
+	return tlsLocs{st.where(enabled), st.where(cert), st.where(key), st.where(ca)}
 }

@@ -139,3 +139,131 @@ func TestRedisTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyTLS: the grpc.tls and http.tls objects of every proxy (and v5's
+// proxy_grpc_tls / proxy_grpc_cert_file) are read and checked at load,
+// naming the key, and fold into Proxy.GRPCTLS / HTTPTLS.
+func TestProxyTLS(t *testing.T) {
+	cert, key := selfSigned(t)
+	other, _ := selfSigned(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, []byte(cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	connect := func(obj map[string]any) map[string]any {
+		obj["enabled"] = true
+		return map[string]any{"client": map[string]any{"proxy": map[string]any{"connect": obj}}}
+	}
+	tests := []struct {
+		name     string
+		keys     map[string]any
+		wantErr  string
+		wantWarn string
+		check    func(c *Config) bool
+	}{
+		{"v5 cert file alone turns TLS on", map[string]any{"proxy_connect_endpoint": "grpc://app:1", "proxy_grpc_cert_file": caFile}, "", "",
+			func(c *Config) bool {
+				return c.Proxy.Connect.GRPCTLS.Enabled && string(c.Proxy.Connect.GRPCTLS.CA) == cert
+			}},
+		{"v5 proxy_grpc_tls with system roots", map[string]any{"proxy_connect_endpoint": "grpc://app:1", "proxy_grpc_tls": true}, "", "",
+			func(c *Config) bool { return c.Proxy.Connect.GRPCTLS.Enabled && c.Proxy.Connect.GRPCTLS.CA == nil }},
+		{"plaintext without grpc.tls", map[string]any{"proxy_connect_endpoint": "grpc://app:1"}, "", "",
+			func(c *Config) bool { return !c.Proxy.Connect.GRPCTLS.Enabled }},
+		{"v6 grpc.tls with client certificate", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{
+			"enabled": true, "cert_pem": cert, "key_pem": key, "server_ca_pem": caFile, "server_name": "app.internal"}}}), "", "",
+			func(c *Config) bool {
+				g := c.Proxy.Connect.GRPCTLS
+				return g.Enabled && g.Cert != nil && g.Key != nil && g.CA != nil && g.ServerName == "app.internal"
+			}},
+		{"v6 http.tls", connect(map[string]any{"endpoint": "https://app/connect", "http": map[string]any{"tls": map[string]any{
+			"enabled": true, "server_ca_pem": cert, "insecure_skip_verify": true}}}), "", "",
+			func(c *Config) bool {
+				h := c.Proxy.Connect.HTTPTLS
+				return h.Enabled && h.CA != nil && h.InsecureSkipVerify
+			}},
+		{"named proxy", map[string]any{"proxies": []any{map[string]any{"name": "p1", "endpoint": "grpc://app:1",
+			"grpc": map[string]any{"tls": map[string]any{"enabled": true, "server_ca_pem": cert}}}}, "connect_proxy_name": "p1"}, "", "",
+			func(c *Config) bool { return c.Proxy.Connect.GRPCTLS.CA != nil }},
+		{"mismatched pair names the key", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{
+			"enabled": true, "cert_pem": other, "key_pem": key}}}), "client.proxy.connect.grpc.tls.key_pem: error create x509 key pair", "", nil},
+		{"missing CA file in a named proxy", map[string]any{"proxies": []any{map[string]any{"name": "p1", "endpoint": "https://app/c",
+			"http": map[string]any{"tls": map[string]any{"enabled": true, "server_ca_pem": "/nonexistent/ca.pem"}}}}, "connect_proxy_name": "p1"},
+			"proxies[0].http.tls.server_ca_pem: invalid PEM data", "", nil},
+		{"v5 cert file that is missing", map[string]any{"proxy_connect_endpoint": "grpc://app:1", "proxy_grpc_cert_file": "/nonexistent/ca.pem"},
+			"proxy_grpc_cert_file: invalid PEM data", "", nil},
+		{"http.tls on a gRPC endpoint is warned about", connect(map[string]any{"endpoint": "grpc://app:1", "http": map[string]any{"tls": map[string]any{"enabled": true}}}),
+			"", "client.proxy.connect.http.tls.enabled: ignored: proxy \"connect\" calls grpc://app:1 over gRPC", nil},
+		{"client_ca_pem is warned about", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{"enabled": true, "client_ca_pem": cert}}}),
+			"", "client.proxy.connect.grpc.tls.client_ca_pem: ignored: a proxy call is a client connection", nil},
+		{"settings of a TLS object that is off", connect(map[string]any{"endpoint": "grpc://app:1", "grpc": map[string]any{"tls": map[string]any{"server_ca_pem": cert}}}),
+			"", "client.proxy.connect.grpc.tls.server_ca_pem: ignored: client.proxy.connect.grpc.tls.enabled is off", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := loadKeys(t, tc.keys, tc.wantErr, tc.wantWarn)
+			if cfg != nil && tc.check != nil && !tc.check(cfg) {
+				t.Fatalf("proxy TLS not as configured: grpc %+v http %+v", cfg.Proxy.Connect.GRPCTLS, cfg.Proxy.Connect.HTTPTLS)
+			}
+		})
+	}
+}
+
+// TestAutocertConfig: tls_autocert keys (v5 flat, v6 nested) are read,
+// v5's comma-separated whitelist is split, and what cannot work is an
+// error naming the key.
+func TestAutocertConfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		keys     map[string]any
+		wantErr  string
+		wantWarn string
+		want     []string // host whitelist
+	}{
+		{"v5 comma-separated whitelist", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "a.example, b.example"}, "", "", []string{"a.example", "b.example"}},
+		{"v6 list", map[string]any{"http_server": map[string]any{"tls_autocert": map[string]any{"enabled": true, "host_whitelist": []string{"a.example"}, "http": true}}}, "", "", []string{"a.example"}},
+		{"no whitelist is warned about", map[string]any{"tls_autocert": true}, "", "tls_autocert: no tls_autocert_host_whitelist", nil},
+		{"url in the whitelist", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "https://a.example"}, "tls_autocert_host_whitelist: \"https://a.example\" is not a host name", "", nil},
+		{"cache dir that is a file", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "a.example", "tls_autocert_cache_dir": file}, "tls_autocert_cache_dir: \"" + file + "\" is not a directory", "", nil},
+		{"bad challenge address", map[string]any{"tls_autocert": true, "tls_autocert_host_whitelist": "a.example", "tls_autocert_http": true, "tls_autocert_http_addr": "80"}, "tls_autocert_http_addr: \"80\" is not host:port", "", nil},
+		{"keys while off", map[string]any{"tls_autocert_cache_dir": "/tmp"}, "", "tls_autocert_cache_dir: ignored: tls_autocert is off", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := loadKeys(t, tc.keys, tc.wantErr, tc.wantWarn)
+			if cfg != nil && tc.want != nil && strings.Join(cfg.HTTP.Autocert.HostWhitelist, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("whitelist %q, want %q", cfg.HTTP.Autocert.HostWhitelist, tc.want)
+			}
+		})
+	}
+}
+
+// loadKeys loads keys (plus an API key) as a config.json and checks that
+// it fails with wantErr, or loads with a warning containing wantWarn; it
+// returns the configuration when it loaded.
+func loadKeys(t *testing.T, keys map[string]any, wantErr, wantWarn string) *Config {
+	t.Helper()
+	keys["api_key"] = "k"
+	data, _ := json.Marshal(keys)
+	cfg, warns, err := Load(LoadOptions{File: "config.json", Data: data})
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("Load = %v, want an error containing %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var all []string
+	for _, w := range warns {
+		all = append(all, w.String())
+	}
+	if wantWarn != "" && !strings.Contains(strings.Join(all, "\n"), wantWarn) {
+		t.Fatalf("warnings %q lack %q", all, wantWarn)
+	}
+	return cfg
+}

@@ -46,6 +46,31 @@ type HTTPServer struct {
 	// listener.
 	InternalAddress string
 	InternalPort    string
+	// Autocert gets the main port's certificates from Let's Encrypt;
+	// when on it wins over TLS, as in Centrifugo.
+	Autocert Autocert
+}
+
+// Autocert is http_server.tls_autocert (v5 tls_autocert*): certificates
+// fetched over ACME (golang.org/x/crypto/acme/autocert, terms accepted,
+// Let's Encrypt's production directory) on the first handshake for a
+// name and renewed by the library.
+type Autocert struct {
+	Enabled bool
+	// HostWhitelist lists the host names certificates may be requested
+	// for; empty allows any name a client sends. v5 wrote it as one
+	// comma-separated string; Load splits it.
+	HostWhitelist []string
+	// CacheDir keeps certificates on disk across restarts (and between
+	// nodes sharing it); empty keeps them in memory only.
+	CacheDir string
+	Email    string
+	// ServerName is used for handshakes that carry no SNI.
+	ServerName string
+	// HTTP starts a plain HTTP listener on HTTPAddr (default :80) that
+	// answers HTTP-01 challenges and redirects everything else to HTTPS.
+	HTTP     bool
+	HTTPAddr string
 }
 
 // TLS is a certificate pair for a listener or a client. CertFile, KeyFile
@@ -54,12 +79,16 @@ type HTTPServer struct {
 // reads them into Cert, Key and CA and checks that the pair matches, so a
 // missing or mismatched file fails start-up and checkconfig with the key's
 // name. CA is the client CA of a listener (mutual TLS) and the server CA of
-// a client (Redis).
+// a client (Redis, proxies). ServerName and InsecureSkipVerify only mean
+// something on a client.
 type TLS struct {
 	Enabled  bool
 	CertFile string
 	KeyFile  string
 	CAFile   string
+
+	ServerName         string
+	InsecureSkipVerify bool
 
 	// Filled by validation: the PEM bytes.
 	Cert, Key, CA []byte
@@ -260,12 +289,20 @@ type Proxy struct {
 	GRPCMetadata          []string
 	BinaryEncoding        bool
 	IncludeConnectionMeta bool
-	GRPCTLS               bool
-	GRPCCertFile          string
-	GRPCCredentialsKey    string
-	GRPCCredentialsValue  string
-	GRPCCompression       bool
-	StatusCodeTransforms  []StatusCodeTransform
+	// GRPCTLS is the v6 grpc.tls object (v5: grpc_tls and grpc_cert_file,
+	// which Load folds into it): off, a gRPC proxy dials plaintext.
+	// HTTPTLS is the v6 http.tls object: https:// endpoints work without
+	// it (system roots); it adds a private CA, a server name or a client
+	// certificate.
+	GRPCTLS TLS
+	HTTPTLS TLS
+	// GRPCCertFile is v5's grpc_cert_file, a CA file whose presence alone
+	// turns TLS on; Load copies it into GRPCTLS.
+	GRPCCertFile         string
+	GRPCCredentialsKey   string
+	GRPCCredentialsValue string
+	GRPCCompression      bool
+	StatusCodeTransforms []StatusCodeTransform
 }
 
 // StatusCodeTransform maps an HTTP proxy status to a client error or
@@ -323,17 +360,20 @@ type Engine struct {
 
 // Redis configures the Redis engine.
 type Redis struct {
-	Addresses          []string
-	Password           string
-	User               string
-	DB                 int
-	Prefix             string // "centrifugo"
-	ConnectTimeout     time.Duration
-	IOTimeout          time.Duration
+	Addresses      []string
+	Password       string
+	User           string
+	DB             int
+	Prefix         string // "centrifugo"
+	ConnectTimeout time.Duration
+	IOTimeout      time.Duration
+	// TLS secures the connections to the data servers, SentinelTLS those
+	// to the sentinels (Centrifugo's tls and sentinel_tls).
 	TLS                TLS
 	ClusterAddresses   []string
 	SentinelAddresses  []string
 	SentinelMasterName string
 	SentinelUser       string
 	SentinelPassword   string
+	SentinelTLS        TLS
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ func (st *state) finish() {
 	st.buildProxies()
 	st.resolveChannelProxies()
 	st.checkAPI()
+	st.checkAutocert()
 	st.checkEngine()
 	st.checkAuthPossible()
 }
@@ -246,7 +248,58 @@ func (st *state) checkEngine() {
 	if len(r.SentinelAddresses) > 0 && r.SentinelMasterName == "" {
 		st.errorf(st.where("redis_sentinel_address"), "needs redis_sentinel_master_name")
 	}
-	st.checkClientTLS(&r.TLS, "redis_tls", "redis_tls_cert", "redis_tls_key", "redis_tls_root_ca")
+	st.checkClientTLS(&r.TLS, st.keyLocs("redis_tls", "redis_tls_cert", "redis_tls_key", "redis_tls_root_ca"))
+	st.checkClientTLS(&r.SentinelTLS, st.keyLocs("redis_sentinel_tls", "redis_sentinel_tls_cert", "redis_sentinel_tls_key", "redis_sentinel_tls_root_ca"))
+	if r.SentinelTLS.Enabled && len(r.SentinelAddresses) == 0 {
+		st.warnf(st.where("redis_sentinel_tls"), "ignored: no redis_sentinel_address is set")
+	}
+}
+
+// checkAutocert validates tls_autocert: host names that a certificate
+// can be issued for, a cache that is a directory, a challenge address
+// that can be bound. It cannot check that Let's Encrypt is reachable.
+func (st *state) checkAutocert() {
+	ac := &st.cfg.HTTP.Autocert
+	keys := []string{"tls_autocert_host_whitelist", "tls_autocert_cache_dir", "tls_autocert_email", "tls_autocert_server_name", "tls_autocert_http", "tls_autocert_http_addr"}
+	if !ac.Enabled {
+		for _, k := range keys {
+			if st.isSet(k) {
+				st.warnf(st.where(k), "ignored: tls_autocert is off")
+			}
+		}
+		return
+	}
+	var hosts []string
+	for _, h := range ac.HostWhitelist {
+		for _, part := range strings.Split(h, ",") { // v5: one comma-separated string
+			if part = strings.TrimSpace(part); part != "" {
+				hosts = append(hosts, part)
+			}
+		}
+	}
+	ac.HostWhitelist = hosts
+	at := st.where("tls_autocert_host_whitelist")
+	for _, h := range hosts {
+		if strings.ContainsAny(h, ":/ *") {
+			st.errorf(at, "%q is not a host name: list bare names such as example.com (no scheme, port, path or wildcard)", h)
+		}
+	}
+	if len(hosts) == 0 {
+		st.warnf(st.where("tls_autocert"), "no tls_autocert_host_whitelist: a certificate is requested for any host name a client sends, which lets anyone use up the Let's Encrypt rate limits; list your host names")
+	}
+	if ac.CacheDir != "" {
+		if fi, err := os.Stat(ac.CacheDir); err == nil && !fi.IsDir() {
+			st.errorf(st.where("tls_autocert_cache_dir"), "%q is not a directory", ac.CacheDir)
+		}
+	}
+	if ac.HTTP {
+		if _, _, err := net.SplitHostPort(ac.HTTPAddr); err != nil {
+			st.errorf(st.where("tls_autocert_http_addr"), "%q is not host:port (e.g. :80): %v", ac.HTTPAddr, err)
+		}
+	}
+	if st.cfg.HTTP.TLS.Enabled {
+		st.warnf(st.where("tls"), "tls_autocert is on and wins: the main port uses certificates from Let's Encrypt, not tls_cert/tls_key")
+	}
 }
 
 // checkAuthPossible warns when no client could ever connect: a common

@@ -1,6 +1,10 @@
 package proxy
 
-import "time"
+import (
+	"time"
+
+	"github.com/spindle-rt/spindle/internal/tlsconf"
+)
 
 // Config is one backend endpoint for proxied events. The wiring fills it from
 // the server configuration (flat per-event keys, v6 keys or named proxies);
@@ -24,11 +28,16 @@ type Config struct {
 	// per-connection requests.
 	BinaryEncoding        bool
 	IncludeConnectionMeta bool
-	GRPCTLS               bool
-	GRPCCertFile          string
-	GRPCCredentialsKey    string
-	GRPCCredentialsValue  string
-	GRPCCompression       bool
+	// GRPCTLS, when set, dials a gRPC proxy over TLS with this material
+	// (no CA: the system roots); nil dials plaintext, as Centrifugo does
+	// without grpc.tls.enabled. HTTPTLS, when set, is the TLS of an
+	// https:// endpoint with a private CA, a server name or a client
+	// certificate; nil verifies against the system roots.
+	GRPCTLS              *tlsconf.Settings
+	HTTPTLS              *tlsconf.Settings
+	GRPCCredentialsKey   string
+	GRPCCredentialsValue string
+	GRPCCompression      bool
 	// StatusCodeTransforms turn HTTP statuses into client errors or
 	// disconnects instead of the default internal error.
 	StatusCodeTransforms []StatusCodeTransform

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -162,8 +163,8 @@ func TestGRPCDialKey(t *testing.T) {
 		want dialKey
 	}{
 		{Config{Endpoint: "grpc://app:1"}, dialKey{target: "dns:///app:1"}},
-		{Config{Endpoint: "Grpc://app:1", GRPCTLS: true}, dialKey{target: "dns:///app:1", tls: true}},
-		{Config{Endpoint: "app:1", GRPCCertFile: "ca.pem"}, dialKey{target: "dns:///app:1", tls: true, certFile: "ca.pem"}},
+		{Config{Endpoint: "Grpc://app:1", GRPCTLS: &tlsconf.Settings{}}, dialKey{target: "dns:///app:1", tls: tlsKey(&tlsconf.Settings{})}},
+		{Config{Endpoint: "app:1", GRPCTLS: &tlsconf.Settings{CA: []byte("ca")}}, dialKey{target: "dns:///app:1", tls: tlsKey(&tlsconf.Settings{CA: []byte("ca")})}},
 	}
 	for _, tc := range tests {
 		if got := grpcDialKey(&tc.cfg); got != tc.want {

@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"context"
-	"crypto/tls"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 )
 
 // grpcTransport calls CentrifugoProxy methods on one connection.
@@ -37,24 +41,32 @@ func (g *grpcTransport) close() error {
 // dialKey identifies connections that can be shared: everything that goes
 // into grpc.NewClient. Compression and credentials are per call.
 type dialKey struct {
-	target   string
-	tls      bool
-	certFile string
+	target string
+	tls    string // tlsKey of the TLS settings; "" is plaintext
 }
 
 // grpcDialKey derives the connection identity of a gRPC proxy config.
-// The cert file alone turns TLS on, as in Centrifugo v5 where
-// proxy_grpc_cert_file was the only TLS switch.
 func grpcDialKey(cfg *Config) dialKey {
 	ep := cfg.Endpoint
 	if len(ep) >= len("grpc://") && strings.EqualFold(ep[:len("grpc://")], "grpc://") {
 		ep = ep[len("grpc://"):]
 	}
-	return dialKey{
-		target:   "dns:///" + ep,
-		tls:      cfg.GRPCTLS || cfg.GRPCCertFile != "",
-		certFile: cfg.GRPCCertFile,
+	return dialKey{target: "dns:///" + ep, tls: tlsKey(cfg.GRPCTLS)}
+}
+
+// tlsKey tells TLS settings apart by content, so proxies configured alike
+// (the flat v5 per-event proxies share their options) share connections.
+// "" means no TLS.
+func tlsKey(s *tlsconf.Settings) string {
+	if s == nil {
+		return ""
 	}
+	h := sha256.New()
+	for _, part := range [][]byte{s.Cert, s.Key, s.CA, []byte(s.ServerName), []byte(strconv.FormatBool(s.InsecureSkipVerify))} {
+		_, _ = fmt.Fprintf(h, "%d:", len(part))
+		_, _ = h.Write(part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // reconnectBackoff caps gRPC's reconnect backoff (120 s by default) so a
@@ -70,21 +82,16 @@ var reconnectBackoff = grpc.ConnectParams{
 	MinConnectTimeout: 5 * time.Second,
 }
 
-// dial creates the (lazy) client connection for k; nothing touches the
-// network until the first call.
-func dial(k dialKey) (*grpc.ClientConn, error) {
-	var creds credentials.TransportCredentials
-	switch {
-	case k.certFile != "":
-		c, err := credentials.NewClientTLSFromFile(k.certFile, "")
+// dial creates the (lazy) client connection for cfg, whose key is k;
+// nothing touches the network until the first call.
+func dial(k dialKey, cfg *Config) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if cfg.GRPCTLS != nil {
+		tc, err := tlsconf.Client(*cfg.GRPCTLS)
 		if err != nil {
-			return nil, fmt.Errorf("load grpc cert file: %w", err)
+			return nil, fmt.Errorf("error make TLS config (for proxy_grpc:%s): %w", cfg.Name, err)
 		}
-		creds = c
-	case k.tls:
-		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
-	default:
-		creds = insecure.NewCredentials()
+		creds = credentials.NewTLS(tc)
 	}
 	conn, err := grpc.NewClient(k.target,
 		grpc.WithTransportCredentials(creds),

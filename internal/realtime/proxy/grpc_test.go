@@ -12,8 +12,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/spindle-rt/spindle/internal/clientheaders"
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -119,7 +118,7 @@ func TestGRPCInvalidCredentials(t *testing.T) {
 	for _, cfg := range []Config{
 		{Endpoint: "127.0.0.1:1", GRPCCredentialsKey: "bad key", GRPCCredentialsValue: "v"},
 		{Endpoint: "127.0.0.1:1", GRPCCredentialsKey: "k", GRPCCredentialsValue: "line\nbreak"},
-		{Endpoint: "127.0.0.1:1", GRPCCertFile: filepath.Join(t.TempDir(), "missing.pem")},
+		{Endpoint: "127.0.0.1:1", GRPCTLS: &tlsconf.Settings{CA: []byte("not a certificate")}},
 	} {
 		if _, err := New(&cfg, Options{}); err == nil {
 			t.Errorf("config %+v: want error", cfg)
@@ -127,9 +126,9 @@ func TestGRPCInvalidCredentials(t *testing.T) {
 	}
 }
 
-// selfSigned writes a certificate for 127.0.0.1 to dir and returns the
-// server's TLS certificate and the PEM file path.
-func selfSigned(t *testing.T, dir string) (tls.Certificate, string) {
+// selfSigned makes a certificate for 127.0.0.1 (for servers unless other
+// usages are given) and returns it as a TLS certificate and as PEM.
+func selfSigned(t *testing.T, usages ...x509.ExtKeyUsage) (tls.Certificate, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -142,7 +141,7 @@ func selfSigned(t *testing.T, dir string) (tls.Certificate, string) {
 		NotAfter:              time.Now().Add(time.Hour),
 		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           append([]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, usages...),
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
@@ -150,24 +149,22 @@ func selfSigned(t *testing.T, dir string) (tls.Certificate, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 func TestGRPCTLS(t *testing.T) {
-	cert, caFile := selfSigned(t, t.TempDir())
+	cert, caPEM := selfSigned(t)
+	_, otherPEM := selfSigned(t)
 	addr, _ := startGRPC(t, &fakeApp{}, grpc.Creds(credentials.NewServerTLSFromCert(&cert)))
 	tests := []struct {
 		name string
 		cfg  Config
 		ok   bool
 	}{
-		{"cert file", Config{Endpoint: addr, GRPCTLS: true, GRPCCertFile: caFile}, true},
-		{"cert file alone enables TLS", Config{Endpoint: addr, GRPCCertFile: caFile}, true},
-		{"system roots reject self-signed", Config{Endpoint: addr, GRPCTLS: true}, false},
+		{"private CA", Config{Endpoint: addr, GRPCTLS: &tlsconf.Settings{CA: caPEM}}, true},
+		{"server name checked against the certificate", Config{Endpoint: addr, GRPCTLS: &tlsconf.Settings{CA: caPEM, ServerName: "elsewhere.example"}}, false},
+		{"another CA", Config{Endpoint: addr, GRPCTLS: &tlsconf.Settings{CA: otherPEM}}, false},
+		{"system roots reject self-signed", Config{Endpoint: addr, GRPCTLS: &tlsconf.Settings{}}, false},
 		{"plaintext to TLS server fails", Config{Endpoint: addr}, false},
 	}
 	for _, tc := range tests {

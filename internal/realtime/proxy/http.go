@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/spindle-rt/spindle/internal/pbjson"
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 )
 
 // maxResponseBody bounds how much of a backend answer is read, so a
@@ -30,10 +31,10 @@ type httpTransport struct {
 	owned      *http.Transport // idle connections closed by close(); nil when shared
 }
 
-// newHTTPRoundTripper is the connection pool for HTTP proxies. The
-// default keeps only 2 idle connections per host, which under load makes
-// most proxy calls open a fresh connection.
-func newHTTPRoundTripper() *http.Transport {
+// newHTTPRoundTripper is the connection pool for HTTP proxies with cfg's
+// TLS settings. The default keeps only 2 idle connections per host, which
+// under load makes most proxy calls open a fresh connection.
+func newHTTPRoundTripper(cfg *Config) (*http.Transport, error) {
 	var t *http.Transport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 		t = dt.Clone()
@@ -43,7 +44,14 @@ func newHTTPRoundTripper() *http.Transport {
 	t.MaxIdleConns = 1024
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
-	return t
+	if cfg.HTTPTLS != nil {
+		tc, err := tlsconf.Client(*cfg.HTTPTLS)
+		if err != nil {
+			return nil, fmt.Errorf("error make TLS config (for proxy_http:%s): %w", cfg.Name, err)
+		}
+		t.TLSClientConfig = tc
+	}
+	return t, nil
 }
 
 // refuseRedirect stops the client at a redirect: a proxy answer decides who

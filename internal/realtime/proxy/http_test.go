@@ -2,7 +2,12 @@ package proxy
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -14,6 +19,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/spindle-rt/spindle/internal/clientheaders"
+	"github.com/spindle-rt/spindle/internal/pbjson"
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -273,5 +280,66 @@ func TestHTTPNeverFollowsRedirects(t *testing.T) {
 	}
 	if stolenAsked.Load() {
 		t.Fatal("the redirect target was called")
+	}
+}
+
+// TestHTTPTLS: an https:// backend with a private CA that requires a
+// client certificate answers a proxy holding both, and refuses one
+// without the certificate or trusting another CA.
+func TestHTTPTLS(t *testing.T) {
+	serverCert, caPEM := selfSigned(t)
+	clientCert, clientPEM := selfSigned(t, x509.ExtKeyUsageClientAuth)
+	clientKey, err := x509.MarshalECPrivateKey(clientCert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientKeyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: clientKey})
+	_, otherPEM := selfSigned(t)
+
+	app := &fakeApp{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := new(proxypb.ConnectRequest)
+		body, _ := io.ReadAll(r.Body)
+		if err := pbjson.Unmarshal(body, req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		out, _ := pbjson.Marshal(app.answer(r.Context(), req))
+		_, _ = w.Write(out)
+	}))
+	clients := x509.NewCertPool()
+	clients.AppendCertsFromPEM(clientPEM)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: clients, ClientAuth: tls.RequireAndVerifyClientCert}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	tests := []struct {
+		name    string
+		tls     *tlsconf.Settings
+		wantErr string // "" = answered
+	}{
+		{"private CA and client certificate", &tlsconf.Settings{CA: caPEM, Cert: clientPEM, Key: clientKeyPEM}, ""},
+		{"no client certificate", &tlsconf.Settings{CA: caPEM}, "certificate required"},
+		{"another CA", &tlsconf.Settings{CA: otherPEM, Cert: clientPEM, Key: clientKeyPEM}, "certificate signed by unknown authority"},
+		{"system roots", nil, "certificate signed by unknown authority"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := New(&Config{Name: "c", Endpoint: srv.URL + "/connect", Timeout: 5 * time.Second, HTTPTLS: tc.tls}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			resp, err := b.Connect(context.Background(), &proxypb.ConnectRequest{Client: "c"})
+			if tc.wantErr == "" {
+				if err != nil || resp.GetResult().GetUser() != "u-c" {
+					t.Fatalf("got %v, %v", resp, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("got %v, %v; want an error containing %q", resp, err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -57,20 +57,21 @@ func New(cfg *Config, opts Options) (*Client, error) {
 // resources supplies the connections a backend uses; a Set shares them,
 // New gives every backend its own.
 type resources interface {
-	grpcConn(k dialKey) (conn *grpc.ClientConn, owned bool, err error)
-	httpRoundTripper() (rt *http.Transport, owned bool)
+	grpcConn(cfg *Config) (conn *grpc.ClientConn, owned bool, err error)
+	httpRoundTripper(cfg *Config) (rt *http.Transport, owned bool, err error)
 }
 
 // ownResources gives each backend private connections.
 type ownResources struct{}
 
-func (ownResources) grpcConn(k dialKey) (*grpc.ClientConn, bool, error) {
-	c, err := dial(k)
+func (ownResources) grpcConn(cfg *Config) (*grpc.ClientConn, bool, error) {
+	c, err := dial(grpcDialKey(cfg), cfg)
 	return c, true, err
 }
 
-func (ownResources) httpRoundTripper() (*http.Transport, bool) {
-	return newHTTPRoundTripper(), true
+func (ownResources) httpRoundTripper(cfg *Config) (*http.Transport, bool, error) {
+	rt, err := newHTTPRoundTripper(cfg)
+	return rt, true, err
 }
 
 func build(cfg *Config, opts Options, res resources) (*Client, error) {
@@ -98,10 +99,13 @@ func build(cfg *Config, opts Options, res resources) (*Client, error) {
 	var dropped []string
 	switch protocol {
 	case protocolHTTP:
-		rt, owned := res.httpRoundTripper()
+		rt, owned, err := res.httpRoundTripper(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("proxy %q endpoint %q: %w", cfg.Name, cfg.Endpoint, err)
+		}
 		c.t, dropped = newHTTPTransport(cfg, rt, owned)
 	default:
-		conn, owned, err := res.grpcConn(grpcDialKey(cfg))
+		conn, owned, err := res.grpcConn(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("proxy %q endpoint %q: %w", cfg.Name, cfg.Endpoint, err)
 		}

@@ -11,9 +11,9 @@ import (
 
 // Set hands out one Backend per configured proxy and lets them share
 // connections: every event configured with the same *Config gets the
-// same *Client, and gRPC proxies with the same target and TLS settings
+// same *Client, gRPC proxies with the same target and TLS settings
 // share one connection (flat configs often point several events at one
-// backend). The node creates one Set at start-up and closes it on
+// backend), and HTTP proxies with the same TLS settings one pool. The node creates one Set at start-up and closes it on
 // shutdown.
 type Set struct {
 	opts Options
@@ -21,7 +21,7 @@ type Set struct {
 	mu       sync.Mutex
 	backends map[*Config]*Client
 	conns    map[dialKey]*grpc.ClientConn
-	rt       *http.Transport
+	rts      map[string]*http.Transport // by tlsKey of the HTTP TLS settings
 	closed   bool
 }
 
@@ -34,6 +34,7 @@ func NewSet(opts Options) *Set {
 		opts:     opts,
 		backends: make(map[*Config]*Client),
 		conns:    make(map[dialKey]*grpc.ClientConn),
+		rts:      make(map[string]*http.Transport),
 	}
 }
 
@@ -73,8 +74,8 @@ func (s *Set) Close() error {
 			errs = append(errs, fmt.Errorf("close grpc connection to %s: %w", k.target, err))
 		}
 	}
-	if s.rt != nil {
-		s.rt.CloseIdleConnections()
+	for _, rt := range s.rts {
+		rt.CloseIdleConnections()
 	}
 	return errors.Join(errs...)
 }
@@ -82,11 +83,12 @@ func (s *Set) Close() error {
 // setResources hands out the Set's shared connections; s.mu is held.
 type setResources struct{ s *Set }
 
-func (r setResources) grpcConn(k dialKey) (*grpc.ClientConn, bool, error) {
+func (r setResources) grpcConn(cfg *Config) (*grpc.ClientConn, bool, error) {
+	k := grpcDialKey(cfg)
 	if c, ok := r.s.conns[k]; ok {
 		return c, false, nil
 	}
-	c, err := dial(k)
+	c, err := dial(k, cfg)
 	if err != nil {
 		return nil, false, err
 	}
@@ -94,9 +96,15 @@ func (r setResources) grpcConn(k dialKey) (*grpc.ClientConn, bool, error) {
 	return c, false, nil
 }
 
-func (r setResources) httpRoundTripper() (*http.Transport, bool) {
-	if r.s.rt == nil {
-		r.s.rt = newHTTPRoundTripper()
+func (r setResources) httpRoundTripper(cfg *Config) (*http.Transport, bool, error) {
+	k := tlsKey(cfg.HTTPTLS)
+	if rt, ok := r.s.rts[k]; ok {
+		return rt, false, nil
 	}
-	return r.s.rt, false
+	rt, err := newHTTPRoundTripper(cfg)
+	if err != nil {
+		return nil, false, err
+	}
+	r.s.rts[k] = rt
+	return rt, false, nil
 }

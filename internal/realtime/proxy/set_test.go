@@ -2,9 +2,10 @@ package proxy
 
 import (
 	"context"
-	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
@@ -15,7 +16,8 @@ func TestSetSharing(t *testing.T) {
 
 	connect := &Config{Name: "connect", Endpoint: "grpc://" + grpcAddr}
 	rpc := &Config{Name: "rpc", Endpoint: grpcAddr, GRPCCompression: true} // same target, other call options
-	tlsProxy := &Config{Name: "tls", Endpoint: grpcAddr, GRPCTLS: true}
+	tlsProxy := &Config{Name: "tls", Endpoint: grpcAddr, GRPCTLS: &tlsconf.Settings{}}
+	tlsAlike := &Config{Name: "tls2", Endpoint: grpcAddr, GRPCTLS: &tlsconf.Settings{}}
 	h1 := &Config{Name: "h1", Endpoint: httpURL + "/connect"}
 	h2 := &Config{Name: "h2", Endpoint: httpURL + "/rpc"}
 
@@ -40,6 +42,13 @@ func TestSetSharing(t *testing.T) {
 	}
 	if get(tlsProxy).t.(*grpcTransport).conn == a.t.(*grpcTransport).conn {
 		t.Error("TLS and plaintext proxies share a connection")
+	}
+	if get(tlsProxy).t.(*grpcTransport).conn != get(tlsAlike).t.(*grpcTransport).conn {
+		t.Error("proxies with equal TLS settings do not share a connection")
+	}
+	hTLS := &Config{Name: "h3", Endpoint: httpURL + "/rpc", HTTPTLS: &tlsconf.Settings{ServerName: "x"}}
+	if get(hTLS).t.(*httpTransport).client.Transport == get(h1).t.(*httpTransport).client.Transport {
+		t.Error("HTTP proxies with other TLS settings share a connection pool")
 	}
 	if get(h1).t.(*httpTransport).client.Transport != get(h2).t.(*httpTransport).client.Transport {
 		t.Error("HTTP proxies do not share the connection pool")
@@ -77,7 +86,7 @@ func TestSetFailureNotRemembered(t *testing.T) {
 	if _, err := s.Get(cfg); err != nil {
 		t.Fatalf("retry after fixing the config: %v", err)
 	}
-	if _, err := s.Get(&Config{Endpoint: "127.0.0.1:2", GRPCCertFile: filepath.Join(t.TempDir(), "none.pem")}); err == nil {
-		t.Fatal("missing cert file: want error")
+	if _, err := s.Get(&Config{Name: "bad", Endpoint: "127.0.0.1:2", GRPCTLS: &tlsconf.Settings{CA: []byte("x")}}); err == nil || !strings.Contains(err.Error(), "proxy_grpc:bad") {
+		t.Fatalf("unusable CA: %v, want an error naming proxy_grpc:bad", err)
 	}
 }

@@ -8,6 +8,7 @@ package appserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/spindle-rt/spindle/internal/appserver/worker"
 	"github.com/spindle-rt/spindle/internal/appserver/workerbridge"
 	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 )
 
 // Server is a configured, not yet serving, application server.
@@ -61,7 +63,14 @@ func New(cfg *config.AppConfig, log *slog.Logger) (*Server, error) {
 func dialAPI(c config.AppCentrifuge) (*apiclient.GRPC, *grpc.ClientConn, error) {
 	dc := apiclient.DialConfig{Address: c.GRPCAPIAddress, Key: c.GRPCAPIKey, Timeout: c.APITimeout, Compress: c.UseCompressor}
 	if c.TLS != nil {
-		dc.TLS = &apiclient.TLSConfig{CertFile: c.TLS.Cert, KeyFile: c.TLS.Key, CAFile: c.TLS.CA, ServerName: c.TLS.ServerName}
+		// RoadRunner's meaning: the client certificate, TLS 1.2 or later,
+		// the server checked against the system roots, unless Spindle's
+		// ca and server_name say otherwise.
+		tc, err := tlsconf.Client(tlsconf.Settings{Cert: c.TLS.CertPEM, Key: c.TLS.KeyPEM, CA: c.TLS.CAPEM, ServerName: c.TLS.ServerName})
+		if err != nil {
+			return nil, nil, fmt.Errorf("centrifuge.tls: %w", err)
+		}
+		dc.TLS = tc
 	}
 	client, conn, err := apiclient.Dial(dc)
 	if err != nil {
@@ -133,9 +142,31 @@ func (s *Server) Serve(ctx context.Context) error {
 		resetOnHangup(svcCtx, &bg, pool, s.log)
 	}
 
-	err = s.app.ListenAndServe(ctx, cfg.Centrifuge.ProxyAddress)
+	err = s.serveProxies(ctx)
 	destroyPool(pool, s.pc.DestroyTimeout, s.log)
 	return err
+}
+
+// serveProxies answers proxied events on centrifuge.proxy_address, over
+// TLS when centrifuge.proxy_tls is set. The listener prefers HTTP/1.1 in
+// ALPN, so HTTPS proxy clients (which offer h2 and http/1.1) speak
+// HTTP/1.1 to the HTTP handler while gRPC clients, which offer only h2,
+// reach the gRPC server: both still share one port.
+func (s *Server) serveProxies(ctx context.Context) error {
+	ln, err := app.Listen(s.cfg.Centrifuge.ProxyAddress)
+	if err != nil {
+		return fmt.Errorf("centrifuge.proxy_address: %w", err)
+	}
+	if t := s.cfg.Centrifuge.ProxyTLS; t != nil {
+		tc, err := tlsconf.Server(tlsconf.Settings{Cert: t.CertPEM, Key: t.KeyPEM, CA: t.ClientCAPEM}, "http/1.1", "h2")
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("centrifuge.proxy_tls: %w", err)
+		}
+		ln = tls.NewListener(ln, tc)
+		s.log.Info("app: proxy listener speaks TLS", "mutual_tls", tc.ClientCAs != nil)
+	}
+	return s.app.Serve(ctx, ln)
 }
 
 // Close releases the API connection. Serve calls it; call it yourself

@@ -153,8 +153,8 @@ func proxyClientConfig(p *config.Proxy) *proxy.Config {
 		GRPCMetadata:          p.GRPCMetadata,
 		BinaryEncoding:        p.BinaryEncoding,
 		IncludeConnectionMeta: p.IncludeConnectionMeta,
-		GRPCTLS:               p.GRPCTLS,
-		GRPCCertFile:          p.GRPCCertFile,
+		GRPCTLS:               clientTLSSettings(p.GRPCTLS),
+		HTTPTLS:               clientTLSSettings(p.HTTPTLS),
 		GRPCCredentialsKey:    p.GRPCCredentialsKey,
 		GRPCCredentialsValue:  p.GRPCCredentialsValue,
 		GRPCCompression:       p.GRPCCompression,
@@ -175,19 +175,25 @@ func proxyClientConfig(p *config.Proxy) *proxy.Config {
 // redisSettings maps the Redis section onto the engine's Settings.
 func redisSettings(r config.Redis) redis.Settings {
 	return redis.Settings{
-		Addresses:      r.Addresses,
-		Password:       r.Password,
-		User:           r.User,
-		DB:             r.DB,
-		Prefix:         r.Prefix,
-		ConnectTimeout: r.ConnectTimeout,
-		IOTimeout:      r.IOTimeout,
-		TLS: redis.TLSFiles{Enabled: r.TLS.Enabled, CertFile: r.TLS.CertFile, KeyFile: r.TLS.KeyFile, CAFile: r.TLS.CAFile,
-			Cert: r.TLS.Cert, Key: r.TLS.Key, CA: r.TLS.CA},
+		Addresses:          r.Addresses,
+		Password:           r.Password,
+		User:               r.User,
+		DB:                 r.DB,
+		Prefix:             r.Prefix,
+		ConnectTimeout:     r.ConnectTimeout,
+		IOTimeout:          r.IOTimeout,
+		TLS:                redisTLS(r.TLS),
 		ClusterAddresses:   r.ClusterAddresses,
 		SentinelAddresses:  r.SentinelAddresses,
 		SentinelMasterName: r.SentinelMasterName,
 		SentinelUser:       r.SentinelUser,
 		SentinelPassword:   r.SentinelPassword,
+		SentinelTLS:        redisTLS(r.SentinelTLS),
 	}
+}
+
+// redisTLS maps one Redis TLS object (data servers or sentinels).
+func redisTLS(t config.TLS) redis.TLSFiles {
+	return redis.TLSFiles{Enabled: t.Enabled, CertFile: t.CertFile, KeyFile: t.KeyFile, CAFile: t.CAFile,
+		Cert: t.Cert, Key: t.Key, CA: t.CA, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
 }

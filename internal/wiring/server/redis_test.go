@@ -2,10 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/auth"
+	"github.com/spindle-rt/spindle/internal/realtime/engine/redis"
 	"github.com/spindle-rt/spindle/internal/realtime/node"
 	"github.com/spindle-rt/spindle/internal/testredis"
 	"github.com/spindle-rt/spindle/internal/wstest"
@@ -207,4 +211,34 @@ func connectToken(t *testing.T, user string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// TestSentinelTLSConfig: engine.redis.sentinel_tls (v5 redis_sentinel_tls*)
+// reaches the engine as the sentinels' TLS, apart from the data servers'.
+func TestSentinelTLSConfig(t *testing.T) {
+	ca := newTestCA(t, "sentinel CA")
+	data, err := json.Marshal(map[string]any{
+		"api_key": "k",
+		"engine": map[string]any{"type": "redis", "redis": map[string]any{
+			"sentinel_address": []string{"127.0.0.1:26379"}, "sentinel_master_name": "m",
+			"sentinel_tls": map[string]any{"enabled": true, "server_ca_pem": string(ca.pem), "server_name": "sentinel.internal"},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := config.Load(config.LoadOptions{File: "config.json", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := redis.FromSettings(redisSettings(cfg.Engine.Redis), time.Minute, time.Hour, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.SentinelTLS == nil || o.SentinelTLS.RootCAs == nil || o.SentinelTLS.ServerName != "sentinel.internal" || o.SentinelTLS.MinVersion != tls.VersionTLS12 {
+		t.Fatalf("sentinel TLS = %+v, want the CA and server name", o.SentinelTLS)
+	}
+	if o.TLS != nil {
+		t.Fatalf("data servers got TLS %+v; only sentinel_tls was set", o.TLS)
+	}
 }

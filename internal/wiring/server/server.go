@@ -68,6 +68,9 @@ type Server struct {
 	intSrv  *http.Server
 	intAddr string
 	httpTLS *tls.Config // nil: plain HTTP
+	// acmeSrv answers ACME HTTP-01 challenges when tls_autocert_http is
+	// on; nil otherwise.
+	acmeSrv *http.Server
 	grpcSrv *grpc.Server
 	proxies *proxy.Set
 
@@ -75,6 +78,7 @@ type Server struct {
 	httpLn    net.Listener
 	intLn     net.Listener
 	grpcLn    net.Listener
+	acmeLn    net.Listener
 	serveErrs chan error
 }
 
@@ -166,7 +170,7 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	}
 	metrics.RegisterGauges(reg, n)
 
-	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, bound: bound, serveErrs: make(chan error, 3)}
+	s := &Server{cfg: cfg, log: log, Node: n, proxies: proxies, bound: bound, serveErrs: make(chan error, 4)}
 	s.cur.Store(cfg)
 	mux := http.NewServeMux()
 	// The internal listener (Centrifugo's internal port) takes the API,
@@ -227,6 +231,9 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if s.httpTLS, err = serverTLS(cfg.HTTP.TLS, "http/1.1"); err != nil {
 		_ = proxies.Close()
 		return nil, fmt.Errorf("tls: %w", err)
+	}
+	if cfg.HTTP.Autocert.Enabled { // wins over tls, as in Centrifugo
+		s.httpTLS, s.acmeSrv = autocertTLS(cfg.HTTP.Autocert)
 	}
 	to := o.Timeouts.withDefaults()
 	s.httpSrv = &http.Server{
@@ -353,17 +360,46 @@ func (s *Server) Listen() error {
 		gaddr := net.JoinHostPort(s.cfg.GRPCAPI.Address, strconv.Itoa(s.cfg.GRPCAPI.Port))
 		gln, err := net.Listen("tcp", gaddr)
 		if err != nil {
-			_ = ln.Close()
-			if s.intLn != nil {
-				_ = s.intLn.Close()
-			}
+			s.closeListeners()
 			return fmt.Errorf("listen %s (grpc_api_address/grpc_api_port): %w", gaddr, err)
 		}
 		s.mu.Lock()
 		s.grpcLn = gln
 		s.mu.Unlock()
 	}
+	if s.acmeSrv != nil {
+		aln, err := net.Listen("tcp", s.acmeSrv.Addr)
+		if err != nil {
+			s.closeListeners()
+			return fmt.Errorf("listen %s (tls_autocert_http_addr): %w", s.acmeSrv.Addr, err)
+		}
+		s.mu.Lock()
+		s.acmeLn = aln
+		s.mu.Unlock()
+	}
 	return nil
+}
+
+// closeListeners releases what a failed Listen had bound.
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ln := range []net.Listener{s.httpLn, s.intLn, s.grpcLn, s.acmeLn} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
+// AutocertHTTPAddr is the bound ACME HTTP-01 challenge listener, or ""
+// when tls_autocert_http is off.
+func (s *Server) AutocertHTTPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.acmeLn == nil {
+		return ""
+	}
+	return s.acmeLn.Addr().String()
 }
 
 // HTTPAddr is the bound main listener address (after Listen).
@@ -445,7 +481,14 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "internal", s.InternalAddr(), "grpc_api", s.GRPCAddr(), "version", node.Version)
+	if s.acmeSrv != nil {
+		go func() {
+			if err := s.acmeSrv.Serve(s.acmeLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.serveErrs <- fmt.Errorf("autocert http-01 server: %w", err)
+			}
+		}()
+	}
+	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "autocert", s.cfg.HTTP.Autocert.Enabled, "autocert_http", s.AutocertHTTPAddr(), "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "internal", s.InternalAddr(), "grpc_api", s.GRPCAddr(), "version", node.Version)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -517,7 +560,7 @@ func (s *Server) drain(ctx context.Context) {
 	if s.beforeClose != nil {
 		s.beforeClose(ctx)
 	}
-	for _, hs := range []*http.Server{s.httpSrv, s.intSrv} {
+	for _, hs := range []*http.Server{s.httpSrv, s.intSrv, s.acmeSrv} {
 		if hs == nil {
 			continue
 		}

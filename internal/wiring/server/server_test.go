@@ -31,7 +31,13 @@ func startServer(t testing.TB, extra map[string]any) *Server {
 // startServerWith is startServer with wiring options.
 func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 	t.Helper()
-	srv := newTestServer(t, extra, opts, nil)
+	return startServerLogged(t, extra, opts, nil)
+}
+
+// startServerLogged is startServerWith logging to logTo (when not nil).
+func startServerLogged(t testing.TB, extra map[string]any, opts Options, logTo io.Writer) *Server {
+	t.Helper()
+	srv := newTestServer(t, extra, opts, logTo)
 	stop, done := serve(t, srv)
 	t.Cleanup(func() {
 		stop()
@@ -43,6 +49,8 @@ func startServerWith(t testing.TB, extra map[string]any, opts Options) *Server {
 	})
 	return srv
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // testConfig loads the tests' base config.json with extra keys merged over
 // it.

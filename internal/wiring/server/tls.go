@@ -2,10 +2,9 @@ package server
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"fmt"
 
 	"github.com/spindle-rt/spindle/internal/config"
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 )
 
 // serverTLS builds a listener's TLS configuration from the PEM bytes the
@@ -17,18 +16,21 @@ func serverTLS(t config.TLS, nextProtos ...string) (*tls.Config, error) {
 	if !t.Enabled {
 		return nil, nil
 	}
-	cert, err := tls.X509KeyPair(t.Cert, t.Key)
-	if err != nil {
-		return nil, fmt.Errorf("error create x509 key pair: %w", err)
+	return tlsconf.Server(tlsSettings(t), nextProtos...)
+}
+
+// tlsSettings is a configured TLS object as the PEM material tlsconf and
+// the parts take.
+func tlsSettings(t config.TLS) tlsconf.Settings {
+	return tlsconf.Settings{Cert: t.Cert, Key: t.Key, CA: t.CA, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+}
+
+// clientTLSSettings is tlsSettings for a connection Spindle makes, nil
+// when the object is off.
+func clientTLSSettings(t config.TLS) *tlsconf.Settings {
+	if !t.Enabled {
+		return nil
 	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: nextProtos}
-	if len(t.CA) > 0 {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(t.CA) {
-			return nil, fmt.Errorf("client CA: no valid certificates found")
-		}
-		c.ClientCAs = pool
-		c.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return c, nil
+	s := tlsSettings(t)
+	return &s
 }

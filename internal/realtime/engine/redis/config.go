@@ -2,7 +2,6 @@ package redis
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spindle-rt/spindle/internal/tlsconf"
 )
 
 // Settings are the Redis connection settings as an operator writes them:
@@ -31,6 +32,9 @@ type Settings struct {
 	SentinelMasterName string
 	SentinelUser       string
 	SentinelPassword   string
+	// SentinelTLS secures the connections to the sentinels; TLS those to
+	// the data servers they point at.
+	SentinelTLS TLSFiles
 }
 
 // TLSFiles switches TLS on and gives its PEM material: as bytes (Cert, Key,
@@ -43,6 +47,11 @@ type TLSFiles struct {
 	CAFile   string
 
 	Cert, Key, CA []byte
+
+	// ServerName overrides the host name expected in the server's
+	// certificate; InsecureSkipVerify accepts any certificate.
+	ServerName         string
+	InsecureSkipVerify bool
 }
 
 // FromSettings turns operator settings into Options, so the server can
@@ -73,8 +82,14 @@ func FromSettings(cfg Settings, presenceTTL, metaTTL time.Duration, nodeID strin
 	case len(cfg.SentinelAddresses) > 0:
 		// Sentinel URLs carry sentinel credentials, not the master's.
 		sm := &urlMerge{user: &o.SentinelUser, password: &o.SentinelPassword, db: new(int)}
-		if o.SentinelAddresses, _, err = parseAddresses(cfg.SentinelAddresses, sm); err != nil {
+		var t bool
+		if o.SentinelAddresses, t, err = parseAddresses(cfg.SentinelAddresses, sm); err != nil {
 			return Options{}, err
+		}
+		if cfg.SentinelTLS.Enabled || t {
+			if o.SentinelTLS, err = tlsConfig(cfg.SentinelTLS); err != nil {
+				return Options{}, fmt.Errorf("sentinel: %w", err)
+			}
 		}
 	case len(cfg.ClusterAddresses) > 0:
 		var t bool
@@ -244,34 +259,24 @@ func parseURL(addr string, m *urlMerge) (string, bool, error) {
 // tlsConfig builds the client TLS configuration from PEM bytes, or from
 // files where no bytes are given.
 func tlsConfig(t TLSFiles) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12}
-	ca := t.CA
-	if ca == nil && t.CAFile != "" {
-		var err error
-		if ca, err = os.ReadFile(t.CAFile); err != nil {
+	s := tlsconf.Settings{Cert: t.Cert, Key: t.Key, CA: t.CA, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+	var err error
+	if s.CA == nil && t.CAFile != "" {
+		if s.CA, err = os.ReadFile(t.CAFile); err != nil {
 			return nil, fmt.Errorf("redis TLS CA: %w", err)
 		}
 	}
-	if ca != nil {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(ca) {
-			return nil, fmt.Errorf("redis TLS CA %q: no PEM certificates found", t.CAFile)
+	if s.Cert == nil && s.Key == nil && (t.CertFile != "" || t.KeyFile != "") {
+		if s.Cert, err = os.ReadFile(t.CertFile); err == nil {
+			s.Key, err = os.ReadFile(t.KeyFile)
 		}
-		c.RootCAs = pool
+		if err != nil {
+			return nil, fmt.Errorf("redis TLS client certificate: %w", err)
+		}
 	}
-	switch {
-	case t.Cert != nil || t.Key != nil:
-		cert, err := tls.X509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("redis TLS client certificate: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	case t.CertFile != "" || t.KeyFile != "":
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("redis TLS client certificate: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
+	c, err := tlsconf.Client(s)
+	if err != nil {
+		return nil, fmt.Errorf("redis TLS: %w", err)
 	}
 	return c, nil
 }

@@ -175,3 +175,44 @@ func TestTLSFromBytes(t *testing.T) {
 		t.Fatalf("plain TLS: %v %v", c, err)
 	}
 }
+
+// TestSentinelTLS: sentinel_tls secures the connections to the sentinels
+// on its own; tls stays the data servers' (Centrifugo keeps the two apart,
+// since sentinels and masters often have different certificates).
+func TestSentinelTLS(t *testing.T) {
+	base := Settings{SentinelAddresses: []string{"s1:26379"}, SentinelMasterName: "m"}
+	tests := []struct {
+		name                 string
+		sentinel, data       TLSFiles
+		addrs                []string
+		wantSentinel, wantDB bool
+		wantName             string
+	}{
+		{name: "off", wantSentinel: false},
+		{name: "sentinels only", sentinel: TLSFiles{Enabled: true, ServerName: "sentinel.internal"}, wantSentinel: true, wantName: "sentinel.internal"},
+		{name: "data servers only", data: TLSFiles{Enabled: true}, wantDB: true},
+		{name: "rediss:// sentinel address", addrs: []string{"rediss://s1:26379"}, wantSentinel: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := base
+			s.SentinelTLS, s.TLS = tc.sentinel, tc.data
+			if tc.addrs != nil {
+				s.SentinelAddresses = tc.addrs
+			}
+			o, err := FromSettings(s, 0, 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (o.SentinelTLS != nil) != tc.wantSentinel || (o.TLS != nil) != tc.wantDB {
+				t.Fatalf("sentinel TLS %v, data TLS %v; want %v, %v", o.SentinelTLS != nil, o.TLS != nil, tc.wantSentinel, tc.wantDB)
+			}
+			if o.SentinelTLS != nil && o.SentinelTLS.ServerName != tc.wantName {
+				t.Errorf("server name %q, want %q", o.SentinelTLS.ServerName, tc.wantName)
+			}
+		})
+	}
+	if _, err := FromSettings(Settings{SentinelAddresses: []string{"s1:1"}, SentinelMasterName: "m", SentinelTLS: TLSFiles{Enabled: true, CA: []byte("x")}}, 0, 0, ""); err == nil || !strings.Contains(err.Error(), "sentinel: redis TLS") {
+		t.Fatalf("unusable sentinel CA: %v", err)
+	}
+}
