@@ -180,7 +180,10 @@ func TestExitAtStart(t *testing.T) {
 	}
 }
 
-func TestRespawnBacksOffAndRecovers(t *testing.T) {
+// startCrashLoop starts a one-worker pool whose replacements die at start
+// while the returned gate file exists, and crashes its first worker.
+func startCrashLoop(t *testing.T) (*testPool, string) {
+	t.Helper()
 	gate := filepath.Join(t.TempDir(), "broken")
 	p := startPool(t, PoolConfig{NumWorkers: 1, AllocateTimeout: 8 * time.Second},
 		SpawnConfig{Command: nodeWorker(t, "--exit-at-start-if="+gate)})
@@ -190,6 +193,11 @@ func TestRespawnBacksOffAndRecovers(t *testing.T) {
 	if _, err := exec1(t, p.Pool, "cmd:crash"); !errors.Is(err, ErrWorkerCrashed) {
 		t.Fatalf("crash: %v", err)
 	}
+	return p, gate
+}
+
+func TestRespawnBacksOffAndRecovers(t *testing.T) {
+	p, gate := startCrashLoop(t)
 	// Replacements now die at start; let a few back-off rounds pass.
 	eventually(t, 3*time.Second, "several failed respawns", func() bool { return len(p.spawned()) >= 4 })
 	if _, ok := p.logs.find("worker spawn failed"); !ok {
@@ -215,6 +223,19 @@ func TestRespawnBacksOffAndRecovers(t *testing.T) {
 	if n := p.ConsecutiveFailures(); n != 0 {
 		t.Fatalf("ConsecutiveFailures = %d after a fresh worker served a request, want 0", n)
 	}
+}
+
+// TestCrashLoopClearsWithoutRequests: once the command works again, a fresh
+// worker that stays up settleAfter clears the failure count by itself, so
+// readiness comes back even when no request arrives (a load balancer that
+// took the app out sends none).
+func TestCrashLoopClearsWithoutRequests(t *testing.T) {
+	p, gate := startCrashLoop(t)
+	eventually(t, 3*time.Second, "a crash loop", func() bool { return p.ConsecutiveFailures() >= 3 })
+	if err := os.Remove(gate); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "failures cleared by a worker that stayed up", func() bool { return p.ConsecutiveFailures() == 0 })
 }
 
 func TestBackoffSchedule(t *testing.T) {

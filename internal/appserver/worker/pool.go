@@ -232,6 +232,36 @@ func (p *Pool) spawnOne(delay time.Duration) {
 			return
 		}
 		p.readyLocked(w)
+		if p.failures > 0 {
+			p.wg.Add(1)
+			go p.settle(w)
+		}
+	}
+}
+
+// settleAfter is how long a fresh worker must stay up, unasked, before the
+// failures that preceded it stop counting. Without it a pool whose command
+// was fixed would stay "crash looping" (and /ready 503) until a request
+// came, and a load balancer that took the app out sends none.
+const settleAfter = 2 * time.Second
+
+// settle clears the failure count once w has stayed in service for
+// settleAfter. A worker that dies at its first request still counts: the
+// request takes it out of service before or after, and adds a failure.
+func (p *Pool) settle(w *worker) {
+	defer p.wg.Done()
+	t := time.NewTimer(settleAfter)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.base.Done():
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.inService && !p.destroyed && p.failures > 0 {
+		p.failures = 0
+		p.notifyLocked()
 	}
 }
 
