@@ -2,62 +2,20 @@
 // processes share one redis-server — and, in a second topology, two Redis
 // shards (`redis_address: [a, b]`) — with centrifuge SDK clients spread over
 // the nodes. Fan-out, presence, `info`, recovery after a client moves to
-// another node, Redis killed and restarted under a publish stream, a node's
-// Redis link cut while publications go on, and a node killed.
+// another node. Redis and node faults are in faultmatrix.test.mjs.
 
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 
 import {
-  PROTOCOLS, startServer, newClient, connected, subscribed, closeClients, waitEvent, collect,
-  sleep, uid, signJWT, nowSec, dec, enc, until, traceOf, startRelay,
+  PROTOCOLS, subscribed, closeClients, waitEvent, collect, sleep, uid, dec, enc, until,
 } from './helpers.mjs';
 import { T30, HOOK, startRedis } from './procs.mjs';
+import { startNodes, clientOn, publish } from './cluster.mjs';
 
-const SECRET = 'e2e-secret-' + uid();
-const API_KEY = 'e2e-api-' + uid();
 
 afterEach(() => closeClients());
-
-/** Server config of one node of a cluster on `redisAddress` (string or list). */
-function nodeConfig(redisAddress, extra = {}) {
-  return {
-    api_key: API_KEY,
-    token_hmac_secret_key: SECRET,
-    engine: 'redis',
-    redis_address: redisAddress,
-    redis_connect_timeout: '500ms',
-    redis_io_timeout: '1s',
-    global_presence_ttl: '3s',
-    client_presence_update_interval: '1s',
-    client_channel_position_check_delay: '1s',
-    namespaces: [
-      {
-        name: 'chat', allow_subscribe_for_client: true, allow_publish_for_subscriber: true,
-        presence: true, allow_presence_for_subscriber: true,
-      },
-      { name: 'rec', allow_subscribe_for_client: true, history_size: 1000, history_ttl: '300s', force_recovery: true },
-    ],
-    ...extra,
-  };
-}
-
-/** Starts `n` nodes on the given Redis address(es), in parallel. */
-function startNodes(n, redisAddress, extra) {
-  return Promise.all(Array.from({ length: n }, () => startServer(nodeConfig(redisAddress, extra))));
-}
-
-const token = (user) => signJWT({ sub: user, exp: nowSec(3600) }, { key: SECRET });
-
-/** A connected SDK client on `node`; user defaults to a fresh id. */
-async function clientOn(node, proto, user = uid('u')) {
-  const c = newClient(node, proto, { token: token(user) });
-  const ctx = await connected(c);
-  c.__user = user;
-  c.__id = ctx.client;
-  return c;
-}
 
 /** Keys in one Redis matching `pattern`, through redis-cli. */
 function redisKeys(port, pattern) {
@@ -71,8 +29,6 @@ function redisKeys(port, pattern) {
   });
 }
 
-/** Publishes via the HTTP API of `node`; returns the publish result or throws. */
-const publish = (node, channel, data) => node.apiOK('publish', { channel, data });
 
 // ---------------------------------------------------------------------------
 // Fan-out, presence, info and recovery on both topologies.
@@ -222,204 +178,3 @@ for (const topology of ['one Redis', 'two Redis shards']) {
     }
   });
 }
-
-// ---------------------------------------------------------------------------
-// Faults.
-
-describe('faults', () => {
-  test('Redis killed and restarted during a publish stream: no acknowledged publication silently lost', T30, async () => {
-    let redis = await startRedis();
-    const nodes = await startNodes(2, redis.address);
-    try {
-      const channel = `rec:${uid('storm')}`;
-      const results = await Promise.all(PROTOCOLS.map(async (proto) => {
-        const c = await clientOn(nodes[1], proto);
-        const sub = c.newSubscription(channel);
-        const got = collect(sub, 'publication');
-        const subscribedEvents = [];
-        sub.on('subscribed', (ctx) => subscribedEvents.push({ ...ctx, t: Date.now() }));
-        const p = waitEvent(sub, 'subscribed');
-        sub.subscribe();
-        await p;
-        return { proto, c, sub, got, subscribedEvents };
-      }));
-
-      const acked = [];
-      let failed = 0;
-      const t0 = Date.now();
-      let killedAt = 0;
-      let restartedAt = 0;
-      let i = 0;
-      const faults = (async () => {
-        await sleep(1500);
-        killedAt = Date.now();
-        await redis.kill();
-        await sleep(1500);
-        redis = await startRedis({ port: redis.port });
-        restartedAt = Date.now();
-      })().then(() => null, (e) => e); // surfaced after the publish loop
-      while (Date.now() - t0 < 7000) {
-        i++;
-        const r = await nodes[0].api('publish', { channel, data: { i } }).catch((e) => ({ status: 0, text: e.message }));
-        if (r.status === 200 && r.json?.result && !r.json.error) acked.push({ i, t: Date.now(), ...r.json.result });
-        else failed++;
-        await sleep(20);
-      }
-      const faultError = await faults;
-      if (faultError) throw faultError;
-      const ackedBefore = acked.filter((a) => a.t < killedAt).length;
-      const ackedAfter = acked.filter((a) => a.t > restartedAt).length;
-      assert.ok(ackedBefore > 10, `publishes acknowledged before the kill: ${ackedBefore}`);
-      assert.ok(failed > 0, 'publishes failed while Redis was down');
-      assert.ok(ackedAfter > 10, `publishes acknowledged after the restart: ${ackedAfter} (failed ${failed})`);
-
-      // Give the client time to catch up (live, recovery, or being told).
-      for (const r of results) {
-        await until(() => {
-          const seen = new Set(r.got.map((p) => dec(r.proto, p.data).i));
-          const missing = acked.filter((a) => !seen.has(a.i));
-          const told = r.subscribedEvents.some((e) => e.wasRecovering && !e.recovered);
-          return (missing.length === 0 || told) && seen.has(acked[acked.length - 1].i);
-        }, { timeout: 8000, interval: 100, what: `${r.proto}: all acknowledged received, or recovered:false` }).catch(() => {});
-      }
-      for (const r of results) {
-        const seenList = r.got.map((p) => dec(r.proto, p.data).i);
-        const seen = new Set(seenList);
-        assert.equal(seen.size, seenList.length, `${r.proto}: no publication delivered twice`);
-        const missing = acked.filter((a) => !seen.has(a.i));
-        const told = r.subscribedEvents.filter((e) => e.wasRecovering && !e.recovered);
-        const info = `${r.proto}: acked ${acked.length} (before kill ${ackedBefore}, after restart ${ackedAfter}), failed ${failed}, received ${seen.size}, `
-          + `missing ${JSON.stringify(missing.map((a) => a.i))}, subscribed events ${JSON.stringify(r.subscribedEvents.map((e) => ({ wasRecovering: e.wasRecovering, recovered: e.recovered, dt: e.t - t0 })))}, `
-          + `trace ${traceOf(r.c)}`;
-        if (process.env.E2E_DEBUG) console.error(info);
-        if (missing.length > 0) {
-          assert.ok(told.length > 0, `gap without recovered:false — ${info}`);
-          // Whatever is acknowledged after the client was last (re)positioned is delivered live.
-          const lastTold = Math.max(...told.map((e) => e.t));
-          const lateMissing = missing.filter((a) => a.t > lastTold + 300);
-          assert.deepEqual(lateMissing.map((a) => a.i), [], `publications lost after the client was repositioned — ${info}`);
-        }
-        assert.ok(acked.filter((a) => a.t > restartedAt).every((a) => seen.has(a.i) || told.length > 0), info);
-        assert.ok(seen.has(acked[acked.length - 1].i), `the last acknowledged publication arrived — ${info}`);
-      }
-    } finally {
-      closeClients();
-      await Promise.all(nodes.map((n) => n.stop()));
-      await redis.stop();
-    }
-  });
-
-  // Nothing is published after the link returns, so only the periodic
-  // position check (client_channel_position_check_delay) can notice the gap.
-  test('a node cut off from Redis while publications go on: its client gets them or is told, even if the stream then stops', T30, async () => {
-    const redis = await startRedis();
-    const relay = await startRelay(redis.port);
-    // Node 1 talks to Redis directly, node 2 through a relay we can cut.
-    const [n1, n2] = await Promise.all([
-      startServer(nodeConfig(redis.address)),
-      startServer(nodeConfig(`redis://127.0.0.1:${relay.port}`)),
-    ]);
-    try {
-      const channel = `rec:${uid('cut')}`;
-      const results = await Promise.all(PROTOCOLS.map(async (proto) => {
-        const c = await clientOn(n2, proto);
-        const sub = c.newSubscription(channel);
-        const got = collect(sub, 'publication');
-        const subscribedEvents = collect(sub, 'subscribed');
-        const subscribing = collect(sub, 'subscribing');
-        const p = waitEvent(sub, 'subscribed');
-        sub.subscribe();
-        await p;
-        return { proto, c, sub, got, subscribedEvents, subscribing };
-      }));
-      await publish(n1, channel, { i: 1 });
-      await until(() => results.every((r) => r.got.length === 1), { what: 'first publication on node 2' });
-
-      relay.block();
-      relay.drop();
-      const acked = [];
-      for (let i = 2; i <= 4; i++) acked.push(await publish(n1, channel, { i }));
-      await sleep(300);
-      relay.unblock();
-      // No further publications: the node must notice the gap by itself
-      // (Centrifugo checks positions every client_channel_position_check_delay, set to 1 s here).
-      const waitedFrom = Date.now();
-      const ok = (r) => r.got.length === 4 || r.subscribedEvents.some((e) => e.wasRecovering && !e.recovered);
-      while (Date.now() - waitedFrom < 5000 && !results.every(ok)) await sleep(100);
-      const silent = results.filter((r) => !ok(r)).map((r) => ({
-        proto: r.proto, got: r.got.map((p) => dec(r.proto, p.data).i), subscribing: r.subscribing.map((e) => e.code), trace: traceOf(r.c),
-      }));
-
-      // The link itself is back: the next publication reveals the gap by
-      // its offset, and the SDK recovers 2..5 from history.
-      await publish(n1, channel, { i: 5 });
-      for (const r of results) {
-        await until(() => r.got.length >= 5, { timeout: 5000, what: `${r.proto}: recovery once publication 5 shows the gap; got ${JSON.stringify(r.got.map((p) => dec(r.proto, p.data).i))}` });
-        assert.deepEqual(r.got.map((p) => dec(r.proto, p.data).i), [1, 2, 3, 4, 5], `${r.proto}: exactly once, in order`);
-        assert.ok(r.subscribing.some((e) => e.code === 2500), `${r.proto}: resubscribed after insufficient state (2500): ${JSON.stringify(r.subscribing)}`);
-      }
-
-      assert.deepEqual(silent, [], `acknowledged publications 2..4 (offsets ${acked.map((a) => a.offset)}) were neither delivered nor `
-        + 'reported within 5 s after node 2 got its Redis link back (position check delay 1 s)');
-    } finally {
-      closeClients();
-      await Promise.all([n1.stop(), n2.stop()]);
-      await relay.close();
-      await redis.stop();
-    }
-  });
-
-  test('a node killed: its clients move to another node; presence drops them after global_presence_ttl', T30, async () => {
-    const redis = await startRedis();
-    const nodes = await startNodes(3, redis.address);
-    try {
-      const channel = `chat:${uid('kill')}`;
-      const survivors = [];
-      const victims = [];
-      for (const proto of PROTOCOLS) {
-        const s = await clientOn(nodes[0], proto);
-        await subscribed(s, channel);
-        survivors.push(s);
-        const v = await clientOn(nodes[2], proto);
-        await subscribed(v, channel);
-        victims.push(v);
-      }
-      await until(async () => Object.keys((await nodes[0].apiOK('presence', { channel })).presence).length === 4, { what: 'four present' });
-
-      const dropped = victims.map((v) => waitEvent(v, 'connecting', { timeout: 5000, what: 'victim notices the dead node' }));
-      await nodes[2].child.kill('SIGKILL');
-      await nodes[2].exitPromise;
-      await Promise.all(dropped);
-      const killedAt = Date.now();
-
-      // The victims' users come back through node 2.
-      const movers = [];
-      for (const [k, v] of victims.entries()) {
-        v.disconnect();
-        const m = await clientOn(nodes[1], PROTOCOLS[k], v.__user);
-        await subscribed(m, channel);
-        movers.push(m);
-      }
-      const want = [...survivors, ...movers].map((c) => c.__id).sort();
-      const res = await until(async () => {
-        const r = await nodes[0].apiOK('presence', { channel });
-        return Object.keys(r.presence).sort().join() === want.join() ? r : null;
-      }, { timeout: 10000, interval: 200, what: `presence without the dead node's clients (want ${want})` });
-      const took = Date.now() - killedAt;
-      assert.ok(took < 8000, `stale entries gone ${took} ms after the kill (ttl 3 s)`);
-      assert.ok(!victims.some((v) => v.__id in res.presence));
-
-      // Fan-out keeps working for everybody left.
-      const arrivals = [...survivors, ...movers].map((c) => waitEvent(c.getSubscription(channel), 'publication'));
-      await publish(nodes[1], channel, { after: 'kill' });
-      await Promise.all(arrivals);
-
-      // And info forgets the dead node (entries expire after three missed announcements).
-      await until(async () => (await nodes[0].apiOK('info', {})).nodes.length === 2, { timeout: 15000, interval: 500, what: 'info with 2 nodes' });
-    } finally {
-      closeClients();
-      await Promise.all(nodes.map((n) => n.stop()));
-      await redis.stop();
-    }
-  });
-});

@@ -59,6 +59,8 @@ centrifuge:
 ${poolYaml}
 status:
   address: 127.0.0.1:${status}
+metrics:
+  address: 127.0.0.1:${status}
 `);
   // The fault worker decodes protobuf with the protobufjs our package installs.
   const proc = new Proc('spindle app', SPINDLE_BIN, ['app', '-c', file], { env: { NODE_PATH: path.join(E2E_DIR, 'node_modules') } });

@@ -1,7 +1,7 @@
 'use strict';
 // The example Node worker (examples/workers/node) plus faults for the tests,
 // chosen by RPC method: crash, hang, garbage, notjson, badutf8, leak (data {mb}), pid,
-// sleep (data {ms}); and by flag: --exit-at-start, and --subrefresh-type=T,
+// sleep (data {ms}); and by flag: --exit-at-start, --exit-at-start-if=FILE, and --subrefresh-type=T,
 // which accepts a subscription refresh only under that exact type name and
 // leaves any other spelling unanswered, the way roadrunner-php/centrifugo 2.x
 // (T=sub_refresh) and its development line (T=subrefresh) do. Every event is logged to
@@ -12,7 +12,9 @@ const example = path.join(__dirname, '..', '..', 'examples', 'workers', 'node');
 const { handlers, rpcMethods, handle } = require(path.join(example, 'worker.js'));
 const { serveWorker } = require(path.join(example, 'goridge.js'));
 
-if (process.argv.includes('--exit-at-start')) {
+// --exit-at-start-if=FILE: a crash loop a test can start and end (while FILE exists).
+const exitIf = (process.argv.find((a) => a.startsWith('--exit-at-start-if=')) || '').split('=')[1];
+if (process.argv.includes('--exit-at-start') || (exitIf && require('fs').existsSync(exitIf))) {
   process.stderr.write('fault-worker: exiting at start as asked\n');
   process.exit(1);
 }
