@@ -39,6 +39,7 @@ type Client struct {
 
 	q        *writeQueue
 	cmds     *commandQueue
+	limiter  *commandLimiter // nil: commands are not rate limited
 	closedCh chan struct{}
 
 	mu       sync.Mutex
@@ -75,6 +76,9 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 	}
 	c.log = n.log.With("client", c.id)
 	c.cmds = newCommandQueue(c, n.cfg.Client.Concurrency)
+	if rl := n.cfg.CommandRateLimit; rl != nil {
+		c.limiter = newCommandLimiter(rl, n.now, n.metrics)
+	}
 	if d := n.cfg.Client.StaleCloseDelay; d > 0 {
 		// Under c.mu: the timer may fire before AfterFunc returns, and
 		// close reads the field under c.mu.

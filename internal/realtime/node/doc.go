@@ -53,7 +53,9 @@
 //     alone, so enqueueing never blocks on anything but the queue itself.
 //
 //  6. nodeRegistry.mu guards the table of other nodes; preparedPush's
-//     sync.Once values guard each push's encodings. Both are leaves.
+//     sync.Once values guard each push's encodings; commandLimiter.mu
+//     guards one connection's rate-limit buckets (taken by the goroutine
+//     running a command, before the command runs). All are leaves.
 //
 // In short: subLock → hub shard; Client.mu → hub.mu; Client.mu →
 // writeQueue.mu. No lock is held while calling the engine except a
