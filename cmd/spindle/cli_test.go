@@ -27,6 +27,11 @@ func TestCLI(t *testing.T) {
 	if err := os.WriteFile(toml, []byte("port = 8000\nprot = 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badRate := filepath.Join(dir, "rate.json")
+	if err := os.WriteFile(badRate, []byte(`{"client": {"rate_limit": {"client_command": {"enabled": true,
+  "rpc": {"enabled": true, "buckets": [{"interval": "1s", "rate": 0}]}}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -49,6 +54,7 @@ func TestCLI(t *testing.T) {
 		{"gensubtoken without a user", []string{"gensubtoken", "-c", cfg, "-s", "news"}, "", "gensubtoken needs --user"},
 		{"checkconfig takes -c", []string{"checkconfig", "-c", cfg}, "configuration is valid", ""},
 		{"toml errors name the line", []string{"checkconfig", "-c", toml}, "", "config.toml:2: unknown key \"prot\""},
+		{"bad command rate named by key", []string{"checkconfig", "-c", badRate}, "", "rate.json:2: client.rate_limit.client_command.rpc.buckets[0].rate: must be at least 1, got 0"},
 		{"missing config named once", []string{"checkconfig", "-c", filepath.Join(dir, "none.json")}, "", "none.json: cannot read config file: no such file or directory"},
 		// Used to read until the process ran out of memory (hardening defect 6).
 		{"endless config file", []string{"checkconfig", "-c", "/dev/zero"}, "", "/dev/zero: cannot read config file: larger than 8 MiB"},
