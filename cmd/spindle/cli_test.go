@@ -45,6 +45,11 @@ func TestCLI(t *testing.T) {
  "client": {"proxy": {"connect": {"enabled": true, "endpoint": "grpc://127.0.0.1:10001",
   "grpc": {"tls": {"enabled": true, "server_ca_pem": "`+filepath.Join(dir, "missing-ca.pem")+`"}}}}}}`))
 	appTLS := write("tls.rr.yaml", []byte("centrifuge:\n  proxy_tls:\n    cert: "+otherFile+"\n    key: "+keyFile+"\n  tls:\n    cert: "+certFile+"\n    key: "+keyFile+"\n"))
+	badRate := filepath.Join(dir, "rate.json")
+	if err := os.WriteFile(badRate, []byte(`{"client": {"rate_limit": {"client_command": {"enabled": true,
+  "rpc": {"enabled": true, "buckets": [{"interval": "1s", "rate": 0}]}}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name    string
 		args    []string
@@ -67,6 +72,7 @@ func TestCLI(t *testing.T) {
 		{"gensubtoken without a user", []string{"gensubtoken", "-c", cfg, "-s", "news"}, "", "gensubtoken needs --user"},
 		{"checkconfig takes -c", []string{"checkconfig", "-c", cfg}, "configuration is valid", ""},
 		{"toml errors name the line", []string{"checkconfig", "-c", toml}, "", "config.toml:2: unknown key \"prot\""},
+		{"bad command rate named by key", []string{"checkconfig", "-c", badRate}, "", "rate.json:2: client.rate_limit.client_command.rpc.buckets[0].rate: must be at least 1, got 0"},
 		{"missing config named once", []string{"checkconfig", "-c", filepath.Join(dir, "none.json")}, "", "none.json: cannot read config file: no such file or directory"},
 		{"checkconfig opens a proxy CA file", []string{"checkconfig", "-c", proxyCA}, "", "client.proxy.connect.grpc.tls.server_ca_pem: invalid PEM data"},
 		{"checkconfig --app checks a mismatched pair", []string{"checkconfig", "-c", cfg, "--app", appTLS}, "", "centrifuge.proxy_tls.key: error create x509 key pair"},

@@ -45,6 +45,10 @@ func Changes(old, new *Config) []Change {
 	if old.HTTP.InternalPort != new.HTTP.InternalPort {
 		out = append(out, Change{Key: "internal_port", Field: "HTTP.InternalPort"})
 	}
+	if !reflect.DeepEqual(old.CommandRateLimit, new.CommandRateLimit) {
+		// Staged from its own sub-tree, not a registry target.
+		out = append(out, Change{Key: "client.rate_limit.client_command", Field: "CommandRateLimit"})
+	}
 	out = append(out, subTokenChanges(old, new)...)
 	out = append(out, proxyChanges(old, new)...)
 	out = append(out, namespaceChanges(old.Channel.Namespaces, new.Channel.Namespaces)...)

@@ -73,6 +73,10 @@ func unsupportedKeys() []*keyDef {
 		{"global_redis_presence_user_mapping", a("engine.redis.presence_user_mapping"), "presence user mapping"},
 		{"grpc_api_tls_disable", nil, "opt the gRPC API out of the global TLS"},
 		{"consumers", nil, "async consumers (PostgreSQL outbox, Kafka)"},
+		{"user_command_rate_limit", a("client.rate_limit.user_command"), "Centrifugo PRO per-user command rate limit (per-connection client_command is supported)"},
+		{"redis_user_command_rate_limit", a("client.rate_limit.redis_user_command"), "Centrifugo PRO per-user command rate limit in Redis"},
+		{"client_error_limits", a("client.rate_limit.client_error"), "Centrifugo PRO disconnect after too many errors"},
+		{"client.rate_limit.ip_connect", nil, "Centrifugo PRO per-IP connect rate limit"},
 	}
 	out := make([]*keyDef, 0, len(list))
 	for _, it := range list {

@@ -95,6 +95,8 @@ type state struct {
 	subToken         Token
 	separateSubToken bool
 
+	rl map[string]*rlSection // command rate-limit sections as written
+
 	nsInfos  []nsInfo
 	rpcInfos []rpcNsInfo
 
@@ -148,6 +150,9 @@ func buildTopSchema() *objSchema {
 	hint := func(p string) string {
 		if _, ok := proxyOptIndex[p]; ok || p == "endpoint" || p == "timeout" {
 			return "proxy options belong inside proxies[] entries (or use the proxy_* keys)"
+		}
+		if p == rlV6+"connect" || p == rlV5+"connect" {
+			return "connect is not rate limited per connection (it is a connection's first command); use client_connection_rate_limit"
 		}
 		return ""
 	}

@@ -130,6 +130,7 @@ func buildRegistry() *registry {
 	var defs []*keyDef
 	defs = append(defs, serverKeys()...)
 	defs = append(defs, clientKeys()...)
+	defs = append(defs, rateLimitKeys()...)
 	defs = append(defs, tokenKeys()...)
 	defs = append(defs, channelKeys()...)
 	defs = append(defs, proxyKeys()...)

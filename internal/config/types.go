@@ -17,7 +17,10 @@ type Config struct {
 	WebSocket WebSocket
 	Client    Client
 	Limits    ConnectionLimits
-	Token     Token
+	// CommandRateLimit is client.rate_limit.client_command (Centrifugo
+	// PRO): per-connection token buckets for client commands.
+	CommandRateLimit CommandRateLimit
+	Token            Token
 	// SubToken holds the subscription-token settings; it equals Token
 	// unless separate_subscription_token_config is on.
 	SubToken Token
@@ -137,6 +140,36 @@ type Client struct {
 type ConnectionLimits struct {
 	Connections    int // 0 = unlimited
 	ConnectionRate int // per second; 0 = unlimited
+}
+
+// CommandRateLimit limits each connection's commands with token buckets,
+// in the shape of Centrifugo PRO's client.rate_limit.client_command.
+// Validation resolves the sections: those that are off are left out, and a
+// section or override without buckets of its own uses Default (an empty
+// Buckets slice).
+type CommandRateLimit struct {
+	Enabled bool
+	DryRun  bool
+	// DisconnectAfterRefusals closes a connection with 3013 after this many
+	// refused commands in a row; 0 never (a Spindle addition).
+	DisconnectAfterRefusals int
+	Total                   []RateBucket
+	Default                 []RateBucket
+	// Commands holds the methods configured explicitly, by method name.
+	Commands map[string]CommandBuckets
+}
+
+// CommandBuckets are one method's buckets and its overrides, by namespace
+// (channel commands) or RPC method.
+type CommandBuckets struct {
+	Buckets   []RateBucket
+	Overrides map[string][]RateBucket
+}
+
+// RateBucket lets Rate commands through per Interval, with a burst of Rate.
+type RateBucket struct {
+	Interval time.Duration
+	Rate     int
 }
 
 // Token configures JWT verification (connection or subscription tokens).

@@ -15,6 +15,7 @@ import (
 // more than one key.
 func (st *state) finish() {
 	st.checkClient()
+	st.checkCommandRateLimit()
 	st.checkTokens()
 	st.checkChannelOptions(&st.cfg.Channel.WithoutNamespace, st.where, "channels without namespace")
 	st.checkPersonalChannel()

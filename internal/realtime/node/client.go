@@ -39,6 +39,7 @@ type Client struct {
 
 	q        *writeQueue
 	cmds     *commandQueue
+	limiter  *commandLimiter // nil: commands are not rate limited
 	closedCh chan struct{}
 
 	mu       sync.Mutex
@@ -76,6 +77,9 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 	}
 	c.log = n.log.With("client", c.id)
 	c.cmds = newCommandQueue(c, cc.Concurrency)
+	if rl := n.settings().cfg.CommandRateLimit; rl != nil {
+		c.limiter = newCommandLimiter(rl, n.now, n.metrics)
+	}
 	if d := cc.StaleCloseDelay; d > 0 {
 		// Under c.mu: the timer may fire before AfterFunc returns, and
 		// close reads the field under c.mu.

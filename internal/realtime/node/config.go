@@ -18,6 +18,9 @@ type Config struct {
 	Client  ClientConfig
 	Channel ChannelConfig
 	RPC     RPCConfig
+	// CommandRateLimit limits each connection's commands; nil means no
+	// limit (the default).
+	CommandRateLimit *CommandRateLimit
 	// Connect, Refresh and RPC are the proxies for those events; nil means
 	// the event is not proxied.
 	Connect  *Proxy

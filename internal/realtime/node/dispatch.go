@@ -40,11 +40,15 @@ func (c *Client) handleCommand(cmd *clientpb.Command) bool {
 		c.Disconnect(DisconnectBadRequest)
 		return false
 	}
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	reply, err := run(ctx)
-	cancel()
-	c.n.metrics.commandDuration.WithLabelValues(method).Observe(time.Since(start).Seconds())
+	var reply *clientpb.Reply
+	err := c.rateLimit(method, cmd)
+	if err == nil {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		reply, err = run(ctx)
+		cancel()
+		c.n.metrics.commandDuration.WithLabelValues(method).Observe(time.Since(start).Seconds())
+	}
 	if err != nil {
 		var d *Disconnect
 		if errors.As(err, &d) {

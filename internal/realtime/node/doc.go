@@ -54,7 +54,9 @@
 //     alone, so enqueueing never blocks on anything but the queue itself.
 //
 //  6. nodeRegistry.mu guards the table of other nodes; preparedPush's
-//     sync.Once values guard each push's encodings. Both are leaves.
+//     sync.Once values guard each push's encodings; commandLimiter.mu
+//     guards one connection's rate-limit buckets (taken by the goroutine
+//     running a command, before the command runs). All are leaves.
 //
 // The configuration a reload may replace (Node.cur, see settings.go) is
 // no lock: it is an atomic pointer to an immutable *settings that

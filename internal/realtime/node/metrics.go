@@ -21,6 +21,7 @@ type Metrics struct {
 	publishErrors         prometheus.Counter
 	publicationsDelivered prometheus.Counter
 	recoveries            *prometheus.CounterVec
+	commandsOverLimit     *prometheus.CounterVec
 }
 
 // NewMetrics creates the instruments and registers them with reg (nil:
@@ -41,10 +42,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		publishErrors:         prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: "node", Name: "publish_errors_total", Help: "Publications the engine refused."}),
 		publicationsDelivered: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: "node", Name: "publications_delivered_total", Help: "Publications handed to local subscribers."}),
 		recoveries:            prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: "client", Name: "recoveries_total", Help: "Recovery attempts on resubscribe, by outcome."}, []string{"recovered"}),
+		commandsOverLimit: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: "node", Name: "client_command_rate_limited_total",
+			Help: "Client commands over their connection's rate limit, by method: refused with 111 (or 3013), except unsubscribe, which still runs, and with dry_run=\"true\", where nothing is refused."}, []string{"method", "dry_run"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.connectionsOpened, m.disconnects, m.subscriptions, m.commandsIn, m.commandDuration,
-			m.commandErrors, m.framesOut, m.messagesOut, m.publications, m.publishErrors, m.publicationsDelivered, m.recoveries)
+			m.commandErrors, m.framesOut, m.messagesOut, m.publications, m.publishErrors, m.publicationsDelivered, m.recoveries, m.commandsOverLimit)
 	}
 	return m
 }

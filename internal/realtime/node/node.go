@@ -57,6 +57,9 @@ type Node struct {
 	// "last subscriber gone → broker unsubscribe" per channel shard.
 	subLocks [hubShards]sync.Mutex
 	started  time.Time
+	// now is the clock of the command rate limit; tests replace it before
+	// any client connects.
+	now func() time.Time
 
 	mu       sync.Mutex
 	shutdown bool
@@ -96,6 +99,7 @@ func New(cfg Config, opts Options) (*Node, error) {
 		log:     log,
 		metrics: opts.Metrics,
 		started: time.Now(),
+		now:     time.Now,
 		done:    make(chan struct{}),
 
 		announcerDone: make(chan struct{}),

@@ -175,6 +175,13 @@ func (f *fakeTransport) isClosed() (bool, int) {
 	return f.closed, f.closeCode
 }
 
+// closeReasonText is the reason of the close frame (empty before a close).
+func (f *fakeTransport) closeReasonText() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closeReason
+}
+
 // decodeFrame splits one frame into replies: newline-separated JSON
 // objects, or length-prefixed protobuf messages.
 func decodeFrame(t protocol.Type, frame []byte) ([]*clientpb.Reply, error) {

@@ -128,9 +128,10 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 			PingMethod:        cfg.RPC.PingMethod,
 			NamespaceBoundary: cfg.RPC.NamespaceBoundary,
 		},
-		Connect:  ref(cfg.Proxy.Connect),
-		Refresh:  ref(cfg.Proxy.Refresh),
-		RPCProxy: ref(cfg.Proxy.RPC),
+		CommandRateLimit: commandRateLimit(cfg.CommandRateLimit),
+		Connect:          ref(cfg.Proxy.Connect),
+		Refresh:          ref(cfg.Proxy.Refresh),
+		RPCProxy:         ref(cfg.Proxy.RPC),
 	}
 	for _, ns := range cfg.Channel.Namespaces {
 		nc.Channel.Namespaces = append(nc.Channel.Namespaces, node.Namespace{Name: ns.Name, ChannelOptions: channelOptions(ns.ChannelOptions)})
@@ -139,6 +140,39 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 		nc.RPC.Namespaces = append(nc.RPC.Namespaces, node.RPCNamespace{Name: ns.Name, Proxy: ref(ns.Proxy)})
 	}
 	return nc, resolveErr
+}
+
+// commandRateLimit maps the command rate limit onto the hub's; nil when it
+// is off, so the hub keeps no buckets at all.
+func commandRateLimit(rl config.CommandRateLimit) *node.CommandRateLimit {
+	if !rl.Enabled {
+		return nil
+	}
+	buckets := func(bs []config.RateBucket) []node.RateBucket {
+		out := make([]node.RateBucket, 0, len(bs))
+		for _, b := range bs {
+			out = append(out, node.RateBucket(b))
+		}
+		return out
+	}
+	out := &node.CommandRateLimit{
+		DryRun:                  rl.DryRun,
+		DisconnectAfterRefusals: rl.DisconnectAfterRefusals,
+		Total:                   buckets(rl.Total),
+		Default:                 buckets(rl.Default),
+		Commands:                make(map[string]node.CommandBuckets, len(rl.Commands)),
+	}
+	for method, cb := range rl.Commands {
+		nb := node.CommandBuckets{Buckets: buckets(cb.Buckets)}
+		for scope, bs := range cb.Overrides {
+			if nb.Overrides == nil {
+				nb.Overrides = make(map[string][]node.RateBucket, len(cb.Overrides))
+			}
+			nb.Overrides[scope] = buckets(bs)
+		}
+		out.Commands[method] = nb
+	}
+	return out
 }
 
 // proxyClientConfig maps one configured proxy onto the proxy clients'

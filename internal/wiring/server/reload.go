@@ -103,7 +103,8 @@ func appliedAtRunTime(field string) bool {
 	case "Client.AllowedOrigins", // the WebSocket handler's origin matcher is built at start
 		"RPC.ProxyName": // picks the RPC proxy, built at start
 		return false
-	case "Limits.Connections", "ShutdownTimeout", "SubToken":
+	case "Limits.Connections", "ShutdownTimeout", "SubToken",
+		"CommandRateLimit": // read when a connection is made: new connections get the new buckets
 		return true
 	}
 	for _, section := range []string{"Client.", "Token.", "Channel.", "RPC."} {
