@@ -3,10 +3,9 @@ package api
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"unicode/utf8"
 
 	"github.com/spindle-rt/spindle/internal/realtime/node"
+	"github.com/spindle-rt/spindle/internal/realtime/protocol"
 	"github.com/spindle-rt/spindle/proto/apipb"
 )
 
@@ -48,7 +47,7 @@ func optional(raw []byte, b64 string) ([]byte, *apipb.Error) {
 
 // rawJSON refuses non-empty raw bytes that are not JSON, saying so.
 func rawJSON(raw []byte) *apipb.Error {
-	if len(raw) > 0 && (!utf8.Valid(raw) || !json.Valid(raw)) {
+	if len(raw) > 0 && !protocol.ValidJSONPayload(raw) {
 		return apiError(CodeBadRequest, "bad request: data is not valid JSON (binary data goes in b64data)")
 	}
 	return nil

@@ -1,9 +1,7 @@
 package node
 
 import (
-	"encoding/json"
 	"errors"
-	"unicode/utf8"
 
 	"github.com/spindle-rt/spindle/internal/realtime/protocol"
 )
@@ -34,7 +32,7 @@ func pickInfo(raw []byte, b64 string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > 0 && !isJSON(b) {
+	if len(b) > 0 && !protocol.ValidJSONPayload(b) {
 		return nil, errInfoNotJSON
 	}
 	return b, nil
@@ -55,12 +53,8 @@ func (c *Client) pickData(raw []byte, b64 string) ([]byte, error) {
 
 // checkData refuses non-JSON bytes for a JSON client.
 func (c *Client) checkData(b []byte) error {
-	if c.proto == protocol.TypeJSON && len(b) > 0 && !isJSON(b) {
+	if c.proto == protocol.TypeJSON && len(b) > 0 && !protocol.ValidJSONPayload(b) {
 		return errDataNotJSON
 	}
 	return nil
 }
-
-// isJSON is json.Valid plus UTF-8: encoding/json accepts stray bytes in
-// strings, a JSON text frame cannot carry them.
-func isJSON(b []byte) bool { return utf8.Valid(b) && json.Valid(b) }

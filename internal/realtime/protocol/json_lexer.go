@@ -3,6 +3,7 @@ package protocol
 import (
 	"math"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
@@ -306,3 +307,9 @@ func (l *lexer) raw() ([]byte, error) {
 func validJSON(b []byte) bool {
 	return jsonwire.Validate(b, jsonwire.Options{MaxDepth: maxJSONDepth}) == nil
 }
+
+// ValidJSONPayload reports whether b can go to a JSON client as a payload
+// (data, info): one JSON value in UTF-8. It is the rule the JSON encoder
+// applies, so entrances that check with it refuse exactly what would
+// otherwise close JSON clients with 3506 later.
+func ValidJSONPayload(b []byte) bool { return utf8.Valid(b) && validJSON(b) }

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/spindle-rt/spindle/internal/jsonwire"
 )
@@ -92,9 +91,7 @@ func (w *jsonWriter) raw(k string, v []byte, where string) {
 	if len(v) == 0 || w.err != nil {
 		return
 	}
-	// Text frames must be UTF-8, and JSON strings may not hide invalid
-	// bytes, so both checks decide whether a JSON client can get this.
-	if !utf8.Valid(v) || !validJSON(v) {
+	if !ValidJSONPayload(v) {
 		w.err = fmt.Errorf("protocol: encode %s: %w", where, ErrInvalidJSONPayload)
 		return
 	}

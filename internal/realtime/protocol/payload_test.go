@@ -1,10 +1,10 @@
-package node
+package protocol
 
 import "testing"
 
-// TestIsJSON: what a JSON text frame can carry. encoding/json's Valid alone
+// TestValidJSONPayload: what a JSON text frame can carry. encoding/json's Valid alone
 // accepts stray bytes inside strings, which a JSON client then cannot read.
-func TestIsJSON(t *testing.T) {
+func TestValidJSONPayload(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want bool
@@ -15,8 +15,8 @@ func TestIsJSON(t *testing.T) {
 		{"{\"x\":\"\xff\"}", false},
 		{"\xff\x00", false},
 	} {
-		if got := isJSON([]byte(tc.in)); got != tc.want {
-			t.Errorf("isJSON(%q) = %v, want %v", tc.in, got, tc.want)
+		if got := ValidJSONPayload([]byte(tc.in)); got != tc.want {
+			t.Errorf("ValidJSONPayload(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
 }
