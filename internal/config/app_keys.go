@@ -1,8 +1,6 @@
 package config
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"reflect"
@@ -373,8 +371,8 @@ func (f *tlsSection) pair(certKey, cert, keyKey, key, what string) (certPEM, key
 	}
 	certPEM, keyPEM = f.read(certKey, cert), f.read(keyKey, key)
 	if certPEM != nil && keyPEM != nil {
-		if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
-			f.fail(f.at(keyKey), "error create x509 key pair: %v", err)
+		if err := checkKeyPair(certPEM, keyPEM); err != nil {
+			f.fail(f.at(keyKey), "%v", err)
 			return nil, nil
 		}
 	}
@@ -384,8 +382,11 @@ func (f *tlsSection) pair(certKey, cert, keyKey, key, what string) (certPEM, key
 // ca reads a CA bundle, which must hold a certificate.
 func (f *tlsSection) ca(key, v string) []byte {
 	b := f.read(key, v)
-	if b != nil && !x509.NewCertPool().AppendCertsFromPEM(b) {
-		f.fail(f.at(key), "no valid certificates found")
+	if b == nil {
+		return nil
+	}
+	if err := checkCABundle(b); err != nil {
+		f.fail(f.at(key), "%v", err)
 		return nil
 	}
 	return b

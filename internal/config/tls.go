@@ -77,8 +77,8 @@ func (st *state) checkListenerTLS(t *TLS, enabledKey, certKey, keyKey, caKey str
 	t.Cert = read(t.CertFile, certKey)
 	t.Key = read(t.KeyFile, keyKey)
 	if ok {
-		if _, err := tls.X509KeyPair(t.Cert, t.Key); err != nil {
-			st.errorf(st.where(keyKey), "error create x509 key pair: %v", err)
+		if err := checkKeyPair(t.Cert, t.Key); err != nil {
+			st.errorf(st.where(keyKey), "%v", err)
 		}
 	}
 	if t.CAFile != "" {
@@ -87,8 +87,8 @@ func (st *state) checkListenerTLS(t *TLS, enabledKey, certKey, keyKey, caKey str
 			st.errorf(st.where(caKey), "%v", err)
 			return
 		}
-		if !x509.NewCertPool().AppendCertsFromPEM(ca) {
-			st.errorf(st.where(caKey), "no valid certificates found")
+		if err := checkCABundle(ca); err != nil {
+			st.errorf(st.where(caKey), "%v", err)
 			return
 		}
 		t.CA = ca
@@ -132,13 +132,13 @@ func (st *state) checkClientTLS(t *TLS, l tlsLocs) {
 	case (t.CertFile == "") != (t.KeyFile == ""):
 		st.errorf(l.enabled, "%s and %s go together: a client certificate needs its key", l.cert.key, l.key.key)
 	case t.Cert != nil && t.Key != nil:
-		if _, err := tls.X509KeyPair(t.Cert, t.Key); err != nil {
-			st.errorf(l.key, "error create x509 key pair: %v", err)
+		if err := checkKeyPair(t.Cert, t.Key); err != nil {
+			st.errorf(l.key, "%v", err)
 		}
 	}
 	if ca := read(t.CAFile, l.ca); ca != nil {
-		if !x509.NewCertPool().AppendCertsFromPEM(ca) {
-			st.errorf(l.ca, "no valid certificates found")
+		if err := checkCABundle(ca); err != nil {
+			st.errorf(l.ca, "%v", err)
 			return
 		}
 		t.CA = ca
@@ -148,4 +148,21 @@ func (st *state) checkClientTLS(t *TLS, l tlsLocs) {
 // keyLocs is tlsLocs for top-level keys.
 func (st *state) keyLocs(enabled, cert, key, ca string) tlsLocs {
 	return tlsLocs{st.where(enabled), st.where(cert), st.where(key), st.where(ca)}
+}
+
+// checkKeyPair is the one test of a certificate and its key, with the
+// message Centrifugo gives, for every TLS object of both config files.
+func checkKeyPair(cert, key []byte) error {
+	if _, err := tls.X509KeyPair(cert, key); err != nil {
+		return fmt.Errorf("error create x509 key pair: %v", err)
+	}
+	return nil
+}
+
+// checkCABundle is the one test of a CA bundle: it must hold a certificate.
+func checkCABundle(pemBytes []byte) error {
+	if !x509.NewCertPool().AppendCertsFromPEM(pemBytes) {
+		return errors.New("no valid certificates found")
+	}
+	return nil
 }
