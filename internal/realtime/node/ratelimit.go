@@ -222,7 +222,12 @@ func (c *Client) rateLimit(method string, cmd *clientpb.Command) error {
 	if c.limiter == nil || !rateLimitedMethods[method] {
 		return nil
 	}
-	switch c.limiter.check(method, c.n.rateLimitScope(cmd)) {
+	// The scope costs a namespace lookup; only overrides need it.
+	scope := ""
+	if len(c.limiter.cfg.Commands[method].Overrides) > 0 {
+		scope = c.n.rateLimitScope(cmd)
+	}
+	switch c.limiter.check(method, scope) {
 	case refused:
 		return ErrorTooManyRequests
 	case disconnected:
