@@ -23,7 +23,6 @@ let ctx;
 before(async () => {
   ctx = await startTopology();
   ctx.healthy = healthyApp;
-  ctx.notes = [];
 }, { timeout: 40000 });
 
 after(async () => {

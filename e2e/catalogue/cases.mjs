@@ -6,11 +6,13 @@
 // Answers are written as:  close CODE "reason" | error CODE "message" |
 // HTTP STATUS body | connected … | exit N: message.
 
+import fs from 'node:fs';
+
 import { API_KEY, GRPC_API_KEY, GOOD_ORIGIN, SECRET, USER_LIMIT, startWorkerApp } from './topology.mjs';
 import {
   RawWS, pbFrame, pbConnect, pbBytes, pbVarint, tokenFor, b64url, grpcPublish, checkconfig, uid,
 } from './wire.mjs';
-import { freePort, sleep, signJWT, nowSec } from '../helpers.mjs';
+import { freePort, sleep, signJWT, nowSec, runSpindle, writeTempFile } from '../helpers.mjs';
 
 // --- answer formatting -------------------------------------------------------
 
@@ -78,7 +80,7 @@ async function connectViaProxy(ctx, answer) {
 }
 
 /** An RPC from a connected JSON client; returns the answer, then checks the connection still works. */
-async function rpcAnswer(ctx, method, data = {}, { proto = 'json' } = {}) {
+async function rpcAnswer(ctx, method, data = {}) {
   const ws = await jsonConn(ctx);
   try {
     ws.send({ id: 2, rpc: { method, data } });
@@ -89,7 +91,6 @@ async function rpcAnswer(ctx, method, data = {}, { proto = 'json' } = {}) {
     ws.send({ id: 3, rpc: { method: 'grpc:ping', data: {} } });
     const again = await Promise.race([ws.reply(3, 4000).catch(() => null), ws.closed(4000)]);
     if (!again || again.id !== 3) answer += ', then the connection is gone';
-    void proto;
     return answer;
   } finally { ws.close(); }
 }
@@ -358,7 +359,7 @@ export const CASES = [
       const deadline = setTimeout(() => app.kill(), 15000);
       const { code } = await app.exitPromise;
       clearTimeout(deadline);
-      ctx.notes.push(`exit-at-start log: ${app.tail(3)}`);
+      fs.rmSync(app.dir, { recursive: true, force: true });
       return `exit ${code}`;
     } },
 
@@ -409,7 +410,6 @@ const grpcName = (code) => GRPC_NAMES[code] || `code ${code}`;
 
 /** Starts `spindle server` with a config that cannot start; returns its output. */
 async function runSpindleServerOnce(text) {
-  const { runSpindle, writeTempFile } = await import('../helpers.mjs');
   const file = writeTempFile('c.json', text);
   const r = await runSpindle(['server', '-c', file], { timeout: 8000 });
   return r.stdout + r.stderr;

@@ -183,7 +183,6 @@ async function startCanary(server) {
     }
   })();
   return {
-    get sentCount() { return state.sent.length; },
     async finish() {
       state.stopped = true;
       await Promise.all([publisher, health]);
