@@ -62,13 +62,21 @@ export class Proc {
     };
     this.child.stdout.on('data', onData);
     this.child.stderr.on('data', onData);
-    this.child.on('error', (e) => this.output.push(`spawn error: ${e.message}\n`));
     this.exitPromise = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        this.exited = { code, signal };
+      const gone = (exited) => {
+        if (this.exited) return;
+        this.exited = exited;
         live.delete(this);
         this.release();
         resolve(this.exited);
+      };
+      this.child.on('exit', (code, signal) => gone({ code, signal }));
+      // A program that is not installed never starts, so it never exits
+      // either: count the failed spawn as its exit, or kill() would wait
+      // for ever instead of the test failing with the reason.
+      this.child.on('error', (e) => {
+        this.output.push(`spawn error: ${e.message}\n`);
+        if (this.child.pid === undefined) gone({ code: null, signal: null, error: e.message });
       });
     });
   }

@@ -14,6 +14,9 @@ func Default() *Config {
 			MessageSizeLimit: 65536,
 			WriteTimeout:     time.Second,
 		},
+		HTTPStream: StreamTransport{HandlerPrefix: "/connection/http_stream", MaxRequestBodySize: 65536},
+		SSE:        StreamTransport{HandlerPrefix: "/connection/sse", MaxRequestBodySize: 65536},
+		Emulation:  EmulationEndpoint{HandlerPrefix: "/emulation", MaxRequestBodySize: 65536},
 		Client: Client{
 			PingInterval:                25 * time.Second,
 			PongTimeout:                 8 * time.Second,

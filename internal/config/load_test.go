@@ -323,6 +323,9 @@ func TestValueErrors(t *testing.T) {
 		{"bad pem", `"token_rsa_public_key": "MIIBIjANBg"`, "token_rsa_public_key", "not a PEM block"},
 		{"bad origin glob", `"allowed_origins": ["http://[a"]`, "allowed_origins", "not a valid pattern"},
 		{"handler prefix", `"api_handler_prefix": "api"`, "api_handler_prefix", `path "api" must start with /`},
+		{"sse prefix", `"sse": true, "sse_handler_prefix": "sse"`, "sse_handler_prefix", `path "sse" must start with /`},
+		{"two endpoints on one path", `"http_stream": true, "http_stream_handler_prefix": "/connection/websocket"`, "http_stream_handler_prefix", `is also websocket_handler_prefix`},
+		{"emulation body size", `"sse": true, "emulation_max_request_body_size": 0`, "emulation_max_request_body_size", "must be a positive number of bytes"},
 		{"tls without cert", `"tls": true`, "tls", "tls_cert is empty"},
 		{"unknown personal namespace", `"user_personal_channel_namespace": "personal"`, "user_personal_channel_namespace", `namespace "personal" is not defined`},
 		{"redis address", `"engine": "redis", "redis_address": "redis://127.0.0.1c:6379"`, "redis_address", "invalid Redis address"},
@@ -456,6 +459,27 @@ func TestShortHMACSecretWarns(t *testing.T) {
 		}
 		if got != tc.warn {
 			t.Errorf("secret of %d bytes: warned %v, want %v (%v)", len(tc.secret), got, tc.warn, warns)
+		}
+	}
+}
+
+// The emulation transports' keys in both shapes land in the same fields,
+// and a transport left off keeps its defaults.
+func TestEmulationKeys(t *testing.T) {
+	v5 := writeConfig(t, "v5.json", `{"http_stream": true, "http_stream_handler_prefix": "/hs", "sse_max_request_body_size": 1024, "emulation_handler_prefix": "/emu"}`)
+	v6 := writeConfig(t, "v6.json", `{"http_stream": {"enabled": true, "handler_prefix": "/hs"}, "sse": {"max_request_body_size": 1024}, "emulation": {"handler_prefix": "/emu"}}`)
+	for _, file := range []string{v5, v6} {
+		cfg, warns := mustLoad(t, LoadOptions{File: file})
+		want := Config{
+			HTTPStream: StreamTransport{Enabled: true, HandlerPrefix: "/hs", MaxRequestBodySize: 65536},
+			SSE:        StreamTransport{HandlerPrefix: "/connection/sse", MaxRequestBodySize: 1024},
+			Emulation:  EmulationEndpoint{HandlerPrefix: "/emu", MaxRequestBodySize: 65536},
+		}
+		if cfg.HTTPStream != want.HTTPStream || cfg.SSE != want.SSE || cfg.Emulation != want.Emulation {
+			t.Errorf("%s: http_stream %+v sse %+v emulation %+v, want %+v %+v %+v", filepath.Base(file), cfg.HTTPStream, cfg.SSE, cfg.Emulation, want.HTTPStream, want.SSE, want.Emulation)
+		}
+		if hasWarning(warns, "not supported") {
+			t.Errorf("%s: the emulation keys are implemented, yet: %v", filepath.Base(file), warns)
 		}
 	}
 }

@@ -15,8 +15,14 @@ type Config struct {
 
 	HTTP      HTTPServer
 	WebSocket WebSocket
-	Client    Client
-	Limits    ConnectionLimits
+	// HTTPStream and SSE are the emulation transports; Emulation is the
+	// endpoint their clients post later commands to (served when either
+	// is enabled).
+	HTTPStream StreamTransport
+	SSE        StreamTransport
+	Emulation  EmulationEndpoint
+	Client     Client
+	Limits     ConnectionLimits
 	// CommandRateLimit is client.rate_limit.client_command (Centrifugo
 	// PRO): per-connection token buckets for client commands.
 	CommandRateLimit CommandRateLimit
@@ -104,6 +110,19 @@ type WebSocket struct {
 	MessageSizeLimit int           // default 65536 bytes
 	WriteTimeout     time.Duration // default 1s
 	Compression      bool
+}
+
+// StreamTransport configures /connection/http_stream or /connection/sse.
+type StreamTransport struct {
+	Enabled            bool
+	HandlerPrefix      string
+	MaxRequestBodySize int // the connect request (default 65536 bytes)
+}
+
+// EmulationEndpoint configures /emulation.
+type EmulationEndpoint struct {
+	HandlerPrefix      string // default /emulation
+	MaxRequestBodySize int    // default 65536 bytes
 }
 
 // Client holds per-connection behaviour and limits.

@@ -189,15 +189,42 @@ func (st *state) checkPersonalChannel() {
 
 func (st *state) checkAPI() {
 	c := st.cfg
+	paths := map[string]string{}
 	for _, pfx := range []struct {
 		key, val string
 		off      bool
 	}{
 		{"websocket_handler_prefix", c.WebSocket.HandlerPrefix, c.WebSocket.Disabled},
 		{"api_handler_prefix", c.HTTPAPI.HandlerPrefix, c.HTTPAPI.Disabled},
+		{"http_stream_handler_prefix", c.HTTPStream.HandlerPrefix, !c.HTTPStream.Enabled},
+		{"sse_handler_prefix", c.SSE.HandlerPrefix, !c.SSE.Enabled},
+		{"emulation_handler_prefix", c.Emulation.HandlerPrefix, !c.HTTPStream.Enabled && !c.SSE.Enabled},
 	} {
-		if !pfx.off && !strings.HasPrefix(pfx.val, "/") {
+		if pfx.off {
+			continue
+		}
+		if !strings.HasPrefix(pfx.val, "/") {
 			st.errorf(st.where(pfx.key), "path %q must start with /", pfx.val)
+			continue
+		}
+		// Two endpoints on one path would make the server refuse to start.
+		p := strings.TrimSuffix(pfx.val, "/")
+		if other, dup := paths[p]; dup {
+			st.errorf(st.where(pfx.key), "path %q is also %s", pfx.val, other)
+			continue
+		}
+		paths[p] = pfx.key
+	}
+	for _, k := range []struct {
+		key string
+		val int
+	}{
+		{"http_stream_max_request_body_size", c.HTTPStream.MaxRequestBodySize},
+		{"sse_max_request_body_size", c.SSE.MaxRequestBodySize},
+		{"emulation_max_request_body_size", c.Emulation.MaxRequestBodySize},
+	} {
+		if k.val <= 0 {
+			st.errorf(st.where(k.key), "must be a positive number of bytes, not %d", k.val)
 		}
 	}
 	if !c.HTTPAPI.Disabled && c.HTTPAPI.Key == "" && !c.HTTPAPI.Insecure {

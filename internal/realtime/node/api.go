@@ -169,9 +169,14 @@ func (n *Node) channelForAPI(ch string) (channelInfo, error) {
 }
 
 func (n *Node) sendControl(ctx context.Context, m controlMessage) error {
+	return n.sendControlTo(ctx, m, "")
+}
+
+// sendControlTo sends m to one node only ("" = every node).
+func (n *Node) sendControlTo(ctx context.Context, m controlMessage, nodeID string) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode control %s: %w", m.Op, err)
 	}
-	return engineError(n.engine.PublishControl(ctx, data, ""))
+	return engineError(n.engine.PublishControl(ctx, data, nodeID))
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
 	"github.com/spindle-rt/spindle/internal/realtime/protocol"
@@ -36,6 +37,16 @@ type Client struct {
 	proto protocol.Type
 	req   RequestInfo
 	log   *slog.Logger
+	// session is the emulation session id ("" for other transports).
+	session string
+	// framesOut and messagesOut are this transport's children of the
+	// node's counters, looked up once.
+	framesOut, messagesOut prometheus.Counter
+
+	// frameMu serialises HandleFrame: a WebSocket has one reader, but an
+	// emulated connection's frames come from concurrent HTTP requests.
+	// It is taken before Client.mu.
+	frameMu sync.Mutex
 
 	q        *writeQueue
 	cmds     *commandQueue
@@ -76,6 +87,9 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 		subs:     make(map[string]*subscription),
 	}
 	c.log = n.log.With("client", c.id)
+	c.framesOut = n.metrics.framesOut.WithLabelValues(t.Name())
+	c.messagesOut = n.metrics.messagesOut.WithLabelValues(t.Name())
+	c.startSession()
 	c.cmds = newCommandQueue(c, cc.Concurrency)
 	if rl := n.settings().cfg.CommandRateLimit; rl != nil {
 		c.limiter = newCommandLimiter(rl, n.now, n.metrics)
@@ -87,7 +101,7 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 		c.staleTimer = time.AfterFunc(d, func() { c.closeIfNotConnected(DisconnectStale) })
 		c.mu.Unlock()
 	}
-	n.metrics.connectionsOpened.Inc()
+	n.metrics.connectionsOpened.WithLabelValues(t.Name()).Inc()
 	go c.writeLoop()
 	return c, nil
 }
@@ -105,6 +119,8 @@ func (c *Client) User() string {
 // HandleFrame processes one incoming message of one or more commands. It
 // returns false when the connection is over.
 func (c *Client) HandleFrame(data []byte) bool {
+	c.frameMu.Lock()
+	defer c.frameMu.Unlock()
 	dec := protocol.NewCommandDecoder(c.proto, data)
 	n := 0
 	for {
@@ -188,6 +204,9 @@ func (c *Client) close(d *Disconnect) {
 	}
 	c.mu.Unlock()
 
+	if c.session != "" {
+		c.n.sessions.remove(c)
+	}
 	if wasConnected {
 		c.n.hub.removeClient(c)
 		for ch, s := range subs {
@@ -220,8 +239,14 @@ func (c *Client) writeLoop() {
 	for {
 		items, closing := c.q.wait(spare)
 		if len(items) > 0 {
-			frame = joinFrame(c.proto, frame[:0], items)
-			if err := c.t.Write(frame); err != nil {
+			var err error
+			if bw, ok := c.t.(BatchWriter); ok {
+				err = bw.WriteBatch(items)
+			} else {
+				frame = joinFrame(c.proto, frame[:0], items)
+				err = c.t.Write(frame)
+			}
+			if err != nil {
 				c.q.markClosed()
 				if closing == nil {
 					c.close(DisconnectWriteError)
@@ -229,8 +254,8 @@ func (c *Client) writeLoop() {
 				_ = c.t.Close(int(DisconnectWriteError.Code), DisconnectWriteError.Reason)
 				return
 			}
-			c.n.metrics.framesOut.Inc()
-			c.n.metrics.messagesOut.Add(float64(len(items)))
+			c.framesOut.Inc()
+			c.messagesOut.Add(float64(len(items)))
 			for i := range items {
 				items[i] = nil
 			}

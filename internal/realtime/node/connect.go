@@ -158,6 +158,9 @@ func (c *Client) register(cred *credentials) error {
 func (c *Client) connectResult(cred *credentials) *clientpb.ConnectResult {
 	cfg := &c.n.settings().cfg.Client
 	res := &clientpb.ConnectResult{Client: c.id, Version: Version, Data: cred.data}
+	if c.session != "" {
+		res.Session, res.Node = c.session, c.n.id
+	}
 	if cfg.PingInterval > 0 {
 		res.Ping = uint32(cfg.PingInterval / time.Second)
 		res.Pong = true

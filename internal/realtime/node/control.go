@@ -20,6 +20,9 @@ const (
 	// opShutdown says the node in Node.UID is leaving, so the others drop
 	// it from info at once instead of when its announcements stop.
 	opShutdown = "shutdown"
+	// opEmulation carries an emulation request to the node holding its
+	// session (sent to that node only).
+	opEmulation = "emulation"
 )
 
 // controlMessage is a node-to-node command. It is JSON: control traffic
@@ -38,6 +41,7 @@ type controlMessage struct {
 	Info      []byte            `json:"info,omitempty"`
 	Subscribe *SubscribeOptions `json:"subscribe,omitempty"`
 	Node      *NodeInfo         `json:"node,omitempty"`
+	Data      []byte            `json:"data,omitempty"`
 }
 
 func (n *Node) handleControl(data []byte) error {
@@ -55,6 +59,12 @@ func (n *Node) handleControl(data []byte) error {
 		if m.Node != nil {
 			n.nodes.remove(m.Node.UID)
 		}
+		return nil
+	case opEmulation:
+		// On a goroutine of its own, as a local emulation request runs on
+		// its HTTP handler's: a command waiting for a free slot of its
+		// connection must not hold up this node's other control messages.
+		go n.emulateLocal(m.Session, m.Data)
 		return nil
 	}
 	for _, c := range n.hub.userConnections(m.User) {

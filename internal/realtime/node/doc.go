@@ -20,6 +20,11 @@
 // held at once (a lock may be taken while holding the ones listed before
 // it, never the other way round):
 //
+//  0. Client.frameMu serialises one connection's HandleFrame calls (an
+//     emulated connection's frames come from concurrent HTTP requests).
+//     It is held while commands are decoded and dispatched, so every lock
+//     below may be taken under it, and it is never taken under any of them.
+//
 //  1. Node.mu guards the shutdown and running flags. Nothing else is
 //     taken under it.
 //
@@ -53,7 +58,8 @@
 //     its cond wakes the writer. It is a leaf, taken under Client.mu or
 //     alone, so enqueueing never blocks on anything but the queue itself.
 //
-//  6. nodeRegistry.mu guards the table of other nodes; preparedPush's
+//  6. sessionIndex.mu guards the emulation session index (a leaf).
+//     nodeRegistry.mu guards the table of other nodes; preparedPush's
 //     sync.Once values guard each push's encodings; commandLimiter.mu
 //     guards one connection's rate-limit buckets (taken by the goroutine
 //     running a command, before the command runs). All are leaves.
@@ -64,7 +70,7 @@
 // any lock or none, and never write to what it points to, so a command
 // never sees half of an old configuration and half of a new one.
 //
-// In short: subLock → hub shard; Client.mu → hub.mu; Client.mu →
+// In short: frameMu → everything; subLock → hub shard; Client.mu → hub.mu; Client.mu →
 // writeQueue.mu. No lock is held while calling the engine except a
 // subLock around Subscribe/Unsubscribe, and none while calling a proxy.
 // The engine delivers events without holding its own locks, so handlers

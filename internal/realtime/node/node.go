@@ -53,6 +53,8 @@ type Node struct {
 	log     *slog.Logger
 	metrics *Metrics
 	hub     *hub
+	// sessions finds emulated connections for the emulation endpoint.
+	sessions sessionIndex
 	// subLocks serialise "first subscriber → broker subscribe" against
 	// "last subscriber gone → broker unsubscribe" per channel shard.
 	subLocks [hubShards]sync.Mutex

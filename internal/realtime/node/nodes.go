@@ -103,6 +103,17 @@ func (r *nodeRegistry) publish(ctx context.Context, op string, info NodeInfo) er
 	return r.n.engine.PublishControl(ctx, data, "")
 }
 
+// known reports whether uid is this node or a live one it has heard from.
+func (r *nodeRegistry) known(uid string) bool {
+	if uid == r.n.id {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.nodes[uid]
+	return ok && time.Since(e.seen) <= 3*nodeInfoInterval
+}
+
 // list returns the live nodes, this one always included and fresh.
 func (r *nodeRegistry) list() []NodeInfo {
 	self := r.self()

@@ -21,6 +21,14 @@ type Transport interface {
 	Close(code int, reason string) error
 }
 
+// BatchWriter is a Transport that frames each reply itself (an SSE event
+// per reply, a line per reply on HTTP-streaming). The writer then hands
+// it the queued replies as they are instead of joining them into one
+// WebSocket-style frame. items are owned by the caller after the call.
+type BatchWriter interface {
+	WriteBatch(items [][]byte) error
+}
+
 // RequestInfo is what the node keeps of the upgrade request: proxies
 // forward allow-listed headers from it for the connection's whole life.
 type RequestInfo struct {

@@ -186,6 +186,11 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 		apiMux = mux
 	}
 	s.gate = newConnectionGate(cfg.Limits.Connections, cfg.Limits.ConnectionRate, n.NumClients, reg, log)
+	origins, err := websocket.NewOriginMatcher(cfg.Client.AllowedOrigins)
+	if err != nil {
+		_ = proxies.Close()
+		return nil, fmt.Errorf("allowed_origins: %w", err)
+	}
 	if !cfg.WebSocket.Disabled {
 		mux.Handle(cfg.WebSocket.HandlerPrefix, s.gate.wrap(websocket.NewHandler(websocket.Config{
 			AllowedOrigins:   cfg.Client.AllowedOrigins,
@@ -194,17 +199,11 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 			Compression:      cfg.WebSocket.Compression,
 			Logger:           log,
 			Accept: func(t *websocket.Conn, r *http.Request) (websocket.Session, error) {
-				c, err := n.NewClient(t, node.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr})
-				var d *node.Disconnect
-				if errors.As(err, &d) {
-					// During shutdown: the client is closed with 3001 and
-					// reconnects, typically to another node.
-					return nil, &websocket.CloseError{Code: int(d.Code), Reason: d.Reason}
-				}
-				return c, err
+				return acceptClient(n, t, r)
 			},
 		})))
 	}
+	registerEmulation(mux, cfg, n, s.gate, origins, log)
 	exec := api.NewExecutor(n, api.ExecutorOptions{Logger: log})
 	if !cfg.HTTPAPI.Disabled {
 		prefix := strings.TrimSuffix(cfg.HTTPAPI.HandlerPrefix, "/")
@@ -268,6 +267,18 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 		api.RegisterGRPC(s.grpcSrv, exec, api.GRPCConfig{Key: cfg.GRPCAPI.Key, ErrorMode: cfg.GRPCAPI.ErrorMode, Logger: log})
 	}
 	return s, nil
+}
+
+// acceptClient attaches a new connection of any transport to the node.
+// During shutdown the refusal carries 3001, so the client reconnects,
+// typically to another node.
+func acceptClient(n *node.Node, t node.Transport, r *http.Request) (*node.Client, error) {
+	c, err := n.NewClient(t, node.RequestInfo{Header: r.Header.Clone(), RemoteAddr: r.RemoteAddr})
+	var d *node.Disconnect
+	if errors.As(err, &d) {
+		return nil, &websocket.CloseError{Code: int(d.Code), Reason: d.Reason}
+	}
+	return c, err
 }
 
 func newEngine(cfg *config.Config, nodeID string, log *slog.Logger) (engine.Engine, error) {
