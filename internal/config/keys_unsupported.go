@@ -71,6 +71,7 @@ func unsupportedKeys() []*keyDef {
 		{"redis_user_command_rate_limit", a("client.rate_limit.redis_user_command"), "Centrifugo PRO per-user command rate limit in Redis"},
 		{"client_error_limits", a("client.rate_limit.client_error"), "Centrifugo PRO disconnect after too many errors"},
 		{"client.rate_limit.ip_connect", nil, "Centrifugo PRO per-IP connect rate limit"},
+		{"http_server.internal_tls", nil, "TLS of its own for the internal port (the internal port serves with the main port's TLS)"},
 	}
 	out := make([]*keyDef, 0, len(list))
 	for _, it := range list {

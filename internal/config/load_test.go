@@ -483,3 +483,14 @@ func TestEmulationKeys(t *testing.T) {
 		}
 	}
 }
+
+// http_server.internal_tls is a real Centrifugo v6 key Spindle does not
+// implement: a config copied from Centrifugo still loads, and the warning
+// names the key instead of the TLS being silently absent.
+func TestInternalTLSNamedAsUnsupported(t *testing.T) {
+	p := writeConfig(t, "c.json", `{"http_server": {"internal_port": "9000", "internal_tls": {"enabled": true}}}`)
+	_, warns := mustLoad(t, LoadOptions{File: p})
+	if !hasWarning(warns, "http_server.internal_tls: not supported by Spindle") {
+		t.Fatalf("no warning naming http_server.internal_tls: %v", warns)
+	}
+}
