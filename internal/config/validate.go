@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -149,17 +150,18 @@ func (st *state) checkChannelOptions(o *ChannelOptions, where func(string) loc, 
 	}
 	// Accepted keys whose feature is not built yet say so by name instead
 	// of being silently ignored. A stream proxy would decide who may
-	// subscribe, so running without it is refused; deltas only save bytes,
-	// so they are a warning.
+	// subscribe, so running without it is refused.
 	if o.ProxySubscribeStream || o.SubscribeStreamProxyName != "" {
 		st.errorf(where("proxy_subscribe_stream"), "subscribe stream proxies are not supported yet (%s): remove the key, or use proxy_subscribe", scope)
 	}
-	if len(o.AllowedDeltaTypes) > 0 || o.DeltaPublish {
-		k := "allowed_delta_types"
-		if len(o.AllowedDeltaTypes) == 0 {
-			k = "delta_publish"
-		}
-		st.warnf(where(k), "delta compression is not supported yet (%s): subscribers asking for fossil get whole publications", scope)
+	// Delta settings that cannot take effect say why: a patch needs the
+	// previous publication of the stream, which exists only with history.
+	fossil := slices.Contains(o.AllowedDeltaTypes, "fossil")
+	switch {
+	case fossil && (o.HistorySize <= 0 || o.HistoryTTL <= 0):
+		st.warnf(where("allowed_delta_types"), "deltas need history (%s): without history_size and history_ttl, subscribers asking for fossil get whole publications", scope)
+	case o.DeltaPublish && !fossil:
+		st.warnf(where("delta_publish"), `has no effect (%s): no subscriber can ask for deltas unless allowed_delta_types includes "fossil"`, scope)
 	}
 }
 

@@ -68,6 +68,7 @@ func (e *Executor) Publish(ctx context.Context, req *apipb.PublishRequest) *apip
 		SkipHistory:    req.GetSkipHistory(),
 		Tags:           req.GetTags(),
 		IdempotencyKey: req.GetIdempotencyKey(),
+		Delta:          req.GetDelta(),
 	})
 }
 
@@ -98,6 +99,7 @@ func (e *Executor) Broadcast(ctx context.Context, req *apipb.BroadcastRequest) *
 		SkipHistory:    req.GetSkipHistory(),
 		Tags:           req.GetTags(),
 		IdempotencyKey: req.GetIdempotencyKey(),
+		Delta:          req.GetDelta(),
 	}
 	responses := make([]*apipb.PublishResponse, len(channels))
 	forEach(len(channels), func(i int) {

@@ -48,6 +48,10 @@ type Publication struct {
 	Tags   map[string]string
 	// Time is the publish moment in Unix milliseconds.
 	Time int64
+	// Delta says the publisher allows sending this publication as a delta
+	// against the previous one (namespace delta_publish or the API's
+	// delta flag); subscribers that negotiated delta then may get a patch.
+	Delta bool
 }
 
 // PublishOptions carries the channel's history settings with each publish,
@@ -67,6 +71,8 @@ type PublishOptions struct {
 	IdempotentResultTTL time.Duration
 	Info                *ClientInfo
 	Tags                map[string]string
+	// Delta is copied into the Publication (see Publication.Delta).
+	Delta bool
 }
 
 // HistoryOptions selects a slice of a channel's stream.

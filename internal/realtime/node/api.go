@@ -22,6 +22,9 @@ type PublishOptions struct {
 	SkipHistory    bool
 	Tags           map[string]string
 	IdempotencyKey string
+	// Delta lets subscribers that negotiated delta compression get this
+	// publication as a patch (the namespace's DeltaPublish does it for all).
+	Delta bool
 }
 
 // Publish sends data to a channel on behalf of the backend.
@@ -33,7 +36,7 @@ func (n *Node) Publish(ctx context.Context, ch string, data []byte, o PublishOpt
 	if err != nil {
 		return engine.StreamPosition{}, err
 	}
-	return n.publish(ctx, ch, info.ns, data, publishOptions{tags: o.Tags, skipHistory: o.SkipHistory, idempotencyKey: o.IdempotencyKey})
+	return n.publish(ctx, ch, info.ns, data, publishOptions{tags: o.Tags, skipHistory: o.SkipHistory, idempotencyKey: o.IdempotencyKey, delta: o.Delta})
 }
 
 // SubscribeOptions are the server API's options for subscribing a user's

@@ -90,6 +90,12 @@ type ChannelOptions struct {
 	ForceRecovery      bool
 	AllowRecovery      bool
 	ForceRecoveryMode  string // "", "stream" or "cache"
+	// DeltaFossil: allowed_delta_types holds "fossil", so a subscriber
+	// asking for it gets publications as Fossil deltas where they help.
+	DeltaFossil bool
+	// DeltaPublish makes every publication delta-eligible, as if each
+	// publish had asked for it.
+	DeltaPublish bool
 
 	AllowSubscribeForClient    bool
 	AllowSubscribeForAnonymous bool

@@ -58,7 +58,8 @@
 //     its cond wakes the writer. It is a leaf, taken under Client.mu or
 //     alone, so enqueueing never blocks on anything but the queue itself.
 //
-//  6. sessionIndex.mu guards the emulation session index (a leaf).
+//  6. sessionIndex.mu guards the emulation session index, and each
+//     deltaShard.mu one shard of the channels' delta bases (leaves).
 //     nodeRegistry.mu guards the table of other nodes; preparedPush's
 //     sync.Once values guard each push's encodings; commandLimiter.mu
 //     guards one connection's rate-limit buckets (taken by the goroutine

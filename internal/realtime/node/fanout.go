@@ -39,6 +39,7 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 		if err := n.engine.Unsubscribe(ch); err != nil {
 			n.log.Warn("broker unsubscribe", "channel", ch, "error", err)
 		}
+		n.deltaBases.drop(ch)
 	}
 	mu.Unlock()
 	if removed {
@@ -70,7 +71,10 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 // preparedPush is a push encoded at most once per wire format, whatever
 // the number of subscribers.
 type preparedPush struct {
-	reply    *clientpb.Reply
+	reply *clientpb.Reply
+	// delta holds the forms for delta subscribers of a publication push
+	// (unused for other pushes).
+	delta    deltaPush
 	jsonOnce sync.Once
 	json     []byte
 	jsonErr  error
@@ -88,9 +92,9 @@ func (p *preparedPush) bytes(t protocol.Type) ([]byte, error) {
 	return p.pb, p.pbErr
 }
 
-// enqueuePush queues a prepared push for this client.
-func (c *Client) enqueuePush(p *preparedPush) {
-	b, err := p.bytes(c.proto)
+// enqueuePush queues a prepared push for this client in the given form.
+func (c *Client) enqueuePush(p *preparedPush, form pushForm) {
+	b, err := p.bytesFor(c.proto, form)
 	if err != nil {
 		if errors.Is(err, protocol.ErrInvalidJSONPayload) {
 			go c.close(DisconnectInappropriateProtocol)
@@ -145,6 +149,11 @@ func (n *Node) broadcastPublication(ch string, pub *engine.Publication, sp engin
 	subs := n.hub.subscribers(ch, (*sp2)[:0])
 	if len(subs) > 0 {
 		p := &preparedPush{reply: &clientpb.Reply{Push: &clientpb.Push{Channel: ch, Pub: toProtoPub(pub)}}}
+		if pub.Offset > 0 {
+			if base := n.deltaBases.swap(ch, sp.Epoch, pub); pub.Delta {
+				p.delta.base = base
+			}
+		}
 		for _, c := range subs {
 			c.deliverPublication(ch, pub, sp, p)
 		}
@@ -172,9 +181,13 @@ func (c *Client) deliverPublication(ch string, pub *engine.Publication, sp engin
 		return
 	}
 	ok := c.acceptPublicationLocked(s, pub, sp)
+	form := formPlain
+	if ok {
+		form = c.formLocked(s, p, pub, sp)
+	}
 	c.mu.Unlock()
 	if ok {
-		c.enqueuePush(p)
+		c.enqueuePush(p, form)
 	}
 }
 
@@ -223,7 +236,7 @@ func (n *Node) broadcastJoinLeave(ch string, push *clientpb.Push) {
 		want := s != nil && s.pushJoinLeave && !s.syncing
 		c.mu.Unlock()
 		if want {
-			c.enqueuePush(p)
+			c.enqueuePush(p, formPlain)
 		}
 	}
 }

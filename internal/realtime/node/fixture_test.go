@@ -31,7 +31,7 @@ const (
 // the wiring builds it, on the real memory engine and token verifiers,
 // with one fake backend answering every proxy.
 type hubEnv struct {
-	t       *testing.T
+	t       testing.TB
 	node    *Node
 	engine  *hookEngine
 	backend *fakeBackend
@@ -114,7 +114,7 @@ func testConfig(p *Proxy) Config {
 // newHubEnv builds and runs a node from testConfig changed by mutate (the
 // one place hub tests construct configuration). The node is shut down
 // when the test ends.
-func newHubEnv(t *testing.T, mutate ...func(cfg *Config, p *Proxy)) *hubEnv {
+func newHubEnv(t testing.TB, mutate ...func(cfg *Config, p *Proxy)) *hubEnv {
 	t.Helper()
 	b := &fakeBackend{}
 	p := &Proxy{Name: "fake", Endpoint: "fake://backend", Timeout: time.Second, Backend: b}

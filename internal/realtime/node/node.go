@@ -55,6 +55,8 @@ type Node struct {
 	hub     *hub
 	// sessions finds emulated connections for the emulation endpoint.
 	sessions sessionIndex
+	// deltaBases is each channel's last delta-eligible publication.
+	deltaBases deltaBases
 	// subLocks serialise "first subscriber → broker subscribe" against
 	// "last subscriber gone → broker unsubscribe" per channel shard.
 	subLocks [hubShards]sync.Mutex

@@ -12,6 +12,7 @@ type publishOptions struct {
 	tags           map[string]string
 	skipHistory    bool
 	idempotencyKey string
+	delta          bool
 }
 
 // publish sends data to a channel through the engine, keeping it in
@@ -21,6 +22,7 @@ func (n *Node) publish(ctx context.Context, ch string, ns *namespace, data []byt
 		Info:           o.info,
 		Tags:           o.tags,
 		IdempotencyKey: o.idempotencyKey,
+		Delta:          o.delta || ns.opts.DeltaPublish,
 	}
 	if !o.skipHistory && historyOn(&ns.opts) {
 		opts.HistorySize = ns.opts.HistorySize

@@ -22,6 +22,13 @@ type subscription struct {
 	pushJoinLeave bool // tell this client about others' joins and leaves
 	positioned    bool
 	recoverable   bool
+	// delta: the client negotiated Fossil deltas; deltaReady, deltaOffset
+	// and deltaEpoch say which publication it holds as its base (see
+	// delta.go).
+	delta       bool
+	deltaReady  bool
+	deltaOffset uint64
+	deltaEpoch  string
 
 	epoch  string
 	offset uint64 // offset of the last publication delivered
@@ -57,6 +64,7 @@ type subOptions struct {
 	pushJL      bool
 	positioned  bool
 	recoverable bool
+	delta       bool
 }
 
 // applyOverride lets a token or proxy change namespace flags for one
@@ -217,6 +225,7 @@ func (c *Client) subscribeOptions(req *clientpb.SubscribeRequest, info channelIn
 		o.recoverable = o.recoverable || (req.Recoverable && (nsOpts.AllowRecovery || historyPerm))
 		o.pushJL = o.pushJL || (req.JoinLeave && nsOpts.JoinLeave && presencePerm)
 	}
+	o.delta = req.Delta == "fossil" && nsOpts.DeltaFossil
 	o.applyOverride(g.override)
 	if o.expireAt > 0 && o.expireAt <= time.Now().Unix() {
 		return o, ErrorExpired
@@ -314,6 +323,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		pushJoinLeave: o.pushJL,
 		positioned:    o.positioned,
 		recoverable:   o.recoverable,
+		delta:         o.delta,
 		expireAt:      o.expireAt,
 		syncing:       true,
 		checkedAt:     time.Now(),
@@ -334,7 +344,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		c.dropSub(ch)
 		return nil, err
 	}
-	res := &clientpb.SubscribeResult{Data: o.data}
+	res := &clientpb.SubscribeResult{Data: o.data, Delta: s.delta}
 	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
 		res.Ttl = ttlSeconds(o.expireAt - time.Now().Unix())
@@ -394,9 +404,13 @@ func (c *Client) position(ctx context.Context, s *subscription, req *clientpb.Su
 		if recovered {
 			res.Recovered = true
 			res.Offset = req.Offset
-			res.Publications = make([]*clientpb.Publication, len(pubs))
-			for i, p := range pubs {
-				res.Publications[i] = toProtoPub(p)
+			if s.delta {
+				res.Publications = c.recoveredForDelta(s, pubs, top.Epoch)
+			} else {
+				res.Publications = make([]*clientpb.Publication, len(pubs))
+				for i, p := range pubs {
+					res.Publications[i] = toProtoPub(p)
+				}
 			}
 			s.offset = req.Offset
 			if len(pubs) > 0 {
@@ -496,7 +510,7 @@ func (c *Client) afterReply(channels ...string) {
 		s.syncing = false
 		for _, p := range pending {
 			if c.acceptPublicationLocked(s, p.pub, p.sp) {
-				c.enqueuePush(p.push)
+				c.enqueuePush(p.push, c.formLocked(s, p.push, p.pub, p.sp))
 			}
 		}
 		if s.emitJoinLeave {

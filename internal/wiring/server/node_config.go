@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/spindle-rt/spindle/internal/config"
@@ -82,6 +83,8 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 			ForceRecovery:              o.ForceRecovery,
 			AllowRecovery:              o.AllowRecovery,
 			ForceRecoveryMode:          o.ForceRecoveryMode,
+			DeltaFossil:                slices.Contains(o.AllowedDeltaTypes, "fossil"),
+			DeltaPublish:               o.DeltaPublish,
 			AllowSubscribeForClient:    o.AllowSubscribeForClient,
 			AllowSubscribeForAnonymous: o.AllowSubscribeForAnonymous,
 			AllowPublishForClient:      o.AllowPublishForClient,

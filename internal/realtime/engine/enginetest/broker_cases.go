@@ -138,6 +138,7 @@ func testPublicationFields(t *testing.T, e *env) {
 	opts := keep(10)
 	opts.Info = info
 	opts.Tags = tags
+	opts.Delta = true
 
 	before := time.Now().UnixMilli()
 	sp, _ := e.publish(t, c, `{"x":1}`, opts)
@@ -158,6 +159,9 @@ func testPublicationFields(t *testing.T, e *env) {
 		if !maps.Equal(p.Tags, tags) {
 			t.Errorf("%s: tags %v, want %v", where, p.Tags, tags)
 		}
+		if !p.Delta {
+			t.Errorf("%s: the publisher's delta flag was lost", where)
+		}
 		// Allow a second of clock skew for engines whose clock is remote.
 		if p.Time < before-1000 || p.Time > after+1000 {
 			t.Errorf("%s: time %d ms not around publish moment [%d, %d]", where, p.Time, before, after)
@@ -170,10 +174,10 @@ func testPublicationFields(t *testing.T, e *env) {
 	}
 	check("history", pubs[0])
 
-	// Without info and tags both stay empty.
+	// Without info, tags and the delta flag all stay empty.
 	e.publish(t, c, "plain", keep(10))
 	pubs, _ = e.history(t, c, engine.HistoryOptions{Limit: -1})
-	if len(pubs) != 2 || pubs[1].Info != nil || len(pubs[1].Tags) != 0 {
+	if len(pubs) != 2 || pubs[1].Info != nil || len(pubs[1].Tags) != 0 || pubs[1].Delta {
 		t.Errorf("publication without info/tags came back as %+v", pubs[len(pubs)-1])
 	}
 }

@@ -50,9 +50,10 @@ func (e *Engine) Publish(ctx context.Context, channel string, data []byte, opts 
 	key := opts.IdempotencyKey
 	h := e.eventHandler()
 	pub := &engine.Publication{
-		Data: slices.Clone(data),
-		Info: cloneInfo(opts.Info),
-		Tags: maps.Clone(opts.Tags),
+		Data:  slices.Clone(data),
+		Info:  cloneInfo(opts.Info),
+		Tags:  maps.Clone(opts.Tags),
+		Delta: opts.Delta,
 	}
 	now := e.now()
 	pub.Time = now.UnixMilli()

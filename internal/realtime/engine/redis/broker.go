@@ -61,10 +61,11 @@ func (e *Engine) Publish(ctx context.Context, channel string, data []byte, opts 
 	}
 	defer cancel()
 	body := encodePublication(&engine.Publication{
-		Data: data,
-		Info: opts.Info,
-		Tags: opts.Tags,
-		Time: time.Now().UnixMilli(),
+		Data:  data,
+		Info:  opts.Info,
+		Tags:  opts.Tags,
+		Time:  time.Now().UnixMilli(),
+		Delta: opts.Delta,
 	})
 	p := e.route(channel)
 	withHistory := opts.HistorySize > 0 && opts.HistoryTTL > 0

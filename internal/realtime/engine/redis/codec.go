@@ -12,7 +12,16 @@ import (
 
 // codecVersion leads every encoded publication so the format can change
 // without old nodes misreading new payloads during a rolling upgrade.
-const codecVersion = 1
+// Version 2 is version 1 followed by a flags byte; it is written only for
+// publications that carry a flag (delta), so a node that knows only
+// version 1 drops just those.
+const (
+	codecVersion  = 1
+	codecVersion2 = 2
+)
+
+// Publication flags of codec version 2.
+const flagDelta = 1
 
 // Frame kinds on a channel's PUB/SUB channel.
 const (
@@ -55,8 +64,12 @@ func encodePublication(pub *engine.Publication) []byte {
 	for k, v := range pub.Tags {
 		size += 4 + len(k) + len(v)
 	}
-	b := make([]byte, 0, size)
-	b = append(b, codecVersion)
+	b := make([]byte, 0, size+1)
+	version := byte(codecVersion)
+	if pub.Delta {
+		version = codecVersion2
+	}
+	b = append(b, version)
 	b = binary.AppendVarint(b, pub.Time)
 	b = appendBytes(b, pub.Data)
 	if pub.Info != nil {
@@ -69,6 +82,9 @@ func encodePublication(pub *engine.Publication) []byte {
 	for k, v := range pub.Tags {
 		b = appendString(b, k)
 		b = appendString(b, v)
+	}
+	if version == codecVersion2 {
+		b = append(b, flagDelta)
 	}
 	return b
 }
@@ -181,7 +197,8 @@ func (d *decoder) info() *engine.ClientInfo {
 // in by the caller.
 func decodePublication(s string) (*engine.Publication, error) {
 	d := decoder{s: s}
-	if d.byte() != codecVersion {
+	version := d.byte()
+	if version != codecVersion && version != codecVersion2 {
 		return nil, fmt.Errorf("decode publication: version: %w", errMalformed)
 	}
 	pub := &engine.Publication{Time: d.varint()}
@@ -200,6 +217,10 @@ func decodePublication(s string) (*engine.Publication, error) {
 			k := d.string()
 			pub.Tags[k] = d.string()
 		}
+	}
+	if version == codecVersion2 {
+		flags := d.byte()
+		pub.Delta = flags&flagDelta != 0
 	}
 	if d.err == nil && d.s != "" {
 		d.fail()

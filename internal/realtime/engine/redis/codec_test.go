@@ -9,6 +9,16 @@ import (
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
 )
 
+// A publication without flags keeps version 1, which every node reads.
+func TestPublicationWithoutFlagsKeepsVersion1(t *testing.T) {
+	if v := encodePublication(&engine.Publication{Data: []byte("x")})[0]; v != codecVersion {
+		t.Fatalf("version %d, want %d", v, codecVersion)
+	}
+	if v := encodePublication(&engine.Publication{Data: []byte("x"), Delta: true})[0]; v != codecVersion2 {
+		t.Fatalf("version %d with delta, want %d", v, codecVersion2)
+	}
+}
+
 func TestPublicationRoundTrip(t *testing.T) {
 	info := &engine.ClientInfo{User: "u", Client: "c", ConnInfo: []byte(`{"a":1}`), ChanInfo: []byte(`{"b":2}`)}
 	cases := []struct {
@@ -20,6 +30,7 @@ func TestPublicationRoundTrip(t *testing.T) {
 		{"negative time", engine.Publication{Data: []byte("x"), Time: -5}},
 		{"info and tags", engine.Publication{Data: []byte("d"), Info: info, Tags: map[string]string{"k": "v", "": "empty key"}, Time: 42}},
 		{"binary data with colons", engine.Publication{Data: []byte{0, ':', 0xff, 'p', ':'}}},
+		{"delta allowed (codec version 2)", engine.Publication{Data: []byte(`{"x":2}`), Tags: map[string]string{"k": "v"}, Delta: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -28,7 +39,7 @@ func TestPublicationRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
-			if string(got.Data) != string(tc.pub.Data) || got.Time != tc.pub.Time || !sameInfo(got.Info, tc.pub.Info) {
+			if string(got.Data) != string(tc.pub.Data) || got.Time != tc.pub.Time || !sameInfo(got.Info, tc.pub.Info) || got.Delta != tc.pub.Delta {
 				t.Errorf("round trip = %+v, want %+v", got, tc.pub)
 			}
 			if !maps.Equal(got.Tags, tc.pub.Tags) {
