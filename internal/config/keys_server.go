@@ -45,6 +45,8 @@ func serverKeys() []*keyDef {
 			target: func(s *state) any { return &s.cfg.HTTP.Autocert.HTTP }},
 		{name: "tls_autocert_http_addr", aliases: a("http_server.tls_autocert.http_addr"), def: ":80", doc: "address of the HTTP-01 challenge listener",
 			target: func(s *state) any { return &s.cfg.HTTP.Autocert.HTTPAddr }},
+		{name: "http_server.h2c_external", v6only: true, def: "false", doc: "also serve HTTP/2 without TLS (h2c) on the main port, for a proxy in front that speaks h2; needs a separate internal port and no TLS",
+			target: func(s *state) any { return &s.cfg.HTTP.H2CExternal }},
 		{name: "websocket_disable", aliases: a("websocket.disabled"), def: "false", doc: "turn the WebSocket endpoint off",
 			target: func(s *state) any { return &s.cfg.WebSocket.Disabled }},
 		{name: "websocket_handler_prefix", aliases: a("websocket.handler_prefix"), def: "/connection/websocket", doc: "WebSocket endpoint path",

@@ -325,6 +325,7 @@ func TestValueErrors(t *testing.T) {
 		{"handler prefix", `"api_handler_prefix": "api"`, "api_handler_prefix", `path "api" must start with /`},
 		{"sse prefix", `"sse": true, "sse_handler_prefix": "sse"`, "sse_handler_prefix", `path "sse" must start with /`},
 		{"two endpoints on one path", `"http_stream": true, "http_stream_handler_prefix": "/connection/websocket"`, "http_stream_handler_prefix", `is also websocket_handler_prefix`},
+		{"h2c without internal port", `"http_server": {"h2c_external": true}`, "http_server.h2c_external", "needs http_server.internal_port"},
 		{"emulation body size", `"sse": true, "emulation_max_request_body_size": 0`, "emulation_max_request_body_size", "must be a positive number of bytes"},
 		{"tls without cert", `"tls": true`, "tls", "tls_cert is empty"},
 		{"unknown personal namespace", `"user_personal_channel_namespace": "personal"`, "user_personal_channel_namespace", `namespace "personal" is not defined`},

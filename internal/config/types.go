@@ -58,6 +58,9 @@ type HTTPServer struct {
 	// Autocert gets the main port's certificates from Let's Encrypt;
 	// when on it wins over TLS, as in Centrifugo.
 	Autocert Autocert
+	// H2CExternal serves HTTP/2 without TLS (prior knowledge, h2c) on the
+	// main port, for a TLS-terminating proxy that speaks h2 to Spindle.
+	H2CExternal bool
 }
 
 // Autocert is http_server.tls_autocert (v5 tls_autocert*): certificates

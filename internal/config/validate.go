@@ -250,6 +250,25 @@ func (st *state) checkAPI() {
 		st.checkListenerTLS(&c.GRPCAPI.TLS, "grpc_api_tls", "grpc_api_tls_cert", "grpc_api_tls_key", "grpc_api.tls.client_ca_pem")
 	}
 	st.checkListenerTLS(&c.HTTP.TLS, "tls", "tls_cert", "tls_key", "http_server.tls.client_ca_pem")
+	if c.HTTP.H2CExternal {
+		// As in Centrifugo: cleartext HTTP/2 only where the API and
+		// metrics are elsewhere, and never next to TLS on the same port.
+		if c.HTTP.TLS.Enabled || c.HTTP.Autocert.Enabled {
+			st.errorf(st.where("http_server.h2c_external"), "cannot be combined with TLS on the same port (http_server.tls or tls_autocert)")
+		}
+		if !internalPortSeparate(c) {
+			st.errorf(st.where("http_server.h2c_external"), "needs http_server.internal_port set to a port other than the main one")
+		}
+	}
+}
+
+// internalPortSeparate reports whether the internal listener is a port of
+// its own.
+func internalPortSeparate(c *Config) bool {
+	if c.HTTP.InternalPort == "" {
+		return false
+	}
+	return c.HTTP.InternalPort != strconv.Itoa(c.HTTP.Port)
 }
 
 func (st *state) checkEngine() {

@@ -29,9 +29,10 @@ func autocertTLS(ac config.Autocert) (*tls.Config, *http.Server) {
 	}
 	c := &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		// WebSocket needs HTTP/1.1's Upgrade; acme-tls/1 lets the
-		// TLS-ALPN-01 challenge be answered on this port.
-		NextProtos: []string{"http/1.1", acme.ALPNProto},
+		// HTTP/2 for the streams, HTTP/1.1 for WebSocket upgrades (see
+		// New); acme-tls/1 lets the TLS-ALPN-01 challenge be answered on
+		// this port.
+		NextProtos: []string{"h2", "http/1.1", acme.ALPNProto},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			if hello.ServerName == "" && ac.ServerName != "" {
 				hello.ServerName = ac.ServerName

@@ -226,8 +226,12 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	for pattern, h := range o.Handlers {
 		mux.Handle(pattern, h)
 	}
-	// WebSocket needs HTTP/1.1's Upgrade, so TLS offers only http/1.1.
-	if s.httpTLS, err = serverTLS(cfg.HTTP.TLS, "http/1.1"); err != nil {
+	// HTTP/2 first: a browser opens at most six HTTP/1.1 connections per
+	// host, so a seventh tab's SSE or HTTP-stream would hang without it.
+	// WebSockets still use HTTP/1.1: the server does not announce RFC
+	// 8441's extended CONNECT (Go leaves it off), so browsers open their
+	// upgrade on an HTTP/1.1 connection.
+	if s.httpTLS, err = serverTLS(cfg.HTTP.TLS, "h2", "http/1.1"); err != nil {
 		_ = proxies.Close()
 		return nil, fmt.Errorf("tls: %w", err)
 	}
@@ -241,6 +245,12 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 		ReadTimeout:       to.Read,
 		WriteTimeout:      to.Write,
 		IdleTimeout:       to.Idle,
+	}
+	if cfg.HTTP.H2CExternal {
+		p := new(http.Protocols)
+		p.SetHTTP1(true)
+		p.SetUnencryptedHTTP2(true)
+		s.httpSrv.Protocols = p
 	}
 	if internal != mux {
 		s.intSrv = &http.Server{Handler: internal, ReadHeaderTimeout: to.ReadHeader, ReadTimeout: to.Read, WriteTimeout: to.Write, IdleTimeout: to.Idle}
