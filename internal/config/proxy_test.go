@@ -130,8 +130,8 @@ func TestProxyHintsAndWarnings(t *testing.T) {
 					t.Fatal("proxy must stay off")
 				}
 			}, "subscribe_proxy_name: subscribe_proxy_name has no effect while proxy_subscribe is off"},
-		{"unsupported key", `{"uni_sse": true, "admin": false}`,
-			func(t *testing.T, cfg *Config) {}, "uni_sse: not supported by Spindle and ignored"},
+		{"unsupported key", `{"webtransport": true, "admin": false}`,
+			func(t *testing.T, cfg *Config) {}, "webtransport: not supported by Spindle and ignored"},
 		{"sub token keys without separate config", `{"token_hmac_secret_key": "a", "subscription_token_hmac_secret_key": "b"}`,
 			func(t *testing.T, cfg *Config) {
 				if cfg.SubToken.HMACSecretKey != "a" {

@@ -21,8 +21,14 @@ type Config struct {
 	HTTPStream StreamTransport
 	SSE        StreamTransport
 	Emulation  EmulationEndpoint
-	Client     Client
-	Limits     ConnectionLimits
+	// The unidirectional transports: the client sends only its connect
+	// request and receives pushes.
+	UniWebSocket  UniWebSocket
+	UniSSE        StreamTransport
+	UniHTTPStream StreamTransport
+	UniGRPC       UniGRPC
+	Client        Client
+	Limits        ConnectionLimits
 	// CommandRateLimit is client.rate_limit.client_command (Centrifugo
 	// PRO): per-connection token buckets for client commands.
 	CommandRateLimit CommandRateLimit
@@ -120,6 +126,21 @@ type StreamTransport struct {
 	Enabled            bool
 	HandlerPrefix      string
 	MaxRequestBodySize int // the connect request (default 65536 bytes)
+}
+
+// UniWebSocket configures /connection/uni_websocket.
+type UniWebSocket struct {
+	Enabled          bool
+	HandlerPrefix    string
+	MessageSizeLimit int // the connect message (default 65536 bytes)
+}
+
+// UniGRPC configures the unidirectional gRPC stream's own server.
+type UniGRPC struct {
+	Enabled               bool
+	Address               string
+	Port                  int // default 11000
+	MaxReceiveMessageSize int // 0: gRPC's default (4 MiB)
 }
 
 // EmulationEndpoint configures /emulation.

@@ -201,6 +201,9 @@ func (st *state) checkAPI() {
 		{"http_stream_handler_prefix", c.HTTPStream.HandlerPrefix, !c.HTTPStream.Enabled},
 		{"sse_handler_prefix", c.SSE.HandlerPrefix, !c.SSE.Enabled},
 		{"emulation_handler_prefix", c.Emulation.HandlerPrefix, !c.HTTPStream.Enabled && !c.SSE.Enabled},
+		{"uni_websocket_handler_prefix", c.UniWebSocket.HandlerPrefix, !c.UniWebSocket.Enabled},
+		{"uni_sse_handler_prefix", c.UniSSE.HandlerPrefix, !c.UniSSE.Enabled},
+		{"uni_http_stream_handler_prefix", c.UniHTTPStream.HandlerPrefix, !c.UniHTTPStream.Enabled},
 	} {
 		if pfx.off {
 			continue
@@ -224,6 +227,9 @@ func (st *state) checkAPI() {
 		{"http_stream_max_request_body_size", c.HTTPStream.MaxRequestBodySize},
 		{"sse_max_request_body_size", c.SSE.MaxRequestBodySize},
 		{"emulation_max_request_body_size", c.Emulation.MaxRequestBodySize},
+		{"uni_sse_max_request_body_size", c.UniSSE.MaxRequestBodySize},
+		{"uni_http_stream_max_request_body_size", c.UniHTTPStream.MaxRequestBodySize},
+		{"uni_websocket_message_size_limit", c.UniWebSocket.MessageSizeLimit},
 	} {
 		if k.val <= 0 {
 			st.errorf(st.where(k.key), "must be a positive number of bytes, not %d", k.val)

@@ -37,8 +37,11 @@ type Client struct {
 	proto protocol.Type
 	req   RequestInfo
 	log   *slog.Logger
-	// session is the emulation session id ("" for other transports).
+	// session is the session id of an emulated or unidirectional
+	// transport ("" for WebSocket).
 	session string
+	// uni: the transport is unidirectional (bare pushes, no pongs).
+	uni bool
 	// framesOut and messagesOut are this transport's children of the
 	// node's counters, looked up once.
 	framesOut, messagesOut prometheus.Counter
@@ -87,6 +90,7 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 		subs:     make(map[string]*subscription),
 	}
 	c.log = n.log.With("client", c.id)
+	c.uni = isUnidirectional(t)
 	c.framesOut = n.metrics.framesOut.WithLabelValues(t.Name())
 	c.messagesOut = n.metrics.messagesOut.WithLabelValues(t.Name())
 	c.startSession()
@@ -297,7 +301,16 @@ func (c *Client) enqueue(b []byte) {
 
 // sendReply encodes and queues a reply to this client.
 func (c *Client) sendReply(r *clientpb.Reply) {
-	b, err := protocol.EncodeReply(c.proto, r)
+	var b []byte
+	var err error
+	if c.uni {
+		var ok bool
+		if b, ok, err = encodeForUni(c.proto, r); !ok {
+			return // a reply to a command no unidirectional client can send
+		}
+	} else {
+		b, err = protocol.EncodeReply(c.proto, r)
+	}
 	if err != nil {
 		if errors.Is(err, protocol.ErrInvalidJSONPayload) {
 			c.log.Info("payload is not JSON for a JSON client", "error", err)
@@ -332,8 +345,10 @@ func (c *Client) sendPing() {
 		c.mu.Unlock()
 		return
 	}
-	c.pingOutstanding = true
-	if pt := c.n.settings().cfg.Client.PongTimeout; pt > 0 {
+	// A unidirectional client cannot answer: its pings only keep the
+	// stream alive through proxies.
+	c.pingOutstanding = !c.uni
+	if pt := c.n.settings().cfg.Client.PongTimeout; pt > 0 && !c.uni {
 		if c.pongTimer == nil {
 			c.pongTimer = time.AfterFunc(pt, c.pongMissed)
 		} else {
@@ -342,6 +357,10 @@ func (c *Client) sendPing() {
 	}
 	c.pingTimer.Reset(c.n.settings().cfg.Client.PingInterval)
 	c.mu.Unlock()
+	if c.uni && c.proto == protocol.TypeProtobuf {
+		c.enqueue([]byte{}) // an empty Push message on a gRPC stream
+		return
+	}
 	c.enqueue(emptyMessage(c.proto))
 }
 

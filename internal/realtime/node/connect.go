@@ -159,11 +159,14 @@ func (c *Client) connectResult(cred *credentials) *clientpb.ConnectResult {
 	cfg := &c.n.settings().cfg.Client
 	res := &clientpb.ConnectResult{Client: c.id, Version: Version, Data: cred.data}
 	if c.session != "" {
-		res.Session, res.Node = c.session, c.n.id
+		res.Session = c.session
+		if !c.uni {
+			res.Node = c.n.id // where to post commands; a uni client posts none
+		}
 	}
 	if cfg.PingInterval > 0 {
 		res.Ping = uint32(cfg.PingInterval / time.Second)
-		res.Pong = true
+		res.Pong = !c.uni
 	}
 	if cfg.ConnectIncludeServerTime {
 		res.Time = time.Now().UnixMilli()

@@ -59,6 +59,12 @@ func (c *Client) startSession() {
 	if et, ok := c.t.(EmulatedTransport); ok && et.Emulated() {
 		c.session = uuid.NewString()
 		c.n.sessions.add(c)
+		return
+	}
+	if c.uni {
+		// Named in the connect push (Centrifugo gives uni clients one too);
+		// nothing is ever addressed to it.
+		c.session = uuid.NewString()
 	}
 }
 

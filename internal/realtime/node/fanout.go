@@ -74,7 +74,10 @@ type preparedPush struct {
 	reply *clientpb.Reply
 	// delta holds the forms for delta subscribers of a publication push
 	// (unused for other pushes).
-	delta    deltaPush
+	delta deltaPush
+	// bare is the push without its Reply wrapper, for unidirectional
+	// clients: [json, protobuf].
+	bare     [2]encoded
 	jsonOnce sync.Once
 	json     []byte
 	jsonErr  error
@@ -92,9 +95,26 @@ func (p *preparedPush) bytes(t protocol.Type) ([]byte, error) {
 	return p.pb, p.pbErr
 }
 
+// bareBytes is the push alone, as unidirectional transports carry it.
+func (p *preparedPush) bareBytes(t protocol.Type) ([]byte, error) {
+	i := 0
+	if t == protocol.TypeProtobuf {
+		i = 1
+	}
+	e := &p.bare[i]
+	e.once.Do(func() { e.b, e.err = protocol.EncodePush(t, p.reply.Push) })
+	return e.b, e.err
+}
+
 // enqueuePush queues a prepared push for this client in the given form.
 func (c *Client) enqueuePush(p *preparedPush, form pushForm) {
-	b, err := p.bytesFor(c.proto, form)
+	var b []byte
+	var err error
+	if c.uni {
+		b, err = p.bareBytes(c.proto)
+	} else {
+		b, err = p.bytesFor(c.proto, form)
+	}
 	if err != nil {
 		if errors.Is(err, protocol.ErrInvalidJSONPayload) {
 			go c.close(DisconnectInappropriateProtocol)

@@ -32,6 +32,9 @@ const waitTimeout = 5 * time.Second
 type fakeTransport struct {
 	name  string
 	proto protocol.Type
+	// raw keeps frames undecoded: a unidirectional transport's are bare
+	// pushes, not replies.
+	raw bool
 
 	mu sync.Mutex
 	// block, when not nil, holds every Write until it is closed: a client
@@ -71,6 +74,13 @@ func (f *fakeTransport) Write(frame []byte) error {
 		return werr
 	}
 	b := bytes.Clone(frame)
+	if f.raw {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.frames = append(f.frames, b)
+		f.notifyLocked()
+		return nil
+	}
 	replies, err := decodeFrame(f.proto, b)
 	f.mu.Lock()
 	defer f.mu.Unlock()

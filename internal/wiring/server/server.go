@@ -72,12 +72,15 @@ type Server struct {
 	// on; nil otherwise.
 	acmeSrv *http.Server
 	grpcSrv *grpc.Server
+	// uniGRPC is the uni_grpc transport's server; nil when it is off.
+	uniGRPC *grpc.Server
 	proxies *proxy.Set
 
 	mu        sync.Mutex
 	httpLn    net.Listener
 	intLn     net.Listener
 	grpcLn    net.Listener
+	uniLn     net.Listener
 	acmeLn    net.Listener
 	serveErrs chan error
 }
@@ -204,6 +207,8 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 		})))
 	}
 	registerEmulation(mux, cfg, n, s.gate, origins, log)
+	registerUnidirectional(mux, cfg, n, s.gate, origins, log)
+	s.uniGRPC = newUniGRPC(cfg, n, log)
 	exec := api.NewExecutor(n, api.ExecutorOptions{Logger: log})
 	if !cfg.HTTPAPI.Disabled {
 		prefix := strings.TrimSuffix(cfg.HTTPAPI.HandlerPrefix, "/")
@@ -388,6 +393,16 @@ func (s *Server) Listen() error {
 		s.grpcLn = gln
 		s.mu.Unlock()
 	}
+	if s.uniGRPC != nil {
+		uln, err := listenUniGRPC(s.cfg)
+		if err != nil {
+			s.closeListeners()
+			return err
+		}
+		s.mu.Lock()
+		s.uniLn = uln
+		s.mu.Unlock()
+	}
 	if s.acmeSrv != nil {
 		aln, err := net.Listen("tcp", s.acmeSrv.Addr)
 		if err != nil {
@@ -405,7 +420,7 @@ func (s *Server) Listen() error {
 func (s *Server) closeListeners() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, ln := range []net.Listener{s.httpLn, s.intLn, s.grpcLn, s.acmeLn} {
+	for _, ln := range []net.Listener{s.httpLn, s.intLn, s.grpcLn, s.uniLn, s.acmeLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}
@@ -462,6 +477,16 @@ func internalAddr(cfg *config.Config) (string, bool) {
 	return addr, addr != net.JoinHostPort(cfg.HTTP.Address, strconv.Itoa(cfg.HTTP.Port))
 }
 
+// UniGRPCAddr is the bound uni_grpc address, or "" when it is off.
+func (s *Server) UniGRPCAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uniLn == nil {
+		return ""
+	}
+	return s.uniLn.Addr().String()
+}
+
 // GRPCAddr is the bound gRPC API address, or "" when it is off.
 func (s *Server) GRPCAddr() string {
 	s.mu.Lock()
@@ -502,6 +527,13 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
+	if s.uniGRPC != nil {
+		go func() {
+			if err := s.uniGRPC.Serve(s.uniLn); err != nil {
+				s.serveErrs <- fmt.Errorf("uni_grpc: %w", err)
+			}
+		}()
+	}
 	if s.acmeSrv != nil {
 		go func() {
 			if err := s.acmeSrv.Serve(s.acmeLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -509,7 +541,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 		}()
 	}
-	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "autocert", s.cfg.HTTP.Autocert.Enabled, "autocert_http", s.AutocertHTTPAddr(), "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "internal", s.InternalAddr(), "grpc_api", s.GRPCAddr(), "version", node.Version)
+	s.log.Info("spindle server started", "http", s.HTTPAddr(), "tls", s.httpTLS != nil, "autocert", s.cfg.HTTP.Autocert.Enabled, "autocert_http", s.AutocertHTTPAddr(), "mutual_tls", s.httpTLS != nil && s.httpTLS.ClientCAs != nil, "internal", s.InternalAddr(), "grpc_api", s.GRPCAddr(), "uni_grpc", s.UniGRPCAddr(), "version", node.Version)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -577,6 +609,18 @@ func (s *Server) drain(ctx context.Context) {
 	}
 	if err := s.Node.Shutdown(ctx); err != nil {
 		s.log.Warn("node shutdown", "error", err)
+	}
+	if s.uniGRPC != nil {
+		// Its streams end with their clients, which the node has just
+		// disconnected (3001, flushed as a push); past the deadline Stop
+		// cuts whatever is left.
+		stopped := make(chan struct{})
+		go func() { s.uniGRPC.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			s.uniGRPC.Stop()
+		}
 	}
 	if s.beforeClose != nil {
 		s.beforeClose(ctx)

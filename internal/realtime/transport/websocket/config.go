@@ -34,6 +34,9 @@ type Config struct {
 	// returns the session that will receive frames or an error (then the
 	// transport closes with the code of a *CloseError, else 3004).
 	Accept func(c *Conn, r *http.Request) (Session, error)
+	// CheckRequest, when set, may refuse a request before the upgrade;
+	// its error is answered with 400 and the error's text.
+	CheckRequest func(r *http.Request) error
 	// Logger receives handshake and accept failures at debug level; nil
 	// discards them.
 	Logger *slog.Logger

@@ -88,6 +88,12 @@ func (h *handler) precheck(w http.ResponseWriter, r *http.Request) (string, bool
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return "", false
 	}
+	if h.cfg.CheckRequest != nil {
+		if err := h.cfg.CheckRequest(r); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return "", false
+		}
+	}
 	if h.cfg.Accept == nil {
 		h.cfg.Logger.Error("websocket: handler has no Accept function")
 		http.Error(w, "websocket endpoint not configured", http.StatusInternalServerError)

@@ -1,4 +1,4 @@
-package emulation
+package httpstream
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ func NewHTTPStreamHandler(cfg StreamConfig) http.Handler {
 		if r.Header.Get("Content-Type") == "application/octet-stream" {
 			proto = protocol.TypeProtobuf
 		}
-		serveStream(w, r, &cfg, HTTPStream, proto, body)
+		serveStream(w, r, &cfg, HTTPStream, proto, body, false)
 	})
 }
 
@@ -33,30 +33,37 @@ func NewSSEHandler(cfg StreamConfig) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cors(w, r, cfg.Origins)
-		var body []byte
-		switch r.Method {
-		case http.MethodGet:
-			body = []byte(r.URL.Query().Get("cf_connect"))
-			if len(body) == 0 {
-				http.Error(w, "missing cf_connect query parameter", http.StatusBadRequest)
-				return
-			}
-			if len(body) > cfg.MaxRequestBodySize {
-				http.Error(w, "cf_connect too large", http.StatusRequestEntityTooLarge)
-				return
-			}
-		case http.MethodPost:
-			var ok bool
-			if body, ok = readBody(w, r, cfg.MaxRequestBodySize); !ok {
-				return
-			}
-		default:
-			w.Header().Set("Allow", "GET, POST")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		body, ok := sseRequest(w, r, cfg.MaxRequestBodySize, true)
+		if !ok {
 			return
 		}
-		serveStream(w, r, &cfg, SSE, protocol.TypeJSON, body)
+		serveStream(w, r, &cfg, SSE, protocol.TypeJSON, body, false)
 	})
+}
+
+// sseRequest reads what an SSE connection starts with: the cf_connect
+// query parameter of a GET (EventSource can send nothing else; required
+// unless optional), or a POST body, each within limit. Other methods get
+// 405. false means the request has been answered.
+func sseRequest(w http.ResponseWriter, r *http.Request, limit int, required bool) ([]byte, bool) {
+	switch r.Method {
+	case http.MethodGet:
+		body := []byte(r.URL.Query().Get("cf_connect"))
+		if len(body) == 0 && required {
+			http.Error(w, "missing cf_connect query parameter", http.StatusBadRequest)
+			return nil, false
+		}
+		if len(body) > limit {
+			http.Error(w, "cf_connect too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		return body, true
+	case http.MethodPost:
+		return readBody(w, r, limit)
+	}
+	w.Header().Set("Allow", "GET, POST")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return nil, false
 }
 
 // streamHeaders keep proxies (nginx's X-Accel-Buffering) and caches from
@@ -76,7 +83,7 @@ func streamHeaders(h http.Header, kind Kind, r *http.Request) {
 
 // serveStream opens the stream, hands the connect frame to a new session
 // and holds the response until the session ends or the client goes away.
-func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind Kind, proto protocol.Type, body []byte) {
+func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind Kind, proto protocol.Type, body []byte, uni bool) {
 	if !flushable(w) {
 		http.Error(w, "streaming not supported", http.StatusInternalServerError)
 		return
@@ -94,6 +101,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 	streamHeaders(w.Header(), kind, r)
 	w.WriteHeader(http.StatusOK)
 	c := newConn(kind, proto, w, r, cfg.WriteTimeout)
+	c.uni = uni
 	defer c.finish()
 	opening := []byte(nil)
 	if kind == SSE {
@@ -117,7 +125,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 		_ = c.Close(code, reason)
 		return
 	}
-	if sess.HandleFrame(body) {
+	if start(sess, body, uni) {
 		select {
 		case <-c.done:
 		case <-r.Context().Done():
@@ -127,6 +135,24 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 	// A session that ended on its own has closed c; one whose client went
 	// away is closed by HandleClose through the node's writer. Either way
 	// nothing more is written once finish has run.
+}
+
+// start hands the request's payload to the new session: the first frame
+// of commands, or a unidirectional client's connect request (already
+// checked by the handler).
+func start(sess Session, body []byte, uni bool) bool {
+	if !uni {
+		return sess.HandleFrame(body)
+	}
+	us, ok := sess.(UniSession)
+	if !ok {
+		return false
+	}
+	req, err := protocol.DecodeConnectRequest(protocol.TypeJSON, body)
+	if err != nil {
+		return false
+	}
+	return us.ConnectUnidirectional(req)
 }
 
 // flushable reports whether w, or a writer it wraps, can flush.

@@ -16,4 +16,4 @@
 // close frame, and then the response ends. The handlers start no goroutine:
 // the stream is held on the HTTP handler's goroutine, and writes happen on
 // the node's writer.
-package emulation
+package httpstream

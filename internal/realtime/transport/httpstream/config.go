@@ -1,4 +1,4 @@
-package emulation
+package httpstream
 
 import (
 	"log/slog"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spindle-rt/spindle/internal/realtime/transport/websocket"
+	"github.com/spindle-rt/spindle/proto/clientpb"
 )
 
 // Defaults from Centrifugo, applied when the matching field is zero.
@@ -21,6 +22,13 @@ const (
 type Session interface {
 	HandleFrame(data []byte) bool
 	HandleClose()
+}
+
+// UniSession is what a unidirectional client's session adds: it takes the
+// connect request instead of frames of commands.
+type UniSession interface {
+	Session
+	ConnectUnidirectional(req *clientpb.ConnectRequest) bool
 }
 
 // StreamConfig configures the HTTP-streaming and SSE endpoints.

@@ -1,4 +1,4 @@
-package emulation
+package httpstream
 
 import (
 	"errors"
@@ -40,6 +40,7 @@ const codeConnectionClosed = 3000
 // the HTTP handler.
 type Conn struct {
 	kind         Kind
+	uni          bool // unidirectional: bare pushes, no emulation endpoint
 	proto        protocol.Type
 	req          *http.Request
 	writeTimeout time.Duration
@@ -58,16 +59,26 @@ func newConn(kind Kind, proto protocol.Type, w http.ResponseWriter, r *http.Requ
 	return &Conn{kind: kind, proto: proto, req: r, w: w, rc: http.NewResponseController(w), writeTimeout: writeTimeout, done: make(chan struct{})}
 }
 
-// Name is "http_stream" or "sse".
-func (c *Conn) Name() string { return c.kind.String() }
+// Name is "http_stream", "sse", "uni_http_stream" or "uni_sse".
+func (c *Conn) Name() string {
+	if c.uni {
+		return "uni_" + c.kind.String()
+	}
+	return c.kind.String()
+}
 
 // Protocol is JSON, or Protobuf for an HTTP-stream asked for with
 // Content-Type application/octet-stream.
 func (c *Conn) Protocol() protocol.Type { return c.proto }
 
-// Emulated is always true: commands after connect arrive through the
-// emulation endpoint, so the node gives this connection a session.
-func (c *Conn) Emulated() bool { return true }
+// Emulated is true for the bidirectional streams: commands after connect
+// arrive through the emulation endpoint, so the node gives this
+// connection a session.
+func (c *Conn) Emulated() bool { return !c.uni }
+
+// Unidirectional is true for uni_sse and uni_http_stream: the client sent
+// its connect request and receives bare pushes.
+func (c *Conn) Unidirectional() bool { return c.uni }
 
 // Request is the stream's request (its headers are what proxies forward);
 // callers must not modify it.
@@ -144,15 +155,18 @@ func (c *Conn) Close(code int, reason string) error {
 		if code == codeConnectionClosed {
 			return
 		}
-		var push []byte
-		push, err = protocol.EncodeReply(c.proto, &clientpb.Reply{Push: &clientpb.Push{
-			Disconnect: &clientpb.Disconnect{Code: uint32(code), Reason: reason},
-		}})
+		push := &clientpb.Push{Disconnect: &clientpb.Disconnect{Code: uint32(code), Reason: reason}}
+		var b []byte
+		if c.uni {
+			b, err = protocol.EncodePush(c.proto, push)
+		} else {
+			b, err = protocol.EncodeReply(c.proto, &clientpb.Reply{Push: push})
+		}
 		if err != nil {
 			err = fmt.Errorf("%s encode disconnect %d: %w", c.kind, code, err)
 			return
 		}
-		c.buf = c.frame(c.buf[:0], [][]byte{push})
+		c.buf = c.frame(c.buf[:0], [][]byte{b})
 		err = c.writeLocked(c.buf)
 	})
 	return err
