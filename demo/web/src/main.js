@@ -60,8 +60,17 @@ async function main() {
   const cfg = await fetch('/demo/config').then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const url = cfg.websocket || `${scheme}://${location.host}/connection/websocket`;
+  // The same server over HTTP: where WebSocket is blocked (a proxy, some
+  // networks) the SDK falls back to HTTP-streaming, then SSE.
+  const base = url.replace(/^ws/, 'http').replace(/\/connection\/websocket$/, '');
+  const transports = [
+    { transport: 'websocket', endpoint: url },
+    { transport: 'http_stream', endpoint: `${base}/connection/http_stream` },
+    { transport: 'sse', endpoint: `${base}/connection/sse` },
+  ];
 
-  client = new Centrifuge(url, {
+  client = new Centrifuge(transports, {
+    emulationEndpoint: `${base}/emulation`,
     name: 'spindle-demo',
     // Read on every (re)connect, so signing in or out only needs a reconnect.
     getData: async () => (session ? { authToken: session.token } : {}),
@@ -86,6 +95,7 @@ function showConnection(state) {
 
 function onConnected(ctx) {
   everConnected = true;
+  document.body.dataset.transport = ctx.transport;
   switchingUser = false;
   backend.succeeded(); // the connect proxy went through the app
   const info = ctx.data || {};

@@ -82,7 +82,12 @@ func configJSON(address string, port int, apiKey string) []byte {
   "force_recovery": true,
 
   // user#<id> admits only user <id>, without asking the app.
-  "allow_user_limited_channels": true
+  "allow_user_limited_channels": true,
+
+  // Where WebSocket is blocked (some proxies and networks) the page falls
+  // back to HTTP-streaming, then SSE; their commands go to /emulation.
+  "http_stream": true,
+  "sse": true
 }
 `, address, port, strings.Join(quoted, ", "), apiKey, DemoProxyEndpoint, DemoProxyEndpoint, DemoProxyEndpoint, grpcAPIPort(port), DemoGRPCAPIKey)
 	return []byte(b.String())
