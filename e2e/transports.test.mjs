@@ -162,6 +162,43 @@ for (const { transport, proto } of CASES) {
       }
     });
 
+    test('loops and many: connect/disconnect and subscribe/unsubscribe 5 times, 20 subscriptions at once, a private channel with a subscription token', T, async () => {
+      const user = uid('loop');
+      const c = emuClient(server, proto, transport, {
+        token: token(user),
+      });
+      for (let i = 0; i < 5; i++) {
+        await connected(c);
+        const closed = waitEvent(c, 'disconnected');
+        c.disconnect();
+        await closed;
+      }
+      await connected(c);
+      const channel = `chat:${uid('s')}`;
+      const sub = c.newSubscription(channel);
+      for (let i = 0; i < 5; i++) {
+        const on = waitEvent(sub, 'subscribed');
+        sub.subscribe();
+        await on;
+        const off = waitEvent(sub, 'unsubscribed');
+        sub.unsubscribe();
+        await off;
+      }
+      c.removeSubscription(sub);
+      const many = Array.from({ length: 20 }, (_, i) => c.newSubscription(`chat:${uid(`m${i}`)}`));
+      await Promise.all(many.map((s) => { const p = waitEvent(s, 'subscribed'); s.subscribe(); return p; }));
+      const last = many.at(-1);
+      const pub = waitEvent(last, 'publication');
+      await server.apiOK('publish', { channel: last.channel, data: { n: 20 } });
+      assert.equal(dec(proto, (await pub).data).n, 20);
+      const priv = `$chat:${uid('p')}`;
+      const getToken = async (ctx) => signJWT({ sub: user, channel: ctx.channel, exp: nowSec(3600) }, { key: SECRET });
+      const [ps] = await subscribed(c, priv, { getToken });
+      assert.equal(ps.state, 'subscribed');
+      // The server saw every stream of the loop go away: one connection left.
+      await until(async () => (await server.apiOK('info', {})).nodes[0].num_clients === 1, { what: 'aborted streams cleaned up' });
+    });
+
     test('server disconnects: 3503 terminal, 3011 reconnects, app code 4501 with its reason', T, async () => {
       const user = uid('dc');
       const c = emuClient(server, proto, transport, { token: token(user) });

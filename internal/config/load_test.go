@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -493,5 +494,28 @@ func TestInternalTLSNamedAsUnsupported(t *testing.T) {
 	_, warns := mustLoad(t, LoadOptions{File: p})
 	if !hasWarning(warns, "http_server.internal_tls: not supported by Spindle") {
 		t.Fatalf("no warning naming http_server.internal_tls: %v", warns)
+	}
+}
+
+// The transport and delta sections of the centrifuge-js test suite's
+// config (centrifugo_test.json; its map and shared-poll parts belong to
+// those features) load without a warning and switch on what they name.
+func TestCentrifugeJSTestConfigTransportsAndDelta(t *testing.T) {
+	cfg, warns := mustLoad(t, LoadOptions{File: "testdata/centrifuge_js_transports.json"})
+	for _, w := range warns {
+		// The suite's own choices are warned about, rightly: an insecure
+		// client and a 6-byte HMAC secret.
+		if !strings.Contains(w.String(), "client.insecure") && !strings.Contains(w.String(), "hmac_secret_key") {
+			t.Errorf("unexpected warning: %s", w)
+		}
+	}
+	if !cfg.HTTPStream.Enabled || !cfg.SSE.Enabled || cfg.Emulation.HandlerPrefix != "/emulation" {
+		t.Errorf("http_stream %+v sse %+v emulation %+v", cfg.HTTPStream, cfg.SSE, cfg.Emulation)
+	}
+	if o := cfg.Channel.WithoutNamespace; !slices.Contains(o.AllowedDeltaTypes, "fossil") || !o.DeltaPublish {
+		t.Errorf("channel without namespace: delta types %v, delta_publish %v", o.AllowedDeltaTypes, o.DeltaPublish)
+	}
+	if cfg.Client.Concurrency != 8 {
+		t.Errorf("client.concurrency %d, want 8", cfg.Client.Concurrency)
 	}
 }
