@@ -16,6 +16,23 @@ import { freePort, sleep, signJWT, nowSec, runSpindle, writeTempFile } from '../
 
 // --- answer formatting -------------------------------------------------------
 
+/** POSTs body to path on the server (optionally with a content type) and returns {status, text}. */
+async function post(ctx, path, body, contentType = 'application/json') {
+  const r = await fetch(`${ctx.server.httpUrl}${path}`, { method: 'POST', body, headers: { 'Content-Type': contentType }, signal: AbortSignal.timeout(5000) });
+  return { status: r.status, text: await r.text() };
+}
+
+/** Reads a stream response to its end (at most 5 s) and names the disconnect push it ended with. */
+async function streamEnd(ctx, path, body, { uni = false } = {}) {
+  const r = await fetch(`${ctx.server.httpUrl}${path}`, { method: 'POST', body, signal: AbortSignal.timeout(5000) });
+  const text = await r.text().catch(() => '');
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => JSON.parse(l));
+  const last = lines.at(-1) || {};
+  const d = uni ? last.disconnect : last.push?.disconnect;
+  return d ? `HTTP ${r.status}, then disconnect push ${d.code} "${d.reason}"` : `HTTP ${r.status} ${text.slice(0, 80)}`;
+}
+
+
 const closeAnswer = (c) => (c.code === 'open' ? 'stays open' : `close ${c.code} "${c.reason}"`);
 const errAnswer = (r) => (r.error
   ? `error ${r.error.code} "${r.error.message}"${r.error.temporary ? ' temporary' : ''}`
@@ -403,6 +420,41 @@ export const CASES = [
     run: async () => { const r = await checkconfig('.rr.yaml', 'version: "3"\nserver:\n  command: "php w.php"\ncentrifuge:\n  proxy_address: tcp://127.0.0.1:30000\n  grpc_api_address: 127.0.0.1:10000\n  grpc_api_key: g\n  sub_refresh_type: subrefreshh\n', { app: true }); return `exit ${r.code}: ${/"subrefresh".*"sub_refresh"/.test(r.out) ? 'the two spellings named' : r.out.trim()}`; } },
   { area: 'config', input: '.rr.yaml `centrifuge.pool.stream_timeout`', expect: 'exit 0 with a warning: not supported',
     run: async () => { const r = await checkconfig('.rr.yaml', 'version: "3"\nserver:\n  command: "php worker.php"\ncentrifuge:\n  proxy_address: tcp://127.0.0.1:30000\n  grpc_api_address: 127.0.0.1:10000\n  grpc_api_key: g\n  pool:\n    stream_timeout: 10s\n', { app: true }); return `exit ${r.code}${/stream_timeout/.test(r.out) && /not supported/.test(r.out) ? ' with a warning: not supported' : `: ${r.out.trim()}`}`; } },
+  // ---- HTTP-streaming, SSE, emulation, unidirectional transports, delta ----
+  { area: 'transports', input: 'HTTP-stream connect body `{` (not JSON)', expect: 'HTTP 200, then disconnect push 3501 "bad request"',
+    run: (ctx) => streamEnd(ctx, '/connection/http_stream', '{') },
+  { area: 'transports', input: 'SSE GET without `cf_connect`', expect: 'HTTP 400',
+    run: async (ctx) => httpAnswer(await fetch(`${ctx.server.httpUrl}/connection/sse`).then(async (r) => ({ status: r.status, text: await r.text() })), { body: false }) },
+  { area: 'transports', input: 'emulation body `{` (not JSON)', expect: 'HTTP 400',
+    run: async (ctx) => httpAnswer(await post(ctx, '/emulation', '{'), { body: false }) },
+  { area: 'transports', input: 'emulation `data` that is an object, not a string', expect: 'HTTP 400',
+    run: async (ctx) => httpAnswer(await post(ctx, '/emulation', '{"node":"n","session":"s","data":{}}'), { body: false }) },
+  { area: 'transports', input: 'emulation Protobuf body of garbage bytes', expect: 'HTTP 400',
+    run: async (ctx) => httpAnswer(await post(ctx, '/emulation', Buffer.from([0x0a, 0x7f, 0x01]), 'application/octet-stream'), { body: false }) },
+  { area: 'transports', input: 'emulation request for a node nobody knows', expect: 'HTTP 404',
+    run: async (ctx) => httpAnswer(await post(ctx, '/emulation', '{"node":"nope","session":"s","data":"{}"}'), { body: false }) },
+  { area: 'transports', input: 'a 70,000-byte emulation body (limit 65,536)', expect: 'HTTP 413',
+    run: async (ctx) => httpAnswer(await post(ctx, '/emulation', 'x'.repeat(70000)), { body: false }) },
+  { area: 'transports', input: 'uni_http_stream connect request `[1]` (not an object)', expect: 'HTTP 400',
+    run: async (ctx) => httpAnswer(await post(ctx, '/connection/uni_http_stream', '[1]'), { body: false }) },
+  { area: 'transports', input: 'uni_http_stream with an expired token', expect: 'HTTP 200, then disconnect push 3005 "connection expired"',
+    run: (ctx) => streamEnd(ctx, '/connection/uni_http_stream', JSON.stringify({ token: signJWT({ sub: 'u', exp: nowSec(-60) }, { key: SECRET }) }), { uni: true }) },
+  { area: 'transports', input: 'uni_websocket first message `not json`', expect: 'close 3501 "bad request"',
+    run: async (ctx) => {
+      const ws = await RawWS.open(ctx.server.wsUrl.replace('/connection/websocket', '/connection/uni_websocket'));
+      try { ws.send('not json'); return closeAnswer(await ws.closed(3000)); } finally { ws.close(); }
+    } },
+  { area: 'transports', input: 'subscribe with `delta: "xdelta"` (only fossil exists)', expect: 'close 3501 "bad request"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `delta:${uid()}`, delta: 'xdelta' } }) },
+  { area: 'transports', input: 'subscribe with `delta: "fossil"` where the namespace has no fossil', expect: 'ok ["subscribe"], delta false',
+    run: async (ctx) => {
+      const ws = await jsonConn(ctx);
+      try {
+        ws.send({ id: 2, subscribe: { channel: `pub:${uid()}`, delta: 'fossil' } });
+        const r = await ws.reply(2);
+        return `${errAnswer(r)}, delta ${Boolean(r.subscribe?.delta)}`;
+      } finally { ws.close(); }
+    } },
 ];
 
 const GRPC_NAMES = { 3: 'INVALID_ARGUMENT', 8: 'RESOURCE_EXHAUSTED', 14: 'UNAVAILABLE', 16: 'UNAUTHENTICATED' };

@@ -89,6 +89,10 @@ function serverConfig({ scripted, appPort, apiPort }) {
     client_user_connection_limit: USER_LIMIT,
     client_stale_close_delay: '2s',
     allow_subscribe_for_client: true,
+    http_stream: true,
+    sse: true,
+    uni_http_stream: true,
+    uni_websocket: true,
     granular_proxy_mode: true,
     proxies: [
       { name: 'connect-http', endpoint: http('connect'), timeout: '1s' },
@@ -109,6 +113,7 @@ function serverConfig({ scripted, appPort, apiPort }) {
       { name: 'pp', allow_subscribe_for_client: true, allow_publish_for_client: true, publish_proxy_name: 'publish-http' },
       { name: 'sp', subscribe_proxy_name: 'scripted-grpc' },
       { name: 'nosub' },
+      { name: 'delta', allow_subscribe_for_client: true, history_size: 10, history_ttl: '60s', allowed_delta_types: ['fossil'] },
     ],
   };
 }
