@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spindle-rt/spindle/internal/realtime/node"
 )
 
 // openStream starts an SSE or HTTP-streaming connection and returns the
@@ -110,5 +113,63 @@ func TestStreamsOverH2C(t *testing.T) {
 	resp.Body.Close()
 	if resp.ProtoMajor != 1 || resp.StatusCode != 400 {
 		t.Fatalf("HTTP/1.1 on the h2c port: HTTP/%d %d", resp.ProtoMajor, resp.StatusCode)
+	}
+}
+
+// The server's read and write timeouts bound ordinary requests; a live
+// stream outlives them (each write has its own deadline instead).
+func TestStreamsOutliveServerTimeouts(t *testing.T) {
+	short := HTTPTimeouts{ReadHeader: 300 * time.Millisecond, Read: 300 * time.Millisecond, Write: 300 * time.Millisecond, Idle: 300 * time.Millisecond}
+	srv := startServerWith(t, map[string]any{"sse": true, "http_stream": true, "client_insecure": true}, Options{Timeouts: short})
+	for _, kind := range []string{"sse", "http_stream"} {
+		t.Run(kind, func(t *testing.T) {
+			connect := `{"id":1,"connect":{}}`
+			var resp *http.Response
+			var err error
+			if kind == "sse" {
+				resp, err = http.Get("http://" + srv.HTTPAddr() + "/connection/sse?cf_connect=" + url.QueryEscape(connect))
+			} else {
+				resp, err = http.Post("http://"+srv.HTTPAddr()+"/connection/http_stream", "application/json", strings.NewReader(connect))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			lines := bufio.NewScanner(resp.Body)
+			next := func() string {
+				for lines.Scan() {
+					if l := strings.TrimPrefix(strings.TrimSpace(lines.Text()), "data: "); l != "" {
+						return l
+					}
+				}
+				t.Fatalf("stream ended: %v", lines.Err())
+				return ""
+			}
+			var reply struct {
+				Connect struct{ Session, Node string }
+			}
+			if err := json.Unmarshal([]byte(next()), &reply); err != nil {
+				t.Fatal(err)
+			}
+			body, _ := json.Marshal(map[string]string{"node": reply.Connect.Node, "session": reply.Connect.Session, "data": `{"id":2,"subscribe":{"channel":"news"}}`})
+			er, err := http.Post("http://"+srv.HTTPAddr()+"/emulation", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			er.Body.Close()
+			if l := next(); !strings.Contains(l, `"id":2`) {
+				t.Fatalf("subscribe reply %s", l)
+			}
+			time.Sleep(1500 * time.Millisecond) // five times the read and write timeouts
+			if _, err := srv.Node.Publish(t.Context(), "news", []byte(`{"late":true}`), node.PublishOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			for lines.Scan() {
+				if strings.Contains(lines.Text(), `"late":true`) {
+					return
+				}
+			}
+			t.Fatalf("stream ended before the late publication: %v", lines.Err())
+		})
 	}
 }
