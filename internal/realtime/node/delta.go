@@ -33,6 +33,10 @@ import (
 // deltaBases keeps, per channel, the last publication with an offset this
 // node delivered: the base of the next one's patch, whether or not that
 // one allowed deltas. Sharded like the hub; each shard's mu is a leaf.
+// The cost is one payload reference per channel with local subscribers
+// (the bytes the memory engine's history holds anyway; with Redis, one
+// payload per channel); keeping it only for fossil namespaces would cost a
+// namespace lookup per publication instead.
 type deltaBases struct {
 	shards [hubShards]deltaShard
 }
