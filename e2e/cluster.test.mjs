@@ -25,7 +25,7 @@ function redisKeys(port, pattern) {
     p.stdout.on('data', (d) => { out += d; });
     const t = setTimeout(() => p.kill('SIGKILL'), 5000);
     p.on('error', reject);
-    p.on('exit', (code) => { clearTimeout(t); code === 0 ? resolve(out.split('\n').filter(Boolean)) : reject(new Error(`redis-cli exit ${code}`)); });
+    p.on('close', (code) => { clearTimeout(t); code === 0 ? resolve(out.split('\n').filter(Boolean)) : reject(new Error(`redis-cli exit ${code}`)); });
   });
 }
 
@@ -86,7 +86,7 @@ for (const topology of ['one Redis', 'two Redis shards']) {
             const cli = spawn('redis-cli', ['-p', String(r.port), 'PUBSUB', 'CHANNELS', '*chat:*'], { stdio: ['ignore', 'pipe', 'ignore'] });
             let s = '';
             cli.stdout.on('data', (d) => { s += d; });
-            cli.on('exit', () => resolve(s.split('\n').filter(Boolean)));
+            cli.on('close', () => resolve(s.split('\n').filter(Boolean)));
           });
           return out.length;
         }));

@@ -330,7 +330,9 @@ export function runSpindle(args, { timeout = 10000, env = {} } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, timeout);
     child.on('error', (e) => { clearTimeout(timer); release(); reject(e); });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': a process can exit before its output has been
+    // read, and under load the answer would then be missing its text.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       liveChildren.delete(child);
       release();

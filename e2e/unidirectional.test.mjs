@@ -41,7 +41,7 @@ function curl(args) {
     const lines = out.text.split('\n');
     out.pushes = lines.map((l) => l.replace(/^data: /, '').trim()).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   });
-  p.on('exit', (code) => { out.exited = code; });
+  p.on('close', (code) => { out.exited = code; }); // close: after its output was read
   return out;
 }
 
