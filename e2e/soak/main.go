@@ -87,7 +87,8 @@ type subscriber struct {
 
 type soak struct {
 	o       options
-	url     string
+	url     string    // the WebSocket endpoint
+	api     string    // the HTTP API's publish URL
 	start   time.Time // the monotonic clock every latency is measured on
 	logs    []channelLog
 	subs    []*subscriber
@@ -115,7 +116,7 @@ func run(o options) error {
 		return err
 	}
 	defer srv.stop()
-	s := &soak{o: o, url: fmt.Sprintf("ws://127.0.0.1:%d/connection/websocket", port), start: time.Now(),
+	s := &soak{o: o, url: fmt.Sprintf("ws://127.0.0.1:%d/connection/websocket", port), api: srv.base() + "/api/publish", start: time.Now(),
 		logs: make([]channelLog, o.channels)}
 	var samples []sample
 	take := func(phase string) {
@@ -288,7 +289,7 @@ func (s *soak) publish(stop <-chan struct{}) {
 func (s *soak) publishOne(httpc *http.Client, ch int) {
 	seq := s.logs[ch].take()
 	body, _ := json.Marshal(map[string]any{"channel": channelName(ch), "data": payload{Seq: seq, Sent: int64(time.Since(s.start))}})
-	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/publish", httpBase(s.url)), bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", s.api, bytes.NewReader(body))
 	req.Header.Set("X-API-Key", apiKey)
 	resp, err := httpc.Do(req)
 	if err != nil {
@@ -308,12 +309,6 @@ func (s *soak) publishOne(httpc *http.Client, ch int) {
 		return
 	}
 	s.logs[ch].ack(seq)
-}
-
-func httpBase(wsURL string) string {
-	var port int
-	fmt.Sscanf(wsURL, "ws://127.0.0.1:%d/", &port)
-	return fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
 // churn disconnects churnRate connections per second, each coming back a

@@ -28,7 +28,7 @@ func (k Kind) String() string {
 }
 
 // ErrClosed is returned by writes after the stream has ended.
-var ErrClosed = errors.New("emulation: stream closed")
+var ErrClosed = errors.New("httpstream: stream closed")
 
 // codeConnectionClosed is the disconnect the node uses when the client
 // went away; nobody is left to tell, so nothing is written for it.

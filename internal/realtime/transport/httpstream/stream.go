@@ -7,6 +7,7 @@ import (
 
 	"github.com/spindle-rt/spindle/internal/realtime/protocol"
 	"github.com/spindle-rt/spindle/internal/realtime/transport/websocket"
+	"github.com/spindle-rt/spindle/proto/clientpb"
 )
 
 // NewHTTPStreamHandler is /connection/http_stream: a POST whose body holds
@@ -22,7 +23,7 @@ func NewHTTPStreamHandler(cfg StreamConfig) http.Handler {
 		if r.Header.Get("Content-Type") == "application/octet-stream" {
 			proto = protocol.TypeProtobuf
 		}
-		serveStream(w, r, &cfg, HTTPStream, proto, body, false)
+		serveStream(w, r, &cfg, HTTPStream, proto, body, nil)
 	})
 }
 
@@ -37,7 +38,7 @@ func NewSSEHandler(cfg StreamConfig) http.Handler {
 		if !ok {
 			return
 		}
-		serveStream(w, r, &cfg, SSE, protocol.TypeJSON, body, false)
+		serveStream(w, r, &cfg, SSE, protocol.TypeJSON, body, nil)
 	})
 }
 
@@ -81,15 +82,17 @@ func streamHeaders(h http.Header, kind Kind, r *http.Request) {
 	}
 }
 
-// serveStream opens the stream, hands the connect frame to a new session
-// and holds the response until the session ends or the client goes away.
-func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind Kind, proto protocol.Type, body []byte, uni bool) {
+// serveStream opens the stream, hands the connect frame (or, for a
+// unidirectional stream, the connect request the handler already decoded,
+// uni != nil) to a new session and holds the response until the session
+// ends or the client goes away.
+func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind Kind, proto protocol.Type, body []byte, uni *clientpb.ConnectRequest) {
 	if !flushable(w) {
 		http.Error(w, "streaming not supported", http.StatusInternalServerError)
 		return
 	}
 	if cfg.Accept == nil {
-		cfg.Logger.Error("emulation: stream handler has no Accept function")
+		cfg.Logger.Error("httpstream: stream handler has no Accept function")
 		http.Error(w, "endpoint not configured", http.StatusInternalServerError)
 		return
 	}
@@ -101,7 +104,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 	streamHeaders(w.Header(), kind, r)
 	w.WriteHeader(http.StatusOK)
 	c := newConn(kind, proto, w, r, cfg.WriteTimeout)
-	c.uni = uni
+	c.uni = uni != nil
 	defer c.finish()
 	opening := []byte(nil)
 	if kind == SSE {
@@ -111,7 +114,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 	err := c.writeLocked(opening)
 	c.mu.Unlock()
 	if err != nil {
-		cfg.Logger.Debug("emulation: stream open failed", "transport", kind.String(), "error", err, "remote", r.RemoteAddr)
+		cfg.Logger.Debug("httpstream: stream open failed", "transport", kind.String(), "error", err, "remote", r.RemoteAddr)
 		return
 	}
 	sess, err := cfg.Accept(c, r)
@@ -121,7 +124,7 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 		if errors.As(err, &ce) {
 			code, reason = ce.Code, ce.Reason
 		}
-		cfg.Logger.Debug("emulation: connection refused", "transport", kind.String(), "error", err, "code", code)
+		cfg.Logger.Debug("httpstream: connection refused", "transport", kind.String(), "error", err, "code", code)
 		_ = c.Close(code, reason)
 		return
 	}
@@ -138,21 +141,13 @@ func serveStream(w http.ResponseWriter, r *http.Request, cfg *StreamConfig, kind
 }
 
 // start hands the request's payload to the new session: the first frame
-// of commands, or a unidirectional client's connect request (already
-// checked by the handler).
-func start(sess Session, body []byte, uni bool) bool {
-	if !uni {
+// of commands, or a unidirectional client's connect request.
+func start(sess Session, body []byte, uni *clientpb.ConnectRequest) bool {
+	if uni == nil {
 		return sess.HandleFrame(body)
 	}
 	us, ok := sess.(UniSession)
-	if !ok {
-		return false
-	}
-	req, err := protocol.DecodeConnectRequest(protocol.TypeJSON, body)
-	if err != nil {
-		return false
-	}
-	return us.ConnectUnidirectional(req)
+	return ok && us.ConnectUnidirectional(uni)
 }
 
 // flushable reports whether w, or a writer it wraps, can flush.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/spindle-rt/spindle/internal/realtime/protocol"
+	"github.com/spindle-rt/spindle/proto/clientpb"
 )
 
 // NewUniHTTPStreamHandler is /connection/uni_http_stream: a POST whose JSON
@@ -13,10 +14,12 @@ func NewUniHTTPStreamHandler(cfg StreamConfig) http.Handler {
 	cfg = cfg.withDefaults()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, ok := readPost(w, r, cfg.Origins, cfg.MaxRequestBodySize)
-		if !ok || !validConnect(w, body) {
+		if !ok {
 			return
 		}
-		serveStream(w, r, &cfg, HTTPStream, protocol.TypeJSON, body, true)
+		if req := decodeConnect(w, body); req != nil {
+			serveStream(w, r, &cfg, HTTPStream, protocol.TypeJSON, nil, req)
+		}
 	})
 }
 
@@ -31,19 +34,19 @@ func NewUniSSEHandler(cfg StreamConfig) http.Handler {
 		if !ok {
 			return
 		}
-		if !validConnect(w, body) {
-			return
+		if req := decodeConnect(w, body); req != nil {
+			serveStream(w, r, &cfg, SSE, protocol.TypeJSON, nil, req)
 		}
-		serveStream(w, r, &cfg, SSE, protocol.TypeJSON, body, true)
 	})
 }
 
-// validConnect refuses a connect request that does not decode, before the
-// stream starts, so the client gets a 400 it can read.
-func validConnect(w http.ResponseWriter, body []byte) bool {
-	if _, err := protocol.DecodeConnectRequest(protocol.TypeJSON, body); err != nil {
+// decodeConnect decodes the connect request before the stream starts, so
+// one that does not decode gets a 400 the client can read (nil returned).
+func decodeConnect(w http.ResponseWriter, body []byte) *clientpb.ConnectRequest {
+	req, err := protocol.DecodeConnectRequest(protocol.TypeJSON, body)
+	if err != nil {
 		http.Error(w, "bad connect request: "+err.Error(), http.StatusBadRequest)
-		return false
+		return nil
 	}
-	return true
+	return req
 }
