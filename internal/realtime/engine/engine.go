@@ -52,6 +52,14 @@ type Publication struct {
 	// against the previous one (namespace delta_publish or the API's
 	// delta flag); subscribers that negotiated delta then may get a patch.
 	Delta bool
+	// Key is set on map channels: the key this publication writes, or
+	// removes when Removed is true (then Data is empty).
+	Key     string
+	Removed bool
+	// PrevData is the key's value before this write, for a delta-eligible
+	// map publication that replaced one: the base of its patch. It is
+	// never stored.
+	PrevData []byte
 }
 
 // PublishOptions carries the channel's history settings with each publish,

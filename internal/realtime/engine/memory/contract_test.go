@@ -1,6 +1,8 @@
 package memory
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
@@ -10,5 +12,11 @@ import (
 func TestContract(t *testing.T) {
 	enginetest.RunContract(t, func(t *testing.T) engine.Engine {
 		return New(Options{PresenceTTL: enginetest.PresenceTTL})
+	})
+}
+
+func TestMapContract(t *testing.T) {
+	enginetest.RunMapContract(t, func(t *testing.T) engine.MapBroker {
+		return New(Options{SweepInterval: 50 * time.Millisecond})
 	})
 }

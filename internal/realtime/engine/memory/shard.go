@@ -21,6 +21,8 @@ type channelState struct {
 	stream     *stream
 	presence   map[string]presenceEntry
 	idem       map[string]idemResult
+	// m is the channel's keyed state when it is a map channel.
+	m *mapChannel
 
 	// queue holds deliveries waiting for the goroutine that is draining
 	// this channel; spare is the drained buffer kept for reuse.
@@ -64,13 +66,18 @@ func (s *shard) dropIfEmpty(channel string, cs *channelState) {
 }
 
 func (cs *channelState) empty() bool {
-	return !cs.subscribed && cs.stream == nil && len(cs.presence) == 0 &&
+	return !cs.subscribed && cs.stream == nil && cs.m == nil && len(cs.presence) == 0 &&
 		len(cs.idem) == 0 && !cs.draining && len(cs.queue) == 0
 }
 
-// expire applies every lifetime that has run out by now.
-func (cs *channelState) expire(now time.Time) {
+// expire applies every lifetime that has run out by now; it reports
+// whether map key expiry queued removals the caller must deliver.
+func (cs *channelState) expire(now time.Time) bool {
 	cs.expireStream(now)
+	queued := cs.expireMap(now)
+	if cs.m != nil && cs.m.empty(now) {
+		cs.m = nil
+	}
 	for id, p := range cs.presence {
 		if !now.Before(p.expireAt) {
 			delete(cs.presence, id)
@@ -81,6 +88,7 @@ func (cs *channelState) expire(now time.Time) {
 			delete(cs.idem, k)
 		}
 	}
+	return queued
 }
 
 // expireStream forgets the stream after its meta TTL and its publications

@@ -21,14 +21,30 @@ func (e *Engine) runSweeper(interval time.Duration) {
 // sweep applies expiry to every channel, one shard at a time so other
 // shards stay available meanwhile.
 func (e *Engine) sweep() {
+	type queued struct {
+		ch string
+		cs *channelState
+	}
+	var deliver []queued
+	h := e.eventHandler()
 	for i := range e.shards {
 		sh := &e.shards[i]
 		sh.mu.Lock()
 		now := e.now()
 		for ch, cs := range sh.channels {
-			cs.expire(now)
+			if cs.expire(now) {
+				deliver = append(deliver, queued{ch, cs})
+			}
 			sh.dropIfEmpty(ch, cs)
 		}
 		sh.mu.Unlock()
+		// Map keys that expired are removals subscribers must see; they
+		// are delivered outside the lock like every event.
+		for _, q := range deliver {
+			if h != nil {
+				e.drain(h, sh, q.ch, q.cs)
+			}
+		}
+		deliver = deliver[:0]
 	}
 }
