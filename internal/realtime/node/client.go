@@ -63,6 +63,12 @@ type Client struct {
 	meta     []byte
 	expireAt int64 // Unix seconds, 0 = never
 	subs     map[string]*subscription
+	// mapFlows holds map subscriptions between their first page and LIVE
+	// (map_subscribe.go); nil until the first one.
+	mapFlows map[string]*mapFlow
+	// mapKeys are the keys this connection wrote, per map channel (see
+	// maxKeysPerConnection); nil until the first write.
+	mapKeys map[string]map[string]struct{}
 
 	pingOutstanding bool
 	staleTimer      *time.Timer
@@ -201,6 +207,7 @@ func (c *Client) close(d *Disconnect) {
 	c.status = statusClosed
 	subs := c.subs
 	c.subs = nil
+	c.mapFlows = nil
 	for _, t := range []*time.Timer{c.staleTimer, c.pingTimer, c.pongTimer, c.expireTimer, c.tickTimer} {
 		if t != nil {
 			t.Stop()

@@ -58,6 +58,13 @@ func (c *Client) handlePublish(ctx context.Context, req *clientpb.PublishRequest
 		return nil, err
 	}
 	o := &info.ns.opts
+	switch isMap := isMapType(subscriptionTypeOf(o)); {
+	case req.Type == subTypeMap && isMap:
+		return c.handleMapPublish(ctx, req, info)
+	case req.Type != subTypeStream || isMap:
+		// A map write to a stream, or a stream publish to a map.
+		return nil, ErrorBadRequest
+	}
 	data := req.Data
 	skipHistory := false
 	if o.ProxyPublish {
@@ -211,6 +218,7 @@ func (c *Client) tick() {
 		info []byte
 	}
 	var presence []presenceEntry
+	var presenceMaps []*subscription
 	var expired []*subscription
 	c.mu.Lock()
 	if c.status != statusConnected {
@@ -231,6 +239,9 @@ func (c *Client) tick() {
 		}
 		if s.presence {
 			presence = append(presence, presenceEntry{ch, s.chanInfo})
+		}
+		if !s.syncing && (s.ns.opts.MapClientsPresenceChannelPrefix != "" || s.ns.opts.MapUsersPresenceChannelPrefix != "") {
+			presenceMaps = append(presenceMaps, s)
 		}
 	}
 	c.mu.Unlock()
@@ -261,6 +272,9 @@ func (c *Client) tick() {
 		if err := c.n.engine.AddPresence(ctx, p.ch, c.id, c.clientInfo(p.info)); err != nil {
 			c.log.Warn("refresh presence", "channel", p.ch, "error", err)
 		}
+	}
+	for _, s := range presenceMaps {
+		c.writePresenceMaps(s)
 	}
 }
 
@@ -307,7 +321,13 @@ func (c *Client) refreshSubscription(s *subscription) bool {
 // silently behind. Being behind for less than one interval is normal: a
 // publication may be on its way.
 func (c *Client) checkPosition(ctx context.Context, s *subscription) {
-	_, top, err := c.n.engine.History(ctx, s.channel, engine.HistoryOptions{Limit: 0})
+	var top engine.StreamPosition
+	var err error
+	if isMapType(s.mapType) {
+		top, err = c.n.mapTop(ctx, s.channel, s.ns)
+	} else {
+		_, top, err = c.n.engine.History(ctx, s.channel, engine.HistoryOptions{Limit: 0})
+	}
 	if err != nil {
 		return // engine unavailable: check again next time
 	}

@@ -97,6 +97,20 @@ type ChannelOptions struct {
 	// publish had asked for it.
 	DeltaPublish bool
 
+	// SubscriptionType is the one kind of subscription the namespace's
+	// channels take: "" (a stream), "map", "map_clients" or "map_users".
+	SubscriptionType string
+	// Map holds the map settings of map-typed namespaces.
+	Map MapOptions
+	// MapClientsPresenceChannelPrefix and MapUsersPresenceChannelPrefix
+	// name presence maps: a subscriber of channel C is written to map
+	// prefix+C, keyed by client id (with its ClientInfo) or by user id.
+	MapClientsPresenceChannelPrefix string
+	MapUsersPresenceChannelPrefix   string
+	// AllowTagsFilter lets subscribers of map channels filter
+	// publications by their tags.
+	AllowTagsFilter bool
+
 	AllowSubscribeForClient    bool
 	AllowSubscribeForAnonymous bool
 	AllowPublishForClient      bool
@@ -121,6 +135,49 @@ type ChannelOptions struct {
 	SubscribeProxy  *Proxy
 	PublishProxy    *Proxy
 	SubRefreshProxy *Proxy
+}
+
+// MapOptions are a map namespace's settings (Centrifugo's `map` object).
+// The wiring fills in Centrifugo's defaults; zero sizes here fall back to
+// the same defaults so a hand-built Config works too.
+type MapOptions struct {
+	// Mode is "ephemeral" (no stream: late joiners sync state, no
+	// recovery), "recoverable" (a stream; keys expire) or "persistent"
+	// (a stream; keys stay until removed).
+	Mode       string
+	KeyTTL     time.Duration
+	StreamSize int           // 0 = 100
+	StreamTTL  time.Duration // 0 = 1 minute
+	MetaTTL    time.Duration // 0 = never (persistent) or 10×StreamTTL, at least KeyTTL (recoverable)
+	// RemoveClientOnUnsubscribe removes the key named by the client's id
+	// when it unsubscribes or disconnects.
+	RemoveClientOnUnsubscribe bool
+	// ClientKey makes the server pick the key of client writes:
+	// "client_id" or "user_id"; "" lets the client name it.
+	ClientKey string
+
+	AllowPublishForClient     bool
+	AllowPublishForSubscriber bool
+	AllowPublishForAnonymous  bool
+	AllowRemoveForClient      bool
+	AllowRemoveForSubscriber  bool
+	AllowRemoveForAnonymous   bool
+	// PublishProxyEnabled and RemoveProxyEnabled send client writes to a
+	// backend (MapPublish / MapRemove); nil proxies with the switch on
+	// answer 108.
+	PublishProxyEnabled bool
+	RemoveProxyEnabled  bool
+	PublishProxy        *Proxy
+	RemoveProxy         *Proxy
+
+	DefaultPageSize int // 0 = 100
+	MinPageSize     int // 0 = 100
+	MaxPageSize     int // 0 = 1000
+	// LiveTransitionMaxPublicationLimit caps the catch-up read of the
+	// last subscribe step; 0 = MaxPageSize.
+	LiveTransitionMaxPublicationLimit int
+	// SubscribeCatchUpTimeout bounds a whole paged subscribe; 0 = 5 s.
+	SubscribeCatchUpTimeout time.Duration
 }
 
 // RPCConfig routes client RPC.

@@ -144,7 +144,7 @@ func deltaData(t protocol.Type, b []byte) []byte {
 // deltaPublication is pub in a delta subscription's form: whole, or as a
 // patch (delta true).
 func deltaPublication(t protocol.Type, pub *clientpb.Publication, data []byte, patch bool) *clientpb.Publication {
-	out := &clientpb.Publication{Data: deltaData(t, data), Info: pub.Info, Offset: pub.Offset, Tags: pub.Tags, Delta: patch}
+	out := &clientpb.Publication{Data: deltaData(t, data), Info: pub.Info, Offset: pub.Offset, Tags: pub.Tags, Delta: patch, Key: pub.Key, Epoch: pub.Epoch}
 	if !patch {
 		out.Time = pub.Time
 	}
@@ -157,6 +157,9 @@ func (c *Client) formLocked(s *subscription, p *preparedPush, pub *engine.Public
 	if !s.delta {
 		return formPlain
 	}
+	if s.mapType != subTypeStream {
+		return c.mapFormLocked(s, p, pub)
+	}
 	form := formDeltaWhole
 	if s.deltaReady && pub.Offset > 0 && s.deltaOffset+1 == pub.Offset && s.deltaEpoch == sp.Epoch {
 		if patch := p.delta.patchFor(pub.Data); patch != nil && (c.proto == protocol.TypeProtobuf || utf8.Valid(patch)) {
@@ -168,6 +171,23 @@ func (c *Client) formLocked(s *subscription, p *preparedPush, pub *engine.Public
 	s.deltaReady = pub.Offset > 0
 	s.deltaOffset, s.deltaEpoch = pub.Offset, sp.Epoch
 	return form
+}
+
+// mapFormLocked picks the form of a map change: a patch against the key's
+// previous value when the subscription is positioned (it then holds every
+// key's current value: state, catch-up and every change since, in order)
+// and the patch pays; a removal carries no value to patch. Callers hold
+// c.mu.
+func (c *Client) mapFormLocked(s *subscription, p *preparedPush, pub *engine.Publication) pushForm {
+	if pub.Removed {
+		return formPlain
+	}
+	if s.positioned && p.delta.base != nil {
+		if patch := p.delta.patchFor(pub.Data); patch != nil && (c.proto == protocol.TypeProtobuf || utf8.Valid(patch)) {
+			return formDeltaPatch
+		}
+	}
+	return formDeltaWhole
 }
 
 // bytesFor encodes p for a client of wire format t in the given form.

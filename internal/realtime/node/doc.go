@@ -39,8 +39,10 @@
 //  3. Client.mu guards the connection's state: status, user, info, meta,
 //     expireAt, the subs map, every field of its *subscription values that
 //     changes after creation (chanInfo, expireAt, syncing, pending,
-//     offset, epoch, checkedAt, seenTop), pingOutstanding and the timer
-//     fields. One exception: while a subscription is syncing, the
+//     offset, epoch, checkedAt, seenTop), the map subscribe flows
+//     (mapFlows and their busy flag: the goroutine that set busy owns
+//     the rest of a flow until it clears it) and mapKeys,
+//     pingOutstanding and the timer fields. One exception: while a subscription is syncing, the
 //     goroutine subscribing it owns offset and epoch (position writes
 //     them without the lock); everyone else reads them only after
 //     afterReply ended syncing under c.mu. Under Client.mu the node may

@@ -14,12 +14,12 @@ import (
 // addSubscription puts the client in the channel's subscribers and makes
 // sure this node receives the channel from the broker. Callers hold no
 // lock (it takes the channel's subLock, then the hub shard's).
-func (n *Node) addSubscription(ctx context.Context, ch string, c *Client) error {
+func (n *Node) addSubscription(ctx context.Context, ch string, c *Client, isMap bool) error {
 	mu := &n.subLocks[shardIndex(ch)]
 	mu.Lock()
 	defer mu.Unlock()
 	if first := n.hub.addSub(ch, c); first {
-		if err := n.engine.Subscribe(ch); err != nil {
+		if err := n.brokerOf(isMap).Subscribe(ch); err != nil {
 			n.hub.removeSub(ch, c)
 			return engineError(err)
 		}
@@ -36,7 +36,7 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 	mu.Lock()
 	removed, last := n.hub.removeSub(ch, c)
 	if last {
-		if err := n.engine.Unsubscribe(ch); err != nil {
+		if err := n.brokerOf(isMapType(s.mapType)).Unsubscribe(ch); err != nil {
 			n.log.Warn("broker unsubscribe", "channel", ch, "error", err)
 		}
 		n.deltaBases.drop(ch)
@@ -66,6 +66,25 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 			n.log.Warn("publish leave", "channel", ch, "error", err)
 		}
 	}
+	if removed {
+		n.mapSubscriptionEnded(ch, c, s)
+	}
+}
+
+// channelSubscriber is the half of a broker that routes channels to
+// this node.
+type channelSubscriber interface {
+	Subscribe(channel string) error
+	Unsubscribe(channel string) error
+}
+
+// brokerOf is the broker that delivers a channel's publications: the map
+// broker for map channels, the engine for streams.
+func (n *Node) brokerOf(isMap bool) channelSubscriber {
+	if isMap && n.maps != nil {
+		return n.maps
+	}
+	return n.engine
 }
 
 // preparedPush is a push encoded at most once per wire format, whatever
@@ -135,7 +154,7 @@ func toProtoInfo(i *engine.ClientInfo) *clientpb.ClientInfo {
 }
 
 func toProtoPub(p *engine.Publication) *clientpb.Publication {
-	return &clientpb.Publication{Data: p.Data, Info: toProtoInfo(p.Info), Offset: p.Offset, Tags: p.Tags, Time: p.Time}
+	return &clientpb.Publication{Data: p.Data, Info: toProtoInfo(p.Info), Offset: p.Offset, Tags: p.Tags, Time: p.Time, Key: p.Key, Removed: p.Removed}
 }
 
 // eventHandler receives the broker's events for this node.
@@ -168,8 +187,20 @@ func (n *Node) broadcastPublication(ch string, pub *engine.Publication, sp engin
 	sp2 := subscriberSlices.Get().(*[]*Client)
 	subs := n.hub.subscribers(ch, (*sp2)[:0])
 	if len(subs) > 0 {
-		p := &preparedPush{reply: &clientpb.Reply{Push: &clientpb.Push{Channel: ch, Pub: toProtoPub(pub)}}}
-		if pub.Offset > 0 {
+		pp := toProtoPub(pub)
+		p := &preparedPush{reply: &clientpb.Reply{Push: &clientpb.Push{Channel: ch, Pub: pp}}}
+		switch {
+		case pub.Key != "":
+			// A map change: its patch base is the key's previous value,
+			// which the engine hands along. The first change of a stream
+			// names the epoch, so a client that saw an empty map adopts it.
+			if pub.Delta && pub.PrevData != nil {
+				p.delta.base = pub.PrevData
+			}
+			if pub.Offset == 1 {
+				pp.Epoch = sp.Epoch
+			}
+		case pub.Offset > 0:
 			if base := n.deltaBases.swap(ch, sp.Epoch, pub); pub.Delta {
 				p.delta.base = base
 			}
@@ -200,7 +231,7 @@ func (c *Client) deliverPublication(ch string, pub *engine.Publication, sp engin
 		c.mu.Unlock()
 		return
 	}
-	ok := c.acceptPublicationLocked(s, pub, sp)
+	ok := c.acceptPublicationLocked(s, pub, sp) && s.filter.match(pub.Tags)
 	form := formPlain
 	if ok {
 		form = c.formLocked(s, p, pub, sp)

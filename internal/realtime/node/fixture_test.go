@@ -34,6 +34,7 @@ type hubEnv struct {
 	t       testing.TB
 	node    *Node
 	engine  *hookEngine
+	maps    *memory.Engine
 	backend *fakeBackend
 	proxy   *Proxy
 }
@@ -53,6 +54,8 @@ type hubEnv struct {
 //	unproxied  proxy switches on but no backend configured (108)
 //	strict     channel names limited by a regex
 //	nohistory  history and positioning asked for without history
+//
+// and the map namespaces of map_subscribe_test.go (mapNamespaces).
 func testConfig(p *Proxy) Config {
 	withHistory := func(o ChannelOptions) ChannelOptions {
 		o.HistorySize, o.HistoryTTL = 100, time.Minute
@@ -72,7 +75,7 @@ func testConfig(p *Proxy) Config {
 				AllowPresenceForSubscriber: true, AllowHistoryForSubscriber: true,
 				Presence: true, AllowUserLimitedChannels: true,
 			}),
-			Namespaces: []Namespace{
+			Namespaces: append([]Namespace{
 				{Name: "public", ChannelOptions: withHistory(ChannelOptions{
 					AllowSubscribeForClient: true, AllowSubscribeForAnonymous: true, AllowUserLimitedChannels: true,
 					AllowPublishForClient: true, AllowPublishForAnonymous: true,
@@ -101,7 +104,7 @@ func testConfig(p *Proxy) Config {
 				{Name: "nohistory", ChannelOptions: ChannelOptions{
 					AllowSubscribeForClient: true, AllowHistoryForClient: true, AllowPositioning: true,
 				}},
-			},
+			}, mapNamespaces()...),
 		},
 		RPC: RPCConfig{
 			Ping: true, PingMethod: "ping",
@@ -131,8 +134,12 @@ func newHubEnv(t testing.TB, mutate ...func(cfg *Config, p *Proxy)) *hubEnv {
 		t.Fatalf("subscribe token verifier: %v", err)
 	}
 	eng := &hookEngine{Engine: memory.New(memory.Options{})}
+	// Maps live in a memory engine of their own, as with
+	// map_broker.type memory beside a Redis engine.
+	maps := memory.New(memory.Options{SweepInterval: 50 * time.Millisecond})
 	n, err := New(cfg, Options{
 		Engine:        eng,
+		MapBroker:     maps,
 		ConnectTokens: connTok,
 		SubTokens:     subTok,
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -150,7 +157,7 @@ func newHubEnv(t testing.TB, mutate ...func(cfg *Config, p *Proxy)) *hubEnv {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &hubEnv{t: t, node: n, engine: eng, backend: b, proxy: p}
+	return &hubEnv{t: t, node: n, engine: eng, maps: maps, backend: b, proxy: p}
 }
 
 // setVerifiers replaces the node's token verifiers the way a reload does,

@@ -34,6 +34,9 @@ type Options struct {
 	// messages addressed to this node arrive.
 	ID     string
 	Engine engine.Engine
+	// MapBroker keeps map channels; nil means map subscriptions and the
+	// map API answer 108 (not available). It may be the Engine itself.
+	MapBroker engine.MapBroker
 	// ConnectTokens verifies connection tokens, SubTokens subscription
 	// tokens; either may be nil when no token settings are configured.
 	ConnectTokens TokenVerifier
@@ -50,6 +53,7 @@ type Node struct {
 	// settings).
 	cur     atomic.Pointer[settings]
 	engine  engine.Engine
+	maps    engine.MapBroker
 	log     *slog.Logger
 	metrics *Metrics
 	hub     *hub
@@ -100,6 +104,7 @@ func New(cfg Config, opts Options) (*Node, error) {
 		id:      id,
 		name:    name,
 		engine:  opts.Engine,
+		maps:    opts.MapBroker,
 		log:     log,
 		metrics: opts.Metrics,
 		started: time.Now(),
@@ -126,8 +131,14 @@ func (n *Node) Name() string { return n.name }
 // Run connects the node to its engine; call it once before accepting
 // connections.
 func (n *Node) Run() error {
-	if err := n.engine.Run(&eventHandler{n: n}); err != nil {
+	h := &eventHandler{n: n}
+	if err := n.engine.Run(h); err != nil {
 		return fmt.Errorf("node: start engine: %w", err)
+	}
+	if n.separateMaps() {
+		if err := n.maps.Run(h); err != nil {
+			return fmt.Errorf("node: start map broker: %w", err)
+		}
 	}
 	n.mu.Lock()
 	n.running = true
@@ -180,7 +191,22 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	case <-waited:
 	case <-ctx.Done():
 	}
+	if c, ok := n.maps.(interface{ Close(context.Context) error }); ok && n.separateMaps() {
+		if err := c.Close(ctx); err != nil {
+			n.log.Warn("close map broker", "error", err)
+		}
+	}
 	return n.engine.Close(ctx)
+}
+
+// separateMaps says the map broker is not the engine itself, so it is
+// run and closed on its own.
+func (n *Node) separateMaps() bool {
+	if n.maps == nil {
+		return false
+	}
+	e, ok := n.maps.(engine.Engine)
+	return !ok || e != n.engine
 }
 
 func (n *Node) isShutdown() bool {

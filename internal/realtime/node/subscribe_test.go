@@ -59,8 +59,11 @@ func TestSubscribe(t *testing.T) {
 		{name: "fossil delta", user: "alice", req: func(*testing.T, *testClient) *clientpb.SubscribeRequest {
 			return &clientpb.SubscribeRequest{Channel: "news", Delta: "fossil"}
 		}},
-		{name: "map subscription", user: "alice", req: func(*testing.T, *testClient) *clientpb.SubscribeRequest {
+		{name: "map subscription to a stream namespace", user: "alice", req: func(*testing.T, *testClient) *clientpb.SubscribeRequest {
 			return &clientpb.SubscribeRequest{Channel: "news", Type: 1}
+		}, wantErr: ErrorPermissionDenied.Code},
+		{name: "shared poll subscription to a stream namespace", user: "alice", req: func(*testing.T, *testClient) *clientpb.SubscribeRequest {
+			return &clientpb.SubscribeRequest{Channel: "news", Type: 4}
 		}, wantErr: ErrorNotAvailable.Code},
 		{name: "user limited, listed", user: "alice", req: ch("dm#alice,bob")},
 		{name: "user limited, not listed", user: "carol", req: ch("dm#alice,bob"), wantErr: ErrorPermissionDenied.Code},

@@ -15,7 +15,11 @@ type subscription struct {
 	channel    string
 	ns         *namespace
 	serverSide bool
-	chanInfo   []byte
+	// mapType is the map kind (subTypeMap…) of a map subscription, 0 for
+	// a stream; filter is its tags filter (nil: everything).
+	mapType  int32
+	filter   *tagsFilter
+	chanInfo []byte
 
 	presence      bool // keep this client in the channel's presence
 	emitJoinLeave bool // tell others when this client joins and leaves
@@ -100,6 +104,9 @@ func (c *Client) handleSubscribe(ctx context.Context, req *clientpb.SubscribeReq
 	if err != nil {
 		return nil, err
 	}
+	if isMapType(req.Type) {
+		return c.handleMapSubscribe(ctx, req, info)
+	}
 	user, err := c.checkSubscriptionLimits(req.Channel)
 	if err != nil {
 		return nil, err
@@ -129,12 +136,22 @@ func (c *Client) checkSubscribeRequest(req *clientpb.SubscribeRequest) (channelI
 	if req.Delta != "" && req.Delta != "fossil" {
 		return channelInfo{}, DisconnectBadRequest
 	}
-	if req.Type != 0 {
-		return channelInfo{}, ErrorNotAvailable
-	}
 	info, cerr := c.n.settings().rules.validate(req.Channel)
 	if cerr != nil {
 		return info, cerr
+	}
+	// The request's type must be the namespace's (Centrifugo checks
+	// shared poll first: a type 4 request elsewhere is 108).
+	want := subscriptionTypeOf(&info.ns.opts)
+	switch {
+	case req.Type == subTypeSharedPoll && want != subTypeSharedPoll:
+		return info, ErrorNotAvailable
+	case want == subTypeSharedPoll:
+		// Shared-poll namespaces are refused by the configuration; a
+		// hand-built Config gets the same answer as Centrifugo's.
+		return info, ErrorNotAvailable
+	case req.Type != want:
+		return info, ErrorPermissionDenied
 	}
 	return info, nil
 }
@@ -328,20 +345,7 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 		syncing:       true,
 		checkedAt:     time.Now(),
 	}
-	c.mu.Lock()
-	if c.status == statusClosed {
-		c.mu.Unlock()
-		return nil, DisconnectConnectionClosed
-	}
-	if _, ok := c.subs[ch]; ok {
-		c.mu.Unlock()
-		return nil, ErrorAlreadySubscribed
-	}
-	c.subs[ch] = s
-	c.mu.Unlock()
-
-	if err := c.n.addSubscription(ctx, ch, c); err != nil {
-		c.dropSub(ch)
+	if err := c.join(ctx, s); err != nil {
 		return nil, err
 	}
 	res := &clientpb.SubscribeResult{Data: o.data, Delta: s.delta}
@@ -356,6 +360,16 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 			return nil, err
 		}
 	}
+	if err := c.completeJoin(ctx, s); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// completeJoin adds a joined subscription to presence and undoes the
+// join when the connection closed meanwhile.
+func (c *Client) completeJoin(ctx context.Context, s *subscription) error {
+	ch := s.channel
 	if s.presence {
 		if err := c.n.engine.AddPresence(ctx, ch, c.id, c.clientInfo(s.chanInfo)); err != nil {
 			c.log.Warn("add presence", "channel", ch, "error", err)
@@ -371,9 +385,31 @@ func (c *Client) subscribe(ctx context.Context, ch string, ns *namespace, o subO
 	c.mu.Unlock()
 	if closed {
 		c.n.removeSubscription(ch, c, s)
-		return nil, DisconnectConnectionClosed
+		return DisconnectConnectionClosed
 	}
-	return res, nil
+	return nil
+}
+
+// join puts a new (syncing) subscription in c.subs and the hub, so
+// publications buffer in it from now on.
+func (c *Client) join(ctx context.Context, s *subscription) error {
+	ch := s.channel
+	c.mu.Lock()
+	if c.status == statusClosed {
+		c.mu.Unlock()
+		return DisconnectConnectionClosed
+	}
+	if _, ok := c.subs[ch]; ok {
+		c.mu.Unlock()
+		return ErrorAlreadySubscribed
+	}
+	c.subs[ch] = s
+	c.mu.Unlock()
+	if err := c.n.addSubscription(ctx, ch, c, isMapType(s.mapType)); err != nil {
+		c.dropSub(ch)
+		return err
+	}
+	return nil
 }
 
 func (c *Client) dropSub(ch string) {
@@ -499,6 +535,7 @@ func (c *Client) afterReply(channels ...string) {
 		info []byte
 	}
 	var joins []joined
+	var presenceMaps []*subscription
 	c.mu.Lock()
 	for _, ch := range channels {
 		s := c.subs[ch]
@@ -509,15 +546,21 @@ func (c *Client) afterReply(channels ...string) {
 		s.pending = nil
 		s.syncing = false
 		for _, p := range pending {
-			if c.acceptPublicationLocked(s, p.pub, p.sp) {
+			if c.acceptPublicationLocked(s, p.pub, p.sp) && s.filter.match(p.pub.Tags) {
 				c.enqueuePush(p.push, c.formLocked(s, p.push, p.pub, p.sp))
 			}
 		}
 		if s.emitJoinLeave {
 			joins = append(joins, joined{ch, s.chanInfo})
 		}
+		if s.ns.opts.MapClientsPresenceChannelPrefix != "" || s.ns.opts.MapUsersPresenceChannelPrefix != "" {
+			presenceMaps = append(presenceMaps, s)
+		}
 	}
 	c.mu.Unlock()
+	for _, s := range presenceMaps {
+		c.writePresenceMaps(s)
+	}
 	for _, j := range joins {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second*5)
 		if err := c.n.engine.PublishJoin(ctx, j.ch, c.clientInfo(j.info)); err != nil {
@@ -537,6 +580,7 @@ func (c *Client) handleUnsubscribe(ctx context.Context, req *clientpb.Unsubscrib
 	if s != nil {
 		delete(c.subs, req.Channel)
 	}
+	delete(c.mapFlows, req.Channel)
 	c.mu.Unlock()
 	if s != nil {
 		c.n.removeSubscription(req.Channel, c, s)
