@@ -24,6 +24,16 @@ type Client interface {
 	RPC(ctx context.Context, req *apipb.RPCRequest) (*apipb.RPCResult, error)
 	Refresh(ctx context.Context, req *apipb.RefreshRequest) (*apipb.RefreshResult, error)
 	Channels(ctx context.Context, req *apipb.ChannelsRequest) (*apipb.ChannelsResult, error)
+
+	// Map channels (Centrifugo v6.8+; Spindle namespaces with
+	// subscription_type map, map_clients or map_users).
+	MapPublish(ctx context.Context, req *apipb.MapPublishRequest) (*apipb.MapPublishResult, error)
+	MapRemove(ctx context.Context, req *apipb.MapRemoveRequest) (*apipb.MapRemoveResult, error)
+	MapReadState(ctx context.Context, req *apipb.MapReadStateRequest) (*apipb.MapReadStateResult, error)
+	MapReadStream(ctx context.Context, req *apipb.MapReadStreamRequest) (*apipb.MapReadStreamResult, error)
+	MapStats(ctx context.Context, req *apipb.MapStatsRequest) (*apipb.MapStatsResult, error)
+	MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb.MapClearResult, error)
+
 	// Batch returns the replies as sent: per-command errors are in
 	// each reply, not in the returned error.
 	Batch(ctx context.Context, req *apipb.BatchRequest) (*apipb.BatchResponse, error)

@@ -29,8 +29,10 @@ func newNode(t *testing.T) *node.Node {
 	t.Helper()
 	cfg := node.Config{Name: "apiclient-test-node", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
 		{Name: "hist", ChannelOptions: node.ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
+		{Name: "map", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "persistent"}}},
 	}}}
-	n, err := node.New(cfg, node.Options{Engine: memory.New(memory.Options{}), Logger: discard})
+	eng := memory.New(memory.Options{})
+	n, err := node.New(cfg, node.Options{Engine: eng, MapBroker: eng, Logger: discard})
 	if err != nil {
 		t.Fatalf("node: %v", err)
 	}
@@ -132,6 +134,69 @@ func TestClients(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "Unauthenticated") {
 				t.Fatalf("error %v does not say it was refused", err)
+			}
+		})
+	}
+}
+
+func TestClientsMapMethods(t *testing.T) {
+	all := clients(t)
+	for _, name := range []string{"http", "http-transport", "grpc"} {
+		c := all[name]
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ch := "map:" + name
+			pub, err := c.MapPublish(ctx, &apipb.MapPublishRequest{Channel: ch, Key: "seat-1", Data: []byte(`{"taken":true}`), Tags: map[string]string{"row": "a"}})
+			if err != nil || pub.GetOffset() != 1 || pub.GetEpoch() == "" || pub.GetSuppressed() {
+				t.Fatalf("map_publish = %v, %v", pub, err)
+			}
+			dup, err := c.MapPublish(ctx, &apipb.MapPublishRequest{Channel: ch, Key: "seat-1", Data: []byte(`{}`), KeyMode: "if_new"})
+			if err != nil || !dup.GetSuppressed() || dup.GetSuppressReason() != "key_exists" || dup.GetOffset() != 1 {
+				t.Fatalf("if_new = %v, %v", dup, err)
+			}
+			if _, err := c.MapPublish(ctx, &apipb.MapPublishRequest{Channel: ch, Key: "seat-2"}); err != nil {
+				t.Fatalf("publish without data: %v", err)
+			}
+			st, err := c.MapReadState(ctx, &apipb.MapReadStateRequest{Channel: ch})
+			if err != nil || len(st.GetEntries()) != 2 || st.GetOffset() != 2 || st.GetEpoch() != pub.GetEpoch() {
+				t.Fatalf("map_read_state = %v, %v", st, err)
+			}
+			if e := st.GetEntries()[0]; e.GetKey() != "seat-1" || string(e.GetData()) != `{"taken":true}` || e.GetTags()["row"] != "a" || e.GetTime() == 0 {
+				t.Fatalf("entry = %v", e)
+			}
+			rm, err := c.MapRemove(ctx, &apipb.MapRemoveRequest{Channel: ch, Key: "seat-1"})
+			if err != nil || rm.GetOffset() != 3 {
+				t.Fatalf("map_remove = %v, %v", rm, err)
+			}
+			stream, err := c.MapReadStream(ctx, &apipb.MapReadStreamRequest{Channel: ch, SinceOffset: 2, SinceEpoch: pub.GetEpoch()})
+			if err != nil || len(stream.GetEntries()) != 1 || !stream.GetEntries()[0].GetRemoved() || stream.GetOffset() != 3 {
+				t.Fatalf("map_read_stream = %v, %v", stream, err)
+			}
+			stats, err := c.MapStats(ctx, &apipb.MapStatsRequest{Channel: ch})
+			if err != nil || stats.GetNumKeys() != 1 {
+				t.Fatalf("map_stats = %v, %v", stats, err)
+			}
+			if _, err := c.MapClear(ctx, &apipb.MapClearRequest{Channel: ch}); err != nil {
+				t.Fatalf("map_clear: %v", err)
+			}
+			// An empty result still comes back as a value, never (nil, nil).
+			if stats, err := c.MapStats(ctx, &apipb.MapStatsRequest{Channel: ch}); err != nil || stats == nil || stats.GetNumKeys() != 0 {
+				t.Fatalf("map_stats after clear = %v, %v", stats, err)
+			}
+
+			var apiErr *Error
+			_, err = c.MapReadStream(ctx, &apipb.MapReadStreamRequest{Channel: ch, SinceEpoch: "other"})
+			if !errors.As(err, &apiErr) || apiErr.Code != 112 {
+				t.Fatalf("epoch mismatch = %v", err)
+			}
+			_, err = c.MapPublish(ctx, &apipb.MapPublishRequest{Channel: ch})
+			if !errors.As(err, &apiErr) || apiErr.Code != 107 {
+				t.Fatalf("empty key = %v", err)
+			}
+			_, err = c.MapStats(ctx, &apipb.MapStatsRequest{Channel: "hist:x"})
+			if !errors.As(err, &apiErr) || apiErr.Code != 107 {
+				t.Fatalf("non-map namespace = %v", err)
 			}
 		})
 	}

@@ -54,14 +54,58 @@ func Example() {
 	// wrong key: server API info: 401 Unauthorized: {"error":{"code":101,"message":"unauthorized"}}
 }
 
+// Keep one value per key in a map channel: seat holds that subscribers see
+// as a synchronised state. if_new makes a hold first-come-first-served: the
+// second writer's call succeeds but reports it was suppressed, so the
+// backend can tell the user the seat is taken without a separate read.
+func ExampleHTTP_MapPublish() {
+	base, stop := startServer("my-api-key")
+	defer stop()
+
+	c := apiclient.NewHTTP(base+"/api", "my-api-key", &http.Client{Timeout: 5 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	for _, user := range []string{"alice", "bob"} {
+		res, err := c.MapPublish(ctx, &apipb.MapPublishRequest{
+			Channel: "seats:show-1", Key: "A7",
+			Data: []byte(`{"held_by":"` + user + `"}`), KeyMode: "if_new",
+		})
+		if err != nil {
+			fmt.Println("map_publish:", err)
+			return
+		}
+		if res.GetSuppressed() {
+			fmt.Printf("%s: not written (%s), the map is at offset %d\n", user, res.GetSuppressReason(), res.GetOffset())
+			continue
+		}
+		fmt.Printf("%s: written at offset %d\n", user, res.GetOffset())
+	}
+	state, err := c.MapReadState(ctx, &apipb.MapReadStateRequest{Channel: "seats:show-1"})
+	if err != nil {
+		fmt.Println("map_read_state:", err)
+		return
+	}
+	for _, e := range state.GetEntries() {
+		fmt.Printf("%s %s\n", e.GetKey(), e.GetData())
+	}
+	// Output:
+	// alice: written at offset 1
+	// bob: not written (key_exists), the map is at offset 1
+	// A7 {"held_by":"alice"}
+}
+
 // startServer runs a real hub on the in-memory engine behind the HTTP API,
-// with a "chat" namespace that keeps history, on 127.0.0.1. It stands in for
-// `spindle server` so the example runs inside `go test`.
+// with a "chat" namespace that keeps history and a "seats" map namespace,
+// on 127.0.0.1. It stands in for `spindle server` so the examples run
+// inside `go test`.
 func startServer(key string) (base string, stop func()) {
 	log := slog.New(slog.DiscardHandler)
+	eng := memory.New(memory.Options{})
 	n, err := node.New(node.Config{Name: "example", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
 		{Name: "chat", ChannelOptions: node.ChannelOptions{HistorySize: 100, HistoryTTL: time.Hour}},
-	}}}, node.Options{Engine: memory.New(memory.Options{}), Logger: log})
+		{Name: "seats", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "persistent"}}},
+	}}}, node.Options{Engine: eng, MapBroker: eng, Logger: log})
 	if err != nil {
 		panic(err)
 	}

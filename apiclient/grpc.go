@@ -165,3 +165,62 @@ func (g *GRPC) Batch(ctx context.Context, req *apipb.BatchRequest) (*apipb.Batch
 	}
 	return resp, nil
 }
+
+// MapPublish writes one key of a map channel. A write that a key_mode,
+// version or idempotency key suppressed is a success with Suppressed set.
+func (g *GRPC) MapPublish(ctx context.Context, req *apipb.MapPublishRequest) (*apipb.MapPublishResult, error) {
+	resp, err := g.c.MapPublish(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("map_publish", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapRemove removes one key of a map channel; an absent key is a success
+// suppressed with key_not_found.
+func (g *GRPC) MapRemove(ctx context.Context, req *apipb.MapRemoveRequest) (*apipb.MapRemoveResult, error) {
+	resp, err := g.c.MapRemove(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("map_remove", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapReadState reads a page of a map channel's keys in key order. Pass the
+// result's Cursor, Offset and Epoch (as revision) to read the next page.
+func (g *GRPC) MapReadState(ctx context.Context, req *apipb.MapReadStateRequest) (*apipb.MapReadStateResult, error) {
+	resp, err := g.c.MapReadState(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("map_read_state", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapReadStream reads a map channel's change stream, optionally after a
+// position (error 112 when that position is gone).
+func (g *GRPC) MapReadStream(ctx context.Context, req *apipb.MapReadStreamRequest) (*apipb.MapReadStreamResult, error) {
+	resp, err := g.c.MapReadStream(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("map_read_stream", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapStats counts a map channel's keys.
+func (g *GRPC) MapStats(ctx context.Context, req *apipb.MapStatsRequest) (*apipb.MapStatsResult, error) {
+	resp, err := g.c.MapStats(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("map_stats", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapClear drops a map channel's keys and stream; the next write starts
+// a new epoch.
+func (g *GRPC) MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb.MapClearResult, error) {
+	resp, err := g.c.MapClear(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("map_clear", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}

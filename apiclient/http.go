@@ -207,3 +207,62 @@ func (h *HTTP) Batch(ctx context.Context, req *apipb.BatchRequest) (*apipb.Batch
 	}
 	return resp, nil
 }
+
+// MapPublish writes one key of a map channel. A write that a key_mode,
+// version or idempotency key suppressed is a success with Suppressed set.
+func (h *HTTP) MapPublish(ctx context.Context, req *apipb.MapPublishRequest) (*apipb.MapPublishResult, error) {
+	resp := new(apipb.MapPublishResponse)
+	if err := h.call(ctx, "map_publish", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapRemove removes one key of a map channel; an absent key is a success
+// suppressed with key_not_found.
+func (h *HTTP) MapRemove(ctx context.Context, req *apipb.MapRemoveRequest) (*apipb.MapRemoveResult, error) {
+	resp := new(apipb.MapRemoveResponse)
+	if err := h.call(ctx, "map_remove", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapReadState reads a page of a map channel's keys in key order. Pass the
+// result's Cursor, Offset and Epoch (as revision) to read the next page.
+func (h *HTTP) MapReadState(ctx context.Context, req *apipb.MapReadStateRequest) (*apipb.MapReadStateResult, error) {
+	resp := new(apipb.MapReadStateResponse)
+	if err := h.call(ctx, "map_read_state", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapReadStream reads a map channel's change stream, optionally after a
+// position (error 112 when that position is gone).
+func (h *HTTP) MapReadStream(ctx context.Context, req *apipb.MapReadStreamRequest) (*apipb.MapReadStreamResult, error) {
+	resp := new(apipb.MapReadStreamResponse)
+	if err := h.call(ctx, "map_read_stream", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapStats counts a map channel's keys.
+func (h *HTTP) MapStats(ctx context.Context, req *apipb.MapStatsRequest) (*apipb.MapStatsResult, error) {
+	resp := new(apipb.MapStatsResponse)
+	if err := h.call(ctx, "map_stats", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}
+
+// MapClear drops a map channel's keys and stream; the next write starts
+// a new epoch.
+func (h *HTTP) MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb.MapClearResult, error) {
+	resp := new(apipb.MapClearResponse)
+	if err := h.call(ctx, "map_clear", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}

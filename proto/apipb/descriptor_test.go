@@ -88,6 +88,18 @@ func TestMessageFieldNumbers(t *testing.T) {
 		{&RefreshRequest{}, map[string]protoreflect.FieldNumber{"expired": 3, "expire_at": 4, "info": 5, "session": 6}},
 		{&ConnectionInfo{}, map[string]protoreflect.FieldNumber{"app_name": 1, "protocol": 4, "user": 8, "state": 9}},
 		{&BatchRequest{}, map[string]protoreflect.FieldNumber{"commands": 1, "parallel": 2}},
+		{&MapPublishRequest{}, map[string]protoreflect.FieldNumber{"channel": 1, "key": 2, "data": 3, "b64data": 4, "stream_data": 5, "b64stream_data": 6, "tags": 7, "idempotency_key": 8, "delta": 9, "version": 10, "version_epoch": 11, "score": 12, "key_mode": 13}},
+		{&MapPublishResult{}, map[string]protoreflect.FieldNumber{"offset": 1, "epoch": 2, "suppressed": 3, "suppress_reason": 4}},
+		{&MapRemoveRequest{}, map[string]protoreflect.FieldNumber{"channel": 1, "key": 2, "idempotency_key": 3}},
+		{&MapRemoveResult{}, map[string]protoreflect.FieldNumber{"offset": 1, "epoch": 2, "suppressed": 3, "suppress_reason": 4}},
+		{&MapReadStateRequest{}, map[string]protoreflect.FieldNumber{"channel": 1, "cursor": 2, "limit": 3, "key": 4, "asc": 5, "revision_offset": 6, "revision_epoch": 7}},
+		{&MapReadStateResult{}, map[string]protoreflect.FieldNumber{"entries": 1, "offset": 2, "epoch": 3, "cursor": 4}},
+		{&MapReadStreamRequest{}, map[string]protoreflect.FieldNumber{"channel": 1, "since_offset": 2, "since_epoch": 3, "limit": 4, "reverse": 5}},
+		{&MapReadStreamResult{}, map[string]protoreflect.FieldNumber{"entries": 1, "offset": 2, "epoch": 3}},
+		{&MapEntry{}, map[string]protoreflect.FieldNumber{"key": 1, "data": 2, "tags": 3, "offset": 4, "score": 5, "removed": 6, "time": 7}},
+		{&MapStatsRequest{}, map[string]protoreflect.FieldNumber{"channel": 1}},
+		{&MapStatsResult{}, map[string]protoreflect.FieldNumber{"num_keys": 1}},
+		{&MapClearRequest{}, map[string]protoreflect.FieldNumber{"channel": 1}},
 	}
 	for _, tt := range tests {
 		md := tt.msg.ProtoReflect().Descriptor()

@@ -68,6 +68,24 @@ func (e *Executor) command(ctx context.Context, c *apipb.Command) *apipb.Reply {
 	case c.GetChannels() != nil:
 		resp := e.Channels(ctx, c.GetChannels())
 		r.Channels, r.Error = resp.Result, resp.Error
+	case c.GetMapPublish() != nil:
+		resp := e.MapPublish(ctx, c.GetMapPublish())
+		r.MapPublish, r.Error = resp.Result, resp.Error
+	case c.GetMapRemove() != nil:
+		resp := e.MapRemove(ctx, c.GetMapRemove())
+		r.MapRemove, r.Error = resp.Result, resp.Error
+	case c.GetMapReadState() != nil:
+		resp := e.MapReadState(ctx, c.GetMapReadState())
+		r.MapReadState, r.Error = resp.Result, resp.Error
+	case c.GetMapReadStream() != nil:
+		resp := e.MapReadStream(ctx, c.GetMapReadStream())
+		r.MapReadStream, r.Error = resp.Result, resp.Error
+	case c.GetMapStats() != nil:
+		resp := e.MapStats(ctx, c.GetMapStats())
+		r.MapStats, r.Error = resp.Result, resp.Error
+	case c.GetMapClear() != nil:
+		resp := e.MapClear(ctx, c.GetMapClear())
+		r.MapClear, r.Error = resp.Result, resp.Error
 	default:
 		r.Error = errNotFound()
 	}

@@ -29,6 +29,17 @@ type stubNode struct {
 	disc           *node.Disconnect
 	discWhitelist  []string
 	published      []string
+
+	mapKey     string
+	mapData    []byte
+	mapPubOpts node.MapPublishOptions
+	mapIdem    string
+	mapState   node.MapReadStateOptions
+	mapSince   *engine.StreamPosition
+	mapLimit   int
+	mapReverse bool
+	mapPubs    []*engine.Publication
+	mapKeys    int
 }
 
 func (s *stubNode) Publish(_ context.Context, ch string, _ []byte, _ node.PublishOptions) (engine.StreamPosition, error) {
@@ -77,6 +88,38 @@ func (s *stubNode) Channels(context.Context, string) (map[string]int, error) {
 func (s *stubNode) Info(context.Context) ([]node.NodeInfo, error) {
 	return []node.NodeInfo{{UID: "id", Name: "n", NumClients: -1, Uptime: math.MaxInt64}}, s.err
 }
+
+func (s *stubNode) MapPublish(_ context.Context, _, key string, data []byte, o node.MapPublishOptions) (engine.MapResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mapKey, s.mapData, s.mapPubOpts = key, data, o
+	return engine.MapResult{Position: engine.StreamPosition{Offset: 4, Epoch: "e"}, Suppressed: true, SuppressReason: "version"}, s.err
+}
+
+func (s *stubNode) MapRemove(_ context.Context, _, key, idem string) (engine.MapResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mapKey, s.mapIdem = key, idem
+	return engine.MapResult{Position: engine.StreamPosition{Offset: 5, Epoch: "e"}}, s.err
+}
+
+func (s *stubNode) MapReadState(_ context.Context, _ string, o node.MapReadStateOptions) (engine.MapState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mapState = o
+	return engine.MapState{Entries: s.mapPubs, Position: engine.StreamPosition{Offset: 6, Epoch: "e"}, Cursor: "c"}, s.err
+}
+
+func (s *stubNode) MapReadStream(_ context.Context, _ string, since *engine.StreamPosition, limit int, reverse bool) ([]*engine.Publication, engine.StreamPosition, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mapSince, s.mapLimit, s.mapReverse = since, limit, reverse
+	return s.mapPubs, engine.StreamPosition{Offset: 7, Epoch: "e"}, s.err
+}
+
+func (s *stubNode) MapStats(context.Context, string) (int, error) { return s.mapKeys, s.err }
+
+func (s *stubNode) MapClear(context.Context, string) error { return s.err }
 
 func TestToAPIError(t *testing.T) {
 	cases := []struct {

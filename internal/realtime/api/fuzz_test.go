@@ -21,6 +21,10 @@ func FuzzHTTPHandler(f *testing.F) {
 		{"/api/info", "\x00"},
 		{"/api/rpc", `{"method":"m","params":{"a":[1,2,{"b":null}]}}`},
 		{"/api/disconnect", `{"user":"u","disconnect":{"code":4294967295}}`},
+		{"/api/map_publish", `{"channel":"m:a","key":"k","data":{"v":1},"b64stream_data":"!!","score":-1,"tags":{"a":"b"},"key_mode":"if_new","version":"18446744073709551615"}`},
+		{"/api/map_read_state", `{"channel":"m:a","limit":-1,"cursor":"k","revision_offset":1,"revision_epoch":"e","asc":true}`},
+		{"/api/map_read_stream", `{"channel":"m:a","since_offset":1,"since_epoch":"","limit":2147483647,"reverse":true}`},
+		{"/api/batch", `{"commands":[{"map_remove":{"channel":"m:a","key":""}},{"map_stats":{}},{"map_clear":{"channel":null}}]}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.path, s.body)

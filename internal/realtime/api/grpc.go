@@ -25,11 +25,12 @@ type GRPCConfig struct {
 	Logger *slog.Logger
 }
 
-// RegisterGRPC adds the CentrifugoApi service to s. OSS methods run on
-// exec; PRO and map-channel methods answer Unimplemented, as Centrifugo
-// OSS does. Authentication is part of the registered service itself, so it
-// holds whatever interceptors s was built with and never reaches other
-// services on s.
+// RegisterGRPC adds the CentrifugoApi service to s. OSS methods (map
+// channels among them) run on exec; PRO methods answer Unimplemented, as
+// Centrifugo OSS does, and so does SharedPollPublish, which Spindle lacks.
+// Authentication is part of the registered service itself, so it holds
+// whatever interceptors s was built with and never reaches other services
+// on s.
 func RegisterGRPC(s *grpc.Server, exec *Executor, cfg GRPCConfig) {
 	svc := &grpcService{exec: exec, transport: cfg.ErrorMode == ErrorModeTransport}
 	desc := guardedServiceDesc(cfg.Key)
@@ -166,4 +167,28 @@ func (s *grpcService) Refresh(ctx context.Context, req *apipb.RefreshRequest) (*
 
 func (s *grpcService) Channels(ctx context.Context, req *apipb.ChannelsRequest) (*apipb.ChannelsResponse, error) {
 	return reply(s, ctx, s.exec.Channels(ctx, req))
+}
+
+func (s *grpcService) MapPublish(ctx context.Context, req *apipb.MapPublishRequest) (*apipb.MapPublishResponse, error) {
+	return reply(s, ctx, s.exec.MapPublish(ctx, req))
+}
+
+func (s *grpcService) MapRemove(ctx context.Context, req *apipb.MapRemoveRequest) (*apipb.MapRemoveResponse, error) {
+	return reply(s, ctx, s.exec.MapRemove(ctx, req))
+}
+
+func (s *grpcService) MapReadState(ctx context.Context, req *apipb.MapReadStateRequest) (*apipb.MapReadStateResponse, error) {
+	return reply(s, ctx, s.exec.MapReadState(ctx, req))
+}
+
+func (s *grpcService) MapReadStream(ctx context.Context, req *apipb.MapReadStreamRequest) (*apipb.MapReadStreamResponse, error) {
+	return reply(s, ctx, s.exec.MapReadStream(ctx, req))
+}
+
+func (s *grpcService) MapStats(ctx context.Context, req *apipb.MapStatsRequest) (*apipb.MapStatsResponse, error) {
+	return reply(s, ctx, s.exec.MapStats(ctx, req))
+}
+
+func (s *grpcService) MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb.MapClearResponse, error) {
+	return reply(s, ctx, s.exec.MapClear(ctx, req))
 }

@@ -21,15 +21,19 @@ const testKey = "secret-key"
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newTestNode starts a real node on the memory engine with namespaces:
-// "hist" (history + presence), "plain" (neither) and the top level
-// (neither).
+// "hist" (history + presence), "plain" (neither), the top level
+// (neither), "map" (a persistent map whose stream keeps 3 changes) and
+// "emap" (an ephemeral map). The memory engine is also the map broker.
 func newTestNode(t *testing.T) *node.Node {
 	t.Helper()
 	cfg := node.Config{Name: "api-test-node", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
 		{Name: "hist", ChannelOptions: node.ChannelOptions{HistorySize: 100, HistoryTTL: time.Minute, Presence: true}},
 		{Name: "plain"},
+		{Name: "map", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "persistent", StreamSize: 3, StreamTTL: time.Minute}}},
+		{Name: "emap", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "ephemeral", KeyTTL: time.Minute}}},
 	}}}
-	n, err := node.New(cfg, node.Options{Engine: memory.New(memory.Options{}), Logger: discard})
+	eng := memory.New(memory.Options{})
+	n, err := node.New(cfg, node.Options{Engine: eng, MapBroker: eng, Logger: discard})
 	if err != nil {
 		t.Fatalf("node.New: %v", err)
 	}

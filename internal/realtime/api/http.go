@@ -131,8 +131,9 @@ func (h *httpHandler) transportMode(r *http.Request) bool {
 func (h *httpHandler) serveMethod(w http.ResponseWriter, r *http.Request, name string, body []byte) {
 	m, ok := methods[name]
 	if !ok {
-		// PRO and map-channel methods, and typos: Centrifugo OSS has no
-		// route for them.
+		// PRO methods and typos: Centrifugo OSS has no route for them.
+		// shared_poll_publish lands here too, as Spindle has no shared
+		// poll channels.
 		h.writeError(w, r, http.StatusNotFound, errNotFound(), h.transportMode(r))
 		return
 	}

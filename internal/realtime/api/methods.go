@@ -42,7 +42,8 @@ func def[Req, Resp proto.Message](newReq func() Req, run func(*Executor, context
 }
 
 // methods maps the HTTP path element and legacy method name to each method
-// OSS Centrifugo implements. Anything else (PRO, map channels) is 104.
+// OSS Centrifugo implements. Anything else (PRO, shared_poll_publish) is
+// 104.
 var methods = map[string]method{
 	"batch":          batchMethod(),
 	"publish":        def(func() *apipb.PublishRequest { return new(apipb.PublishRequest) }, (*Executor).Publish),
@@ -58,6 +59,15 @@ var methods = map[string]method{
 	"rpc":            def(func() *apipb.RPCRequest { return new(apipb.RPCRequest) }, (*Executor).RPC),
 	"refresh":        def(func() *apipb.RefreshRequest { return new(apipb.RefreshRequest) }, (*Executor).Refresh),
 	"channels":       def(func() *apipb.ChannelsRequest { return new(apipb.ChannelsRequest) }, (*Executor).Channels),
+	// v6.8 map channels. The legacy endpoint cannot reach them: its
+	// MethodType enum stops at Centrifugo's last v5 method, as
+	// Centrifugo's does, so "map_publish" there is an unknown method.
+	"map_publish":     def(func() *apipb.MapPublishRequest { return new(apipb.MapPublishRequest) }, (*Executor).MapPublish),
+	"map_remove":      def(func() *apipb.MapRemoveRequest { return new(apipb.MapRemoveRequest) }, (*Executor).MapRemove),
+	"map_read_state":  def(func() *apipb.MapReadStateRequest { return new(apipb.MapReadStateRequest) }, (*Executor).MapReadState),
+	"map_read_stream": def(func() *apipb.MapReadStreamRequest { return new(apipb.MapReadStreamRequest) }, (*Executor).MapReadStream),
+	"map_stats":       def(func() *apipb.MapStatsRequest { return new(apipb.MapStatsRequest) }, (*Executor).MapStats),
+	"map_clear":       def(func() *apipb.MapClearRequest { return new(apipb.MapClearRequest) }, (*Executor).MapClear),
 }
 
 func batchMethod() method {

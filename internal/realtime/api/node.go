@@ -22,6 +22,13 @@ type Node interface {
 	HistoryRemove(ctx context.Context, ch string) error
 	Channels(ctx context.Context, pattern string) (map[string]int, error)
 	Info(ctx context.Context) ([]node.NodeInfo, error)
+
+	MapPublish(ctx context.Context, ch, key string, data []byte, o node.MapPublishOptions) (engine.MapResult, error)
+	MapRemove(ctx context.Context, ch, key, idempotencyKey string) (engine.MapResult, error)
+	MapReadState(ctx context.Context, ch string, o node.MapReadStateOptions) (engine.MapState, error)
+	MapReadStream(ctx context.Context, ch string, since *engine.StreamPosition, limit int, reverse bool) ([]*engine.Publication, engine.StreamPosition, error)
+	MapStats(ctx context.Context, ch string) (int, error)
+	MapClear(ctx context.Context, ch string) error
 }
 
 var _ Node = (*node.Node)(nil)

@@ -134,3 +134,28 @@ func BenchmarkAddPresenceParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMapPublish writes 1000 keys of one subscribed persistent map in
+// turn (a stream of 100 changes), the memory side of the map publish
+// comparison with Redis (engine/redis BenchmarkMapPublish).
+func BenchmarkMapPublish(b *testing.B) {
+	e := newBenchEngine(b)
+	const ch = "bench:map"
+	if err := e.Subscribe(ch); err != nil {
+		b.Fatal(err)
+	}
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "seat-" + strconv.Itoa(i)
+	}
+	opts := engine.MapPublishOptions{MapStreamOptions: engine.MapStreamOptions{StreamSize: 100, StreamTTL: time.Minute}}
+	data := []byte(`{"state":"reserved","user":"u1"}`)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.MapPublish(ctx, ch, keys[i%len(keys)], data, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
