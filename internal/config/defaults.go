@@ -55,6 +55,7 @@ func Default() *Config {
 				IOTimeout:      4 * time.Second,
 			},
 		},
+		MapBroker:       MapBroker{Type: "memory"},
 		ShutdownTimeout: 30 * time.Second,
 	}
 }

@@ -44,7 +44,7 @@ func KnownKeys() []KeyInfo {
 	out := top
 	out = append(out, KeyInfo{Name: "name", Scope: "namespaces[]", Type: "string", Doc: "namespace name, unique, ^[-a-zA-Z0-9_.]{2,}$", Supported: true})
 	for _, o := range chanOpts {
-		info := KeyInfo{Name: o.name, Scope: "namespaces[]", Type: kindAny.typeName(), Default: o.def, Doc: o.doc, Supported: !o.unsupported}
+		info := KeyInfo{Name: o.name, Scope: "namespaces[]", Type: kindAny.typeName(), Default: o.def, Doc: o.doc, Supported: !o.unsupported, V6Only: o.v6only}
 		if o.target != nil {
 			info.Type = kindOfTarget(o.target(&ChannelOptions{})).typeName()
 		}

@@ -131,6 +131,8 @@ func proxyChanges(old, new *Config) []Change {
 		evSubRefresh:      func(p *Proxies) *Proxy { return p.SubRefresh },
 		evRPC:             func(p *Proxies) *Proxy { return p.RPC },
 		evSubscribeStream: func(p *Proxies) *Proxy { return p.SubscribeStream },
+		evMapPublish:      func(p *Proxies) *Proxy { return p.MapPublish },
+		evMapRemove:       func(p *Proxies) *Proxy { return p.MapRemove },
 	}
 	var out []Change
 	for ev, get := range events {

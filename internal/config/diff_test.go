@@ -12,7 +12,7 @@ import (
 // Resolved proxy pointers are derived from the proxy keys and names,
 // which are reported themselves.
 func TestChangesCoversEveryField(t *testing.T) {
-	derived := []string{"SubscribeProxy", "PublishProxy", "SubRefreshProxy", "SubscribeStreamProxy"}
+	derived := []string{"SubscribeProxy", "PublishProxy", "SubRefreshProxy", "SubscribeStreamProxy", "RemoveProxy"}
 	// The TLS type is shared with client roles (Redis); no key fills its
 	// client-side options on a listener (the HTTP server, the gRPC API).
 	unkeyed := []string{"HTTP.TLS.ServerName", "HTTP.TLS.InsecureSkipVerify", "GRPCAPI.TLS.ServerName", "GRPCAPI.TLS.InsecureSkipVerify"}

@@ -1,5 +1,7 @@
 package config
 
+import "strings"
+
 // chanOpt is one channel option: valid at top level (channels without a
 // namespace) and inside every namespace (spec §5.3).
 type chanOpt struct {
@@ -11,6 +13,16 @@ type chanOpt struct {
 	def         string
 	doc         string
 	unsupported bool
+	// v6only options exist only in the nested v6 layout: at the top level
+	// they are spelled only under channel.without_namespace (Centrifugo
+	// added map subscriptions in v6, so there is no flat v5 key). Inside
+	// namespace objects, which look the same in both layouts, name is the
+	// spelling.
+	v6only bool
+	// ignored is the warning for a real Centrifugo option that Spindle
+	// accepts and ignores on purpose, as Centrifugo OSS does; it is issued
+	// whenever the option is set.
+	ignored string
 }
 
 // v6Name is the spelling under channel.without_namespace and in v6
@@ -22,7 +34,8 @@ func (c *chanOpt) v6Name() string {
 	return c.name
 }
 
-var chanOpts = []*chanOpt{
+// streamChanOpts are the options every Centrifugo version has.
+var streamChanOpts = []*chanOpt{
 	{name: "presence", def: "false", doc: "track who is subscribed (presence, presence_stats, join/leave)",
 		target: func(o *ChannelOptions) any { return &o.Presence }},
 	{name: "join_leave", def: "false", doc: "emit join/leave events",
@@ -101,6 +114,91 @@ var chanOpts = []*chanOpt{
 	{name: "cache_empty_proxy_name", unsupported: true, doc: "named proxy for cache-empty notifications (not supported by Spindle)"},
 }
 
+// debounceIgnored is why client_publish_debounce_interval is accepted
+// although it does nothing: centrifuge-js's own test config sets it, and
+// Centrifugo OSS ignores it too.
+const debounceIgnored = "client_publish_debounce_interval is a Centrifugo PRO option; Spindle, like Centrifugo OSS, ignores it: client publications are not debounced"
+
+// mapChanOpts are the map-subscription options (Centrifugo v6, spec §4.3).
+// The map.* ones are meaningful only with a map subscription_type, which
+// validation enforces.
+var mapChanOpts = []*chanOpt{
+	{name: "subscription_type", v6only: true, doc: `"stream" (or empty: PUB/SUB with history), "map", "map_clients" or "map_users" ("shared_poll" is refused: not supported yet)`,
+		rules:  rules{oneOf: a("", "stream", "map", "map_clients", "map_users", "shared_poll")},
+		target: func(o *ChannelOptions) any { return &o.SubscriptionType }},
+	{name: "map.mode", v6only: true, doc: `map types: "ephemeral" (no stream, keys need key_ttl), "recoverable" (stream, keys need key_ttl) or "persistent" (stream, keys never expire); required`,
+		rules:  rules{oneOf: a("", "ephemeral", "recoverable", "persistent")},
+		target: func(o *ChannelOptions) any { return &o.Map.Mode }},
+	{name: "map.key_ttl", v6only: true, def: "0s", doc: "map types: a key not written for this long is removed; required for ephemeral and recoverable, 0 for persistent",
+		target: func(o *ChannelOptions) any { return &o.Map.KeyTTL }},
+	{name: "map.stream_size", v6only: true, def: "0", doc: "map types: changes kept in the map's stream (recoverable, persistent; 0 = 100; must be 0 for ephemeral)",
+		target: func(o *ChannelOptions) any { return &o.Map.StreamSize }},
+	{name: "map.stream_ttl", v6only: true, def: "0s", doc: "map types: stream lifetime after the last change (0 = 1m; must be 0 for ephemeral)",
+		target: func(o *ChannelOptions) any { return &o.Map.StreamTTL }},
+	{name: "map.meta_ttl", v6only: true, def: "0s", doc: "map types: epoch and offset lifetime; at least stream_ttl (0 = recoverable: 10×stream_ttl but at least key_ttl; persistent: never; must be 0 for ephemeral)",
+		target: func(o *ChannelOptions) any { return &o.Map.MetaTTL }},
+	{name: "map.remove_client_on_unsubscribe", v6only: true, def: "false", doc: "map types: remove the key named by the client's id when it unsubscribes or disconnects",
+		target: func(o *ChannelOptions) any { return &o.Map.RemoveClientOnUnsubscribe }},
+	{name: "map.client_key", v6only: true, doc: `map types: the server picks the key of client writes, "client_id" or "user_id"; empty lets the client name it; not with the map proxies`,
+		rules:  rules{oneOf: a("", "client_id", "user_id")},
+		target: func(o *ChannelOptions) any { return &o.Map.ClientKey }},
+	{name: "map.allow_publish_for_client", v6only: true, def: "false", doc: "map types: authenticated clients may write keys",
+		target: func(o *ChannelOptions) any { return &o.Map.AllowPublishForClient }},
+	{name: "map.allow_publish_for_subscriber", v6only: true, def: "false", doc: "map types: subscribers may write keys",
+		target: func(o *ChannelOptions) any { return &o.Map.AllowPublishForSubscriber }},
+	{name: "map.allow_publish_for_anonymous", v6only: true, def: "false", doc: "map types: extends the write permissions to anonymous clients",
+		target: func(o *ChannelOptions) any { return &o.Map.AllowPublishForAnonymous }},
+	{name: "map.allow_remove_for_client", v6only: true, def: "false", doc: "map types: authenticated clients may remove keys",
+		target: func(o *ChannelOptions) any { return &o.Map.AllowRemoveForClient }},
+	{name: "map.allow_remove_for_subscriber", v6only: true, def: "false", doc: "map types: subscribers may remove keys",
+		target: func(o *ChannelOptions) any { return &o.Map.AllowRemoveForSubscriber }},
+	{name: "map.allow_remove_for_anonymous", v6only: true, def: "false", doc: "map types: extends the remove permissions to anonymous clients",
+		target: func(o *ChannelOptions) any { return &o.Map.AllowRemoveForAnonymous }},
+	{name: "map.publish_proxy_enabled", v6only: true, def: "false", doc: "map types: client key writes go to the map publish proxy (MapPublish)",
+		target: func(o *ChannelOptions) any { return &o.Map.PublishProxyEnabled }},
+	{name: "map.publish_proxy_name", v6only: true, doc: `map types: named proxy for key writes; empty or "default" is channel.proxy.map_publish`,
+		target: func(o *ChannelOptions) any { return &o.Map.PublishProxyName }},
+	{name: "map.remove_proxy_enabled", v6only: true, def: "false", doc: "map types: client key removals go to the map remove proxy (MapRemove)",
+		target: func(o *ChannelOptions) any { return &o.Map.RemoveProxyEnabled }},
+	{name: "map.remove_proxy_name", v6only: true, doc: `map types: named proxy for key removals; empty or "default" is channel.proxy.map_remove`,
+		target: func(o *ChannelOptions) any { return &o.Map.RemoveProxyName }},
+	{name: "map.default_page_size", v6only: true, def: "0", doc: "map types: state and stream page size when the client asks for none (0 = 100)",
+		target: func(o *ChannelOptions) any { return &o.Map.DefaultPageSize }},
+	{name: "map.min_page_size", v6only: true, def: "0", doc: "map types: smallest page a client gets (0 = 100)",
+		target: func(o *ChannelOptions) any { return &o.Map.MinPageSize }},
+	{name: "map.max_page_size", v6only: true, def: "0", doc: "map types: largest page a client gets (0 = 1000)",
+		target: func(o *ChannelOptions) any { return &o.Map.MaxPageSize }},
+	{name: "map.live_transition_max_publication_limit", v6only: true, def: "0", doc: "map types: most changes read when a subscriber goes live; more is error 112 (0 = max_page_size)",
+		target: func(o *ChannelOptions) any { return &o.Map.LiveTransitionMaxPublicationLimit }},
+	{name: "map.subscribe_catch_up_timeout", v6only: true, def: "0s", doc: "map types: a paged subscribe must reach live within this (0 = 5s), else disconnect 3008",
+		target: func(o *ChannelOptions) any { return &o.Map.SubscribeCatchUpTimeout }},
+	{name: "map_clients_presence_channel_prefix", v6only: true, doc: "write each subscriber to map channel prefix+channel, keyed by client id; prefix+channel must be in a map_clients namespace",
+		target: func(o *ChannelOptions) any { return &o.MapClientsPresenceChannelPrefix }},
+	{name: "map_users_presence_channel_prefix", v6only: true, doc: "write each subscriber's user to map channel prefix+channel, keyed by user id; prefix+channel must be in a map_users namespace",
+		target: func(o *ChannelOptions) any { return &o.MapUsersPresenceChannelPrefix }},
+	{name: "allow_tags_filter", v6only: true, def: "false", doc: "map types: subscribers may filter publications by tags (tf)",
+		target: func(o *ChannelOptions) any { return &o.AllowTagsFilter }},
+	{name: "client_publish_debounce_interval", v6only: true, unsupported: true, ignored: debounceIgnored,
+		doc: "Centrifugo PRO: debounce client map publications per key; ignored, as in Centrifugo OSS"},
+}
+
+// chanOpts are every channel option, in the order docs list them.
+var chanOpts = append(streamChanOpts[:len(streamChanOpts):len(streamChanOpts)], mapChanOpts...)
+
+// isMapOption says whether an option belongs to the `map` object.
+func isMapOption(o *chanOpt) bool { return strings.HasPrefix(o.name, "map.") }
+
+// topName is the top-level key of a channel option, the canonical name
+// st.where and st.isSet know it by.
+func topName(opt string) string {
+	if o := chanOptIndex[opt]; o != nil && o.v6only {
+		return withoutNamespace + o.name
+	}
+	return opt
+}
+
+const withoutNamespace = "channel.without_namespace."
+
 // chanOptIndex maps every namespace-level spelling to its option.
 var chanOptIndex = func() map[string]*chanOpt {
 	m := map[string]*chanOpt{}
@@ -143,12 +241,16 @@ func channelKeys() []*keyDef {
 		o := o
 		d := &keyDef{
 			name:        o.name,
-			aliases:     a("channel.without_namespace." + o.v6Name()),
+			aliases:     a(withoutNamespace + o.v6Name()),
 			rules:       o.rules,
 			def:         o.def,
 			doc:         "channel option (top level = channels without namespace): " + o.doc,
 			unsupported: o.unsupported,
 		}
+		if o.v6only {
+			d.name, d.aliases, d.v6only = withoutNamespace+o.name, nil, true
+		}
+		d.ignored = o.ignored
 		if o.target != nil {
 			d.target = func(s *state) any { return o.target(&s.cfg.Channel.WithoutNamespace) }
 		}

@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // proxyOpt is one option of a proxy object. The same option appears as a
 // shared v5 top-level key (proxy_http_headers…), inside granular-mode
@@ -93,6 +96,26 @@ type proxyEvent struct {
 	v6   string // v6 object path
 	// hint is the "enabled" switch key; empty when the event has none.
 	hint, hintV6 string
+	// v6only events (the map write proxies, Centrifugo v6.8+) have no
+	// flat proxy_<name>_* keys: their endpoint and timeout are spelled
+	// only inside the v6 object.
+	v6only bool
+}
+
+// endpointKey and timeoutKey are the canonical names of the event's
+// endpoint and timeout keys.
+func (e *proxyEvent) endpointKey() string {
+	if e.v6only {
+		return e.v6 + ".endpoint"
+	}
+	return "proxy_" + e.name + "_endpoint"
+}
+
+func (e *proxyEvent) timeoutKey() string {
+	if e.v6only {
+		return e.v6 + ".timeout"
+	}
+	return "proxy_" + e.name + "_timeout"
 }
 
 const (
@@ -103,6 +126,8 @@ const (
 	evSubRefresh
 	evRPC
 	evSubscribeStream
+	evMapPublish
+	evMapRemove
 	numEvents
 )
 
@@ -114,20 +139,26 @@ var proxyEvents = [numEvents]proxyEvent{
 	evSubRefresh:      {name: "sub_refresh", v6: "channel.proxy.sub_refresh"},
 	evRPC:             {name: "rpc", v6: "rpc.proxy", hint: "proxy_rpc", hintV6: "rpc.without_namespace.proxy_enabled"},
 	evSubscribeStream: {name: "subscribe_stream", v6: "channel.proxy.subscribe_stream"},
+	evMapPublish:      {name: "map_publish", v6: "channel.proxy.map_publish", v6only: true},
+	evMapRemove:       {name: "map_remove", v6: "channel.proxy.map_remove", v6only: true},
 }
 
 func proxyKeys() []*keyDef {
 	var out []*keyDef
 	for ev := 0; ev < numEvents; ev++ {
 		ev, e := ev, proxyEvents[ev]
-		out = append(out,
-			&keyDef{name: "proxy_" + e.name + "_endpoint", aliases: a(e.v6 + ".endpoint"),
-				doc:    e.name + " proxy: grpc://host:port, host:port or http(s)://…; setting it enables the proxy",
-				target: func(s *state) any { return &s.endpoints[ev] }},
-			&keyDef{name: "proxy_" + e.name + "_timeout", aliases: a(e.v6 + ".timeout"), def: "1s",
-				doc:    e.name + " proxy call deadline",
-				target: func(s *state) any { return &s.timeouts[ev] }},
-		)
+		endpoint := &keyDef{name: e.endpointKey(), aliases: a(e.v6 + ".endpoint"),
+			doc:    e.name + " proxy: grpc://host:port, host:port or http(s)://…; setting it enables the proxy",
+			target: func(s *state) any { return &s.endpoints[ev] }}
+		timeout := &keyDef{name: e.timeoutKey(), aliases: a(e.v6 + ".timeout"), def: "1s",
+			doc:    e.name + " proxy call deadline",
+			target: func(s *state) any { return &s.timeouts[ev] }}
+		if e.v6only {
+			endpoint.aliases, endpoint.v6only = nil, true
+			endpoint.doc = e.name + " proxy (the default of map namespaces' map." + strings.TrimPrefix(e.name, "map_") + "_proxy_name): grpc://host:port, host:port or http(s)://…"
+			timeout.aliases, timeout.v6only = nil, true
+		}
+		out = append(out, endpoint, timeout)
 		if e.hint != "" {
 			out = append(out, &keyDef{name: e.hint, aliases: a(e.hintV6), def: "false",
 				doc:    "v6 'enabled' switch of the " + e.name + " proxy; false turns a configured endpoint off",

@@ -283,6 +283,8 @@ func (st *state) applyEntry(d *keyDef, e entry) {
 		st.warnf(e.at, "%s", note)
 	}
 	switch {
+	case d.ignored != "":
+		st.warnf(e.at, "%s", d.ignored)
 	case d.unsupported:
 		if !hasNote && !isZero(e.n) {
 			st.warnf(e.at, "not supported by Spindle and ignored: %s", d.doc)

@@ -498,8 +498,9 @@ func TestInternalTLSNamedAsUnsupported(t *testing.T) {
 }
 
 // The transport and delta sections of the centrifuge-js test suite's
-// config (centrifugo_test.json; its map and shared-poll parts belong to
-// those features) load without a warning and switch on what they name.
+// config (centrifugo_test.json; its map parts are in
+// TestCentrifugeJSTestConfigMaps, its shared-poll parts are not supported
+// yet) load without a warning and switch on what they name.
 func TestCentrifugeJSTestConfigTransportsAndDelta(t *testing.T) {
 	cfg, warns := mustLoad(t, LoadOptions{File: "testdata/centrifuge_js_transports.json"})
 	for _, w := range warns {

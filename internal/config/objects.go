@@ -24,6 +24,11 @@ func (i *nsInfo) where(opt string) loc {
 	return i.at
 }
 
+func (i *nsInfo) isSet(opt string) bool {
+	_, ok := i.locs[opt]
+	return ok
+}
+
 var nsSchema = func() *objSchema {
 	kinds := map[string]valueKind{"name": vString}
 	for _, o := range chanOpts {
@@ -111,6 +116,10 @@ func decodeNamespaces(st *state, n *node, at loc) {
 			}
 			o := chanOptIndex[p]
 			info.locs[o.name] = mat
+			if o.ignored != "" {
+				st.warnf(mat, "%s", o.ignored)
+				return
+			}
 			if o.unsupported {
 				if !isZero(m.value) {
 					st.warnf(mat, "%s is not supported by Spindle and is ignored", p)
@@ -120,7 +129,9 @@ func decodeNamespaces(st *state, n *node, at loc) {
 			st.assign(o.target(&ns.ChannelOptions), m.value, mat, o.rules)
 		})
 		st.checkName(ns.Name, haveName, "namespace", itemAt, nameAt, seen)
-		st.checkChannelOptions(&ns.ChannelOptions, info.where, fmt.Sprintf("namespace %q", ns.Name))
+		scope := fmt.Sprintf("namespace %q", ns.Name)
+		st.checkChannelOptions(&ns.ChannelOptions, info.where, scope)
+		st.checkMapOptions(&ns.ChannelOptions, info.where, info.isSet, scope)
 		out = append(out, ns)
 		infos = append(infos, info)
 	}

@@ -89,7 +89,10 @@ type keyDef struct {
 	def         string // default, as text, for docs
 	doc         string
 	unsupported bool
-	v6only      bool
+	// ignored replaces the generic warning of an unsupported key that
+	// Spindle ignores on purpose; it is issued whenever the key is set.
+	ignored string
+	v6only  bool
 	// pass2 keys are applied after the shared proxy options so that a v6
 	// per-proxy option overrides the v5 shared one.
 	pass2 bool
@@ -136,6 +139,7 @@ func buildRegistry() *registry {
 	defs = append(defs, proxyKeys()...)
 	defs = append(defs, apiKeys()...)
 	defs = append(defs, engineKeys()...)
+	defs = append(defs, mapBrokerKeys()...)
 	defs = append(defs, unsupportedKeys()...)
 	probe := newState()
 	for _, d := range defs {

@@ -20,6 +20,8 @@ func (st *state) buildProxies() {
 	c.Proxy.SubRefresh = out[evSubRefresh]
 	c.Proxy.RPC = out[evRPC]
 	c.Proxy.SubscribeStream = out[evSubscribeStream]
+	c.Proxy.MapPublish = out[evMapPublish]
+	c.Proxy.MapRemove = out[evMapRemove]
 }
 
 // eventRefs are the keys naming the proxy of connection-wide events.
@@ -36,7 +38,7 @@ var eventRefs = map[int]struct {
 // enabled hint and, for connect/refresh/rpc, a proxy name.
 func (st *state) eventProxy(ev int) *Proxy {
 	e := proxyEvents[ev]
-	epKey := "proxy_" + e.name + "_endpoint"
+	epKey := e.endpointKey()
 	epAt := st.where(epKey)
 	endpoint := st.endpoints[ev]
 	if endpoint != "" {
@@ -85,7 +87,7 @@ func (st *state) eventProxy(ev int) *Proxy {
 		return nil
 	}
 	if st.timeouts[ev] <= 0 {
-		st.errorf(st.where("proxy_"+e.name+"_timeout"), "proxy timeout must be greater than 0")
+		st.errorf(st.where(e.timeoutKey()), "proxy timeout must be greater than 0")
 	}
 	p := st.events[ev]
 	p.Name = e.name
@@ -140,7 +142,7 @@ func isHTTPEndpoint(ep string) bool {
 // every namespace, and RPCNamespace.Proxy.
 func (st *state) resolveChannelProxies() {
 	c := st.cfg
-	st.resolveOptions(&c.Channel.WithoutNamespace, st.where, "channels without namespace")
+	st.resolveOptions(&c.Channel.WithoutNamespace, st.topWhere, "channels without namespace")
 	for i := range c.Channel.Namespaces {
 		ns := &c.Channel.Namespaces[i]
 		where := func(opt string) loc { return loc{key: "namespaces"} }
@@ -188,7 +190,7 @@ func (st *state) lookupProxy(name string, at loc) *Proxy {
 
 func (st *state) resolveOptions(o *ChannelOptions, where func(string) loc, scope string) {
 	p := st.cfg.Proxy
-	for _, it := range []struct {
+	type proxyRef struct {
 		enabled  *bool
 		name     *string
 		out      **Proxy
@@ -196,16 +198,29 @@ func (st *state) resolveOptions(o *ChannelOptions, where func(string) loc, scope
 		optName  string
 		nameKey  string
 		endpoint string
-	}{
-		{&o.ProxySubscribe, &o.SubscribeProxyName, &o.SubscribeProxy, p.Subscribe, "proxy_subscribe", "subscribe_proxy_name", "proxy_subscribe_endpoint"},
-		{&o.ProxyPublish, &o.PublishProxyName, &o.PublishProxy, p.Publish, "proxy_publish", "publish_proxy_name", "proxy_publish_endpoint"},
-		{&o.ProxySubRefresh, &o.SubRefreshProxyName, &o.SubRefreshProxy, p.SubRefresh, "proxy_sub_refresh", "sub_refresh_proxy_name", "proxy_sub_refresh_endpoint"},
-		{&o.ProxySubscribeStream, &o.SubscribeStreamProxyName, &o.SubscribeStreamProxy, p.SubscribeStream, "proxy_subscribe_stream", "subscribe_stream_proxy_name", "proxy_subscribe_stream_endpoint"},
-	} {
+		// v6 references (the map proxies) are switched by their
+		// *_enabled key alone, whatever granular_proxy_mode says.
+		v6 bool
+	}
+	refs := []proxyRef{
+		{&o.ProxySubscribe, &o.SubscribeProxyName, &o.SubscribeProxy, p.Subscribe, "proxy_subscribe", "subscribe_proxy_name", "proxy_subscribe_endpoint", false},
+		{&o.ProxyPublish, &o.PublishProxyName, &o.PublishProxy, p.Publish, "proxy_publish", "publish_proxy_name", "proxy_publish_endpoint", false},
+		{&o.ProxySubRefresh, &o.SubRefreshProxyName, &o.SubRefreshProxy, p.SubRefresh, "proxy_sub_refresh", "sub_refresh_proxy_name", "proxy_sub_refresh_endpoint", false},
+		{&o.ProxySubscribeStream, &o.SubscribeStreamProxyName, &o.SubscribeStreamProxy, p.SubscribeStream, "proxy_subscribe_stream", "subscribe_stream_proxy_name", "proxy_subscribe_stream_endpoint", false},
+	}
+	// Map options outside a map namespace are refused by checkMapOptions;
+	// resolving them too would only add warnings about the same keys.
+	if IsMapType(o.SubscriptionType) {
+		refs = append(refs,
+			proxyRef{&o.Map.PublishProxyEnabled, &o.Map.PublishProxyName, &o.Map.PublishProxy, p.MapPublish, "map.publish_proxy_enabled", "map.publish_proxy_name", proxyEvents[evMapPublish].endpointKey(), true},
+			proxyRef{&o.Map.RemoveProxyEnabled, &o.Map.RemoveProxyName, &o.Map.RemoveProxy, p.MapRemove, "map.remove_proxy_enabled", "map.remove_proxy_name", proxyEvents[evMapRemove].endpointKey(), true},
+		)
+	}
+	for _, it := range refs {
 		if *it.name == "default" {
 			*it.name = ""
 		}
-		if p.Granular && *it.name != "" {
+		if p.Granular && *it.name != "" && !it.v6 {
 			*it.enabled = true // v5 granular mode: the name is the switch
 		}
 		if !*it.enabled {
@@ -221,8 +236,11 @@ func (st *state) resolveOptions(o *ChannelOptions, where func(string) loc, scope
 		*it.out = it.def
 		if it.def == nil {
 			how := "set " + it.endpoint
-			if p.Granular {
+			if p.Granular || it.v6 {
 				how = "set " + it.nameKey
+			}
+			if it.v6 && !p.Granular {
+				how += " or " + it.endpoint
 			}
 			st.warnf(where(it.optName), "%s is on but no proxy is configured for it: requests will fail with error 108; %s (%s)", it.optName, how, scope)
 		}

@@ -42,6 +42,10 @@ type Config struct {
 	HTTPAPI  HTTPAPI
 	GRPCAPI  GRPCAPI
 	Engine   Engine
+	// MapBroker says where map channels (namespaces with a map
+	// subscription_type) keep their state; the wiring picks the broker
+	// instance from it.
+	MapBroker MapBroker
 
 	Prometheus      bool
 	Health          bool
@@ -306,6 +310,69 @@ type ChannelOptions struct {
 
 	AllowedDeltaTypes []string
 	DeltaPublish      bool
+
+	// Map subscriptions (Centrifugo v6 keys only). SubscriptionType is
+	// "" or "stream" (PUB/SUB with history), "map", "map_clients" or
+	// "map_users"; Map holds the map settings, which validation allows
+	// only on map types.
+	SubscriptionType string
+	Map              MapOptions
+	// MapClientsPresenceChannelPrefix and MapUsersPresenceChannelPrefix
+	// write each subscriber of channel C to the map channel prefix+C,
+	// keyed by client id or by user id; validation checks that prefix+C
+	// falls in a map_clients (map_users) namespace.
+	MapClientsPresenceChannelPrefix string
+	MapUsersPresenceChannelPrefix   string
+	// AllowTagsFilter lets subscribers filter publications by tags; only
+	// map types implement it, so validation refuses it elsewhere.
+	AllowTagsFilter bool
+}
+
+// MapOptions is a namespace's `map` object. Zero sizes, TTLs and page
+// sizes mean Centrifugo's defaults, which the wiring fills in; Load keeps
+// what was written, so a reload reports the keys that changed.
+type MapOptions struct {
+	Mode       string // "ephemeral", "recoverable" or "persistent"
+	KeyTTL     time.Duration
+	StreamSize int
+	StreamTTL  time.Duration
+	MetaTTL    time.Duration
+
+	RemoveClientOnUnsubscribe bool
+	ClientKey                 string // "", "client_id" or "user_id"
+
+	AllowPublishForClient     bool
+	AllowPublishForSubscriber bool
+	AllowPublishForAnonymous  bool
+	AllowRemoveForClient      bool
+	AllowRemoveForSubscriber  bool
+	AllowRemoveForAnonymous   bool
+
+	// The map write proxies, resolved like the namespace's other proxies:
+	// a name picks from Proxies.Named, no name (or "default") the
+	// channel.proxy.map_publish / map_remove object. The *Proxy is nil
+	// when the switch is off or nothing is configured (writes get 108).
+	PublishProxyEnabled bool
+	PublishProxyName    string
+	RemoveProxyEnabled  bool
+	RemoveProxyName     string
+	PublishProxy        *Proxy
+	RemoveProxy         *Proxy
+
+	DefaultPageSize                   int
+	MinPageSize                       int
+	MaxPageSize                       int
+	LiveTransitionMaxPublicationLimit int
+	SubscribeCatchUpTimeout           time.Duration
+}
+
+// IsMapType reports whether a subscription_type is one of the map types.
+func IsMapType(subscriptionType string) bool {
+	switch subscriptionType {
+	case "map", "map_clients", "map_users":
+		return true
+	}
+	return false
 }
 
 // RPC configures client RPC routing.
@@ -345,6 +412,10 @@ type Proxies struct {
 	SubRefresh      *Proxy
 	RPC             *Proxy
 	SubscribeStream *Proxy
+	// MapPublish and MapRemove are the v6 channel.proxy.map_publish and
+	// map_remove objects: the defaults of map namespaces' write proxies.
+	MapPublish *Proxy
+	MapRemove  *Proxy
 
 	Granular         bool
 	Named            []Proxy
@@ -432,6 +503,13 @@ type Engine struct {
 	Redis Redis
 	// PresenceTTL is how long a presence entry lives without refresh.
 	PresenceTTL time.Duration // 60s
+}
+
+// MapBroker is map_broker: Type "memory" (the default; `"map_broker": {}`
+// is memory too) keeps map channels in this process, "redis" in the Redis
+// engine's servers.
+type MapBroker struct {
+	Type string
 }
 
 // Redis configures the Redis engine.

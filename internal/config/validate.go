@@ -18,13 +18,16 @@ func (st *state) finish() {
 	st.checkClient()
 	st.checkCommandRateLimit()
 	st.checkTokens()
-	st.checkChannelOptions(&st.cfg.Channel.WithoutNamespace, st.where, "channels without namespace")
+	st.checkChannelOptions(&st.cfg.Channel.WithoutNamespace, st.topWhere, "channels without namespace")
+	st.checkMapOptions(&st.cfg.Channel.WithoutNamespace, st.topWhere, st.topIsSet, "channels without namespace")
+	st.checkPresencePrefixes()
 	st.checkPersonalChannel()
 	st.buildProxies()
 	st.resolveChannelProxies()
 	st.checkAPI()
 	st.checkAutocert()
 	st.checkEngine()
+	st.checkMapBroker()
 	st.checkAuthPossible()
 }
 
@@ -156,9 +159,14 @@ func (st *state) checkChannelOptions(o *ChannelOptions, where func(string) loc, 
 	}
 	// Delta settings that cannot take effect say why: a patch needs the
 	// previous publication of the stream, which exists only with history.
+	// A map's patch base is the key's previous value, kept by the map's
+	// own stream, so maps need a stream-backed mode instead of history.
 	fossil := slices.Contains(o.AllowedDeltaTypes, "fossil")
+	isMap := IsMapType(o.SubscriptionType)
 	switch {
-	case fossil && (o.HistorySize <= 0 || o.HistoryTTL <= 0):
+	case fossil && isMap && o.Map.Mode == "ephemeral":
+		st.warnf(where("allowed_delta_types"), "deltas need a map stream (%s): with map.mode ephemeral, subscribers asking for fossil get whole publications; use recoverable or persistent", scope)
+	case fossil && !isMap && (o.HistorySize <= 0 || o.HistoryTTL <= 0):
 		st.warnf(where("allowed_delta_types"), "deltas need history (%s): without history_size and history_ttl, subscribers asking for fossil get whole publications", scope)
 	case o.DeltaPublish && !fossil:
 		st.warnf(where("delta_publish"), `has no effect (%s): no subscriber can ask for deltas unless allowed_delta_types includes "fossil"`, scope)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/spindle-rt/spindle/internal/config"
 	"github.com/spindle-rt/spindle/internal/realtime/engine/redis"
@@ -106,6 +107,12 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 			SubscribeProxy:  ref(o.SubscribeProxy),
 			PublishProxy:    ref(o.PublishProxy),
 			SubRefreshProxy: ref(o.SubRefreshProxy),
+
+			SubscriptionType:                subscriptionType(o.SubscriptionType),
+			Map:                             mapOptions(o, ref),
+			MapClientsPresenceChannelPrefix: o.MapClientsPresenceChannelPrefix,
+			MapUsersPresenceChannelPrefix:   o.MapUsersPresenceChannelPrefix,
+			AllowTagsFilter:                 o.AllowTagsFilter,
 		}
 	}
 
@@ -143,6 +150,72 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 		nc.RPC.Namespaces = append(nc.RPC.Namespaces, node.RPCNamespace{Name: ns.Name, Proxy: ref(ns.Proxy)})
 	}
 	return nc, resolveErr
+}
+
+// subscriptionType is the hub's spelling: Centrifugo's "stream" is the
+// hub's default, "".
+func subscriptionType(t string) string {
+	if t == "stream" {
+		return ""
+	}
+	return t
+}
+
+// mapOptions maps a namespace's map object onto the hub's, filling in
+// Centrifugo's defaults (config.DefaultMap*) so the hub runs with the
+// values the docs name rather than with its own fallbacks. Namespaces that
+// are not maps get none: validation refuses map options there.
+func mapOptions(o config.ChannelOptions, ref func(*config.Proxy) *node.Proxy) node.MapOptions {
+	if !config.IsMapType(o.SubscriptionType) {
+		return node.MapOptions{}
+	}
+	m := o.Map
+	out := node.MapOptions{
+		Mode:                              m.Mode,
+		KeyTTL:                            m.KeyTTL,
+		StreamSize:                        m.StreamSize,
+		StreamTTL:                         m.StreamTTL,
+		MetaTTL:                           m.MetaTTL,
+		RemoveClientOnUnsubscribe:         m.RemoveClientOnUnsubscribe,
+		ClientKey:                         m.ClientKey,
+		AllowPublishForClient:             m.AllowPublishForClient,
+		AllowPublishForSubscriber:         m.AllowPublishForSubscriber,
+		AllowPublishForAnonymous:          m.AllowPublishForAnonymous,
+		AllowRemoveForClient:              m.AllowRemoveForClient,
+		AllowRemoveForSubscriber:          m.AllowRemoveForSubscriber,
+		AllowRemoveForAnonymous:           m.AllowRemoveForAnonymous,
+		PublishProxyEnabled:               m.PublishProxyEnabled,
+		RemoveProxyEnabled:                m.RemoveProxyEnabled,
+		PublishProxy:                      ref(m.PublishProxy),
+		RemoveProxy:                       ref(m.RemoveProxy),
+		DefaultPageSize:                   orInt(m.DefaultPageSize, config.DefaultMapPageSize),
+		MinPageSize:                       orInt(m.MinPageSize, config.DefaultMapMinPageSize),
+		MaxPageSize:                       orInt(m.MaxPageSize, config.DefaultMapMaxPageSize),
+		LiveTransitionMaxPublicationLimit: m.LiveTransitionMaxPublicationLimit,
+		SubscribeCatchUpTimeout:           orDuration(m.SubscribeCatchUpTimeout, config.DefaultMapCatchUpTimeout),
+	}
+	// An ephemeral map keeps no stream: its sizes stay 0 (validation
+	// refuses anything else).
+	if m.Mode != "ephemeral" {
+		out.StreamSize = orInt(m.StreamSize, config.DefaultMapStreamSize)
+		out.StreamTTL = orDuration(m.StreamTTL, config.DefaultMapStreamTTL)
+		out.MetaTTL = orDuration(m.MetaTTL, config.DefaultMapMetaTTL(m.Mode, out.StreamTTL, m.KeyTTL))
+	}
+	return out
+}
+
+func orInt(v, def int) int {
+	if v != 0 {
+		return v
+	}
+	return def
+}
+
+func orDuration(v, def time.Duration) time.Duration {
+	if v != 0 {
+		return v
+	}
+	return def
 }
 
 // commandRateLimit maps the command rate limit onto the hub's; nil when it

@@ -147,15 +147,20 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	if err != nil {
 		return nil, err
 	}
+	maps, releaseMaps, err := newMapBroker(cfg, eng)
+	if err != nil {
+		return nil, err
+	}
 	connTokens, subTokens, err := verifiers(cfg)
 	if err != nil {
+		releaseMaps()
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := node.NewMetrics(reg)
 	proxies := proxy.NewSet(proxy.Options{Logger: log, Metrics: proxy.NewMetrics(reg)})
-	opts := node.Options{ID: nodeID, Engine: eng, Logger: log, Metrics: metrics, ConnectTokens: connTokens, SubTokens: subTokens}
+	opts := node.Options{ID: nodeID, Engine: eng, MapBroker: maps, Logger: log, Metrics: metrics, ConnectTokens: connTokens, SubTokens: subTokens}
 	resolve := o.Proxies
 	if resolve == nil {
 		resolve = func(p *config.Proxy) (node.Backend, error) { return proxies.Get(proxyClientConfig(p)) }
@@ -164,11 +169,13 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	nc, err := nodeConfig(cfg, startBinder(resolve, bound))
 	if err != nil {
 		_ = proxies.Close()
+		releaseMaps()
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n, err := node.New(nc, opts)
 	if err != nil {
 		_ = proxies.Close()
+		releaseMaps()
 		return nil, err
 	}
 	metrics.RegisterGauges(reg, n)
