@@ -106,3 +106,42 @@ func BenchmarkHistory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMapPublish writes a persistent map (stream of 100) of 1000
+// keys from all procs, the channel subscribed: the map write's whole path
+// (state, stream, delivery) on each engine.
+func BenchmarkMapPublish(b *testing.B) {
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "seat-" + strconv.Itoa(i)
+	}
+	opts := engine.MapPublishOptions{MapStreamOptions: engine.MapStreamOptions{StreamSize: 100, StreamTTL: time.Minute}}
+	data := []byte(`{"taken":true,"by":"user-42"}`)
+	const ch = "bench:map"
+	for _, e := range benchEngines(b) {
+		mb, ok := e.eng.(engine.MapBroker)
+		if !ok {
+			b.Fatalf("%s engine is not a map broker", e.name)
+		}
+		if err := mb.Subscribe(ch); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(e.name, func(b *testing.B) {
+			ctx := context.Background()
+			var next atomic.Uint64
+			b.SetParallelism(16)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := next.Add(1) * 7919
+				for pb.Next() {
+					i++
+					if _, err := mb.MapPublish(ctx, ch, keys[i%uint64(len(keys))], data, opts); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

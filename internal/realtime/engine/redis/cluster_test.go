@@ -90,6 +90,18 @@ func TestClusterContract(t *testing.T) {
 				return e
 			})
 		})
+		// Map scripts touch six keys and a PUB/SUB channel each: all must
+		// hash to the partition's slot.
+		t.Run(name+"-maps", func(t *testing.T) {
+			enginetest.RunMapContract(t, func(t *testing.T) engine.MapBroker {
+				e, err := New(Options{ClusterAddresses: addrs, ClusterPartitions: 4, Prefix: testPrefix(),
+					MapCleanupInterval: 100 * time.Millisecond, classicPubSub: classic})
+				if err != nil {
+					t.Fatalf("new engine: %v", err)
+				}
+				return e
+			})
+		})
 	}
 }
 

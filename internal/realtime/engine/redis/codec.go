@@ -12,20 +12,33 @@ import (
 
 // codecVersion leads every encoded publication so the format can change
 // without old nodes misreading new payloads during a rolling upgrade.
-// Version 2 is version 1 followed by a flags byte; it is written only for
-// publications that carry a flag (delta), so a node that knows only
-// version 1 drops just those.
+// Version 2 is version 1 followed by a flags byte (and, for map
+// publications, the key); it is written only for publications that carry
+// a flag (delta, map key), so a node that knows only version 1 drops just
+// those.
 const (
 	codecVersion  = 1
 	codecVersion2 = 2
 )
 
-// Publication flags of codec version 2.
-const flagDelta = 1
+// Publication flags of codec version 2. flagMap says a length-prefixed map
+// key follows the flags byte; flagRemoved marks a map key removal. The Lua
+// scripts build expiry removals byte by byte (mapscripts.go), so these
+// values are part of the stored format and must not change.
+const (
+	flagDelta   = 1
+	flagMap     = 2
+	flagRemoved = 4
+	knownFlags  = flagDelta | flagMap | flagRemoved
+)
 
-// Frame kinds on a channel's PUB/SUB channel.
+// Frame kinds on a channel's PUB/SUB channel. frameWithBase is a
+// publication that also carries the map key's previous value (the patch
+// base of a delta-eligible map write); it is decoded into a publication
+// with PrevData, so the dispatcher only ever sees framePublication.
 const (
 	framePublication = 'p'
+	frameWithBase    = 'q'
 	frameJoin        = 'j'
 	frameLeave       = 'l'
 )
@@ -64,9 +77,20 @@ func encodePublication(pub *engine.Publication) []byte {
 	for k, v := range pub.Tags {
 		size += 4 + len(k) + len(v)
 	}
-	b := make([]byte, 0, size+1)
-	version := byte(codecVersion)
+	size += 8 + len(pub.Key)
+	b := make([]byte, 0, size)
+	var flags byte
 	if pub.Delta {
+		flags |= flagDelta
+	}
+	if pub.Key != "" || pub.Removed {
+		flags |= flagMap
+	}
+	if pub.Removed {
+		flags |= flagRemoved
+	}
+	version := byte(codecVersion)
+	if flags != 0 {
 		version = codecVersion2
 	}
 	b = append(b, version)
@@ -84,7 +108,10 @@ func encodePublication(pub *engine.Publication) []byte {
 		b = appendString(b, v)
 	}
 	if version == codecVersion2 {
-		b = append(b, flagDelta)
+		b = append(b, flags)
+		if flags&flagMap != 0 {
+			b = appendString(b, pub.Key)
+		}
 	}
 	return b
 }
@@ -220,7 +247,15 @@ func decodePublication(s string) (*engine.Publication, error) {
 	}
 	if version == codecVersion2 {
 		flags := d.byte()
+		if flags&^knownFlags != 0 || (flags&flagRemoved != 0 && flags&flagMap == 0) {
+			// A flag this node does not know may change what follows.
+			d.fail()
+		}
 		pub.Delta = flags&flagDelta != 0
+		if flags&flagMap != 0 {
+			pub.Key = d.string()
+			pub.Removed = flags&flagRemoved != 0
+		}
 	}
 	if d.err == nil && d.s != "" {
 		d.fail()
@@ -300,7 +335,7 @@ func decodeFrame(s string) (frame, error) {
 	}
 	f := frame{kind: s[0]}
 	switch f.kind {
-	case framePublication:
+	case framePublication, frameWithBase:
 		rest := s[1:]
 		i := strings.IndexByte(rest, ':')
 		if i < 0 {
@@ -316,11 +351,25 @@ func decodeFrame(s string) (frame, error) {
 			return frame{}, fmt.Errorf("decode frame: epoch: %w", errMalformed)
 		}
 		f.sp = engine.StreamPosition{Offset: off, Epoch: rest[:j]}
-		f.pub, err = decodePublication(rest[j+1:])
+		rest = rest[j+1:]
+		withBase := f.kind == frameWithBase
+		var base string
+		if withBase {
+			if base, rest, err = cutCounted(rest); err != nil {
+				return frame{}, fmt.Errorf("decode frame base: %w", err)
+			}
+			f.kind = framePublication
+		}
+		f.pub, err = decodePublication(rest)
 		if err != nil {
 			return frame{}, err
 		}
 		f.pub.Offset = off
+		if withBase {
+			// Non-nil even when the previous value was empty: an empty
+			// base is still a base.
+			f.pub.PrevData = []byte(base)
+		}
 	case frameJoin, frameLeave:
 		info, err := decodeInfoBody(s[1:])
 		if err != nil {
@@ -331,4 +380,50 @@ func decodeFrame(s string) (frame, error) {
 		return frame{}, fmt.Errorf("decode frame: kind %q: %w", f.kind, errMalformed)
 	}
 	return f, nil
+}
+
+// cutCounted splits "<n>:<n bytes>rest" — the decimal-counted field the
+// Lua scripts can write without varint arithmetic.
+func cutCounted(s string) (field, rest string, err error) {
+	i := strings.IndexByte(s, ':')
+	if i < 1 || i > 20 {
+		return "", "", errMalformed
+	}
+	n, err := strconv.ParseUint(s[:i], 10, 64)
+	if err != nil || n > uint64(len(s)-i-1) {
+		return "", "", errMalformed
+	}
+	return s[i+1 : i+1+int(n)], s[i+1+int(n):], nil
+}
+
+// decodeMapEntry reads a map state value as the map scripts store it:
+// "<offset>:<version>:" then the counted version epoch, then the encoded
+// publication. The version is the scripts' business; only the
+// publication (with its offset) is returned.
+func decodeMapEntry(s string) (*engine.Publication, error) {
+	i := strings.IndexByte(s, ':')
+	if i < 1 {
+		return nil, fmt.Errorf("decode map entry: offset: %w", errMalformed)
+	}
+	off, err := strconv.ParseUint(s[:i], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("decode map entry offset: %w", errors.Join(errMalformed, err))
+	}
+	rest := s[i+1:]
+	j := strings.IndexByte(rest, ':')
+	if j < 1 {
+		return nil, fmt.Errorf("decode map entry: version: %w", errMalformed)
+	}
+	if _, err := strconv.ParseUint(rest[:j], 10, 64); err != nil {
+		return nil, fmt.Errorf("decode map entry version: %w", errors.Join(errMalformed, err))
+	}
+	if _, rest, err = cutCounted(rest[j+1:]); err != nil {
+		return nil, fmt.Errorf("decode map entry version epoch: %w", err)
+	}
+	pub, err := decodePublication(rest)
+	if err != nil {
+		return nil, fmt.Errorf("decode map entry: %w", err)
+	}
+	pub.Offset = off
+	return pub, nil
 }

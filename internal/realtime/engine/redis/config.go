@@ -35,6 +35,11 @@ type Settings struct {
 	// SentinelTLS secures the connections to the sentinels; TLS those to
 	// the data servers they point at.
 	SentinelTLS TLSFiles
+	// MapCleanupInterval and MapCleanupBatchSize tune map key expiry
+	// (map_broker.redis cleanup_interval / cleanup_batch_size); zero
+	// means the defaults.
+	MapCleanupInterval  time.Duration
+	MapCleanupBatchSize int
 }
 
 // TLSFiles switches TLS on and gives its PEM material: as bytes (Cert, Key,
@@ -62,18 +67,20 @@ type TLSFiles struct {
 // explicit settings. It fails on unreadable TLS files or bad URLs.
 func FromSettings(cfg Settings, presenceTTL, metaTTL time.Duration, nodeID string) (Options, error) {
 	o := Options{
-		User:               cfg.User,
-		Password:           cfg.Password,
-		DB:                 cfg.DB,
-		Prefix:             cfg.Prefix,
-		ConnectTimeout:     cfg.ConnectTimeout,
-		IOTimeout:          cfg.IOTimeout,
-		SentinelMasterName: cfg.SentinelMasterName,
-		SentinelUser:       cfg.SentinelUser,
-		SentinelPassword:   cfg.SentinelPassword,
-		PresenceTTL:        presenceTTL,
-		HistoryMetaTTL:     metaTTL,
-		NodeID:             nodeID,
+		User:                cfg.User,
+		Password:            cfg.Password,
+		DB:                  cfg.DB,
+		Prefix:              cfg.Prefix,
+		ConnectTimeout:      cfg.ConnectTimeout,
+		IOTimeout:           cfg.IOTimeout,
+		SentinelMasterName:  cfg.SentinelMasterName,
+		SentinelUser:        cfg.SentinelUser,
+		SentinelPassword:    cfg.SentinelPassword,
+		PresenceTTL:         presenceTTL,
+		HistoryMetaTTL:      metaTTL,
+		NodeID:              nodeID,
+		MapCleanupInterval:  cfg.MapCleanupInterval,
+		MapCleanupBatchSize: cfg.MapCleanupBatchSize,
 	}
 	m := &urlMerge{user: &o.User, password: &o.Password, db: &o.DB}
 	useTLS := cfg.TLS.Enabled

@@ -45,6 +45,14 @@
 //	P.T presence.data.<channel>     hash: client id -> encoded ClientInfo
 //	P.T presence.expire.<channel>   zset: client id -> expiry (Redis µs)
 //	P.T relay                       never written; routes classic cluster PUBLISH
+//	P.T map.meta.<channel>          hash: e epoch, s top offset, ss/st/mt stream
+//	                                settings of the last write, x/v hints
+//	P.T map.stream.<channel>        stream of changes; entry id = offset, field d
+//	P.T map.state.<channel>         hash: key -> offset:version:<n>:<version epoch><publication>
+//	P.T map.keys.<channel>          zset: every key at score 0 (ZRANGEBYLEX pages)
+//	P.T map.expire.<channel>        zset: key -> expiry (Redis ms)
+//	P.T map.expiring                zset: channel -> earliest key expiry (cleanup index)
+//	P.T map.result.<len>:<channel>:<key> idempotent map write result "offset:epoch"
 //
 // # Scripts
 //
@@ -57,11 +65,24 @@
 // XRANGE/XREVRANGE inside one MULTI, so position and entries agree.
 // Presence entries expire by the zset scores, judged on Redis' clock.
 //
+// Map channels (maps.go, mapscripts.go) are one script call per write,
+// removal and state page: idempotency (a cached result counts only for
+// the map's current epoch, so a cleared map forgets it), key mode and
+// version checks, the offset, XADD with exact MAXLEN, the state value, the
+// key's expiry, the meta lifetime and the PUBLISH, atomically. Every call
+// first removes the map's keys whose TTL passed, as removals; a cleanup
+// loop (Options.MapCleanupInterval, default 1s) does the same for maps
+// nobody touches, finding them through the map.expiring index, so expiry
+// is delivered within about an interval. Map stream reads run a short
+// position script in a MULTI with XRANGE/XREVRANGE, like History.
+//
 // # Payloads
 //
 // PUB/SUB messages are small binary frames, not JSON (see codec.go):
 //
 //	'p' <offset> ':' <epoch> ':' <publication>   a publication
+//	'q' <offset> ':' <epoch> ':' <n> ':' <n bytes> <publication>
+//	                                             a map write with its key's previous value
 //	'j' <has info: 0|1> [client info]            a join
 //	'l' <has info: 0|1> [client info]            a leave
 //
@@ -70,7 +91,10 @@
 // publication is encoded as: version byte 1, zigzag varint time (Unix ms),
 // length-prefixed data, a flag byte (bit 0: client info follows), the info
 // if present, then a uvarint tag count and length-prefixed key/value
-// pairs. Client info is four length-prefixed strings: user, client,
+// pairs. Version 2 appends a flags byte (1 delta, 2 map key follows,
+// 4 removal) and, with flag 2, the length-prefixed map key; it is written
+// only when a flag is set, so stream publications without delta keep
+// version 1. Client info is four length-prefixed strings: user, client,
 // connection info, channel info. Lengths are uvarints. A presence value is
 // the version byte, the has-info byte and the client info.
 package redis

@@ -11,8 +11,9 @@ import (
 	"github.com/spindle-rt/spindle/internal/realtime/engine"
 )
 
-// Engine keeps broker state, history and presence in Redis so that several
-// nodes share them; it implements engine.Engine.
+// Engine keeps broker state, history, presence and map channels in Redis
+// so that several nodes share them; it implements engine.Engine and
+// engine.MapBroker.
 type Engine struct {
 	opts   Options
 	mode   mode
@@ -22,6 +23,9 @@ type Engine struct {
 	handler atomic.Pointer[dispatcher]
 	closed  atomic.Bool
 	closeMu sync.Mutex
+	// cleanup is the map key expiry loop, started by Run; guarded by
+	// closeMu.
+	cleanup *mapCleanup
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -85,6 +89,7 @@ func (e *Engine) Run(h engine.EventHandler) error {
 	for _, s := range e.subs {
 		s.start(d)
 	}
+	e.startMapCleanup()
 	ctrl := e.route(controlRoute)
 	if err := ctrl.sub.subscribe([]string{ctrl.keys.control()}, target{control: true}, e.subscribeWait()); err != nil {
 		return fmt.Errorf("redis engine run: control channel: %w", err)
@@ -114,6 +119,9 @@ func (e *Engine) Close(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
+	if err := e.stopMapCleanup(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	running := e.handler.Load() != nil
 	if running {
 		for _, s := range e.subs {

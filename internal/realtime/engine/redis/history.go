@@ -37,7 +37,13 @@ func (e *Engine) History(ctx context.Context, channel string, opts engine.Histor
 			return nil, engine.StreamPosition{}, fmt.Errorf("%s of %q: %w", op, channel, err)
 		}
 	} else {
-		top, entries, err = e.metaAndRange(ctx, p, metaKeys, metaArgs, rng)
+		var msg rueidis.RedisMessage
+		msg, entries, err = e.scriptAndRange(ctx, op, p, historyMetaScript, historyMetaSHA, metaKeys, metaArgs, metaKeys[1], rng)
+		if err == nil {
+			if top, err = parseTop(msg); err != nil {
+				err = fmt.Errorf("%s: %w", op, err)
+			}
+		}
 	}
 	if err != nil {
 		return nil, engine.StreamPosition{}, err
@@ -57,58 +63,55 @@ func (e *Engine) History(ctx context.Context, channel string, opts engine.Histor
 	return pubs, top, nil
 }
 
-// metaAndRange reads (or creates) the position and the range in one MULTI,
-// so the entries and the top offset agree even with concurrent publishes.
-// The meta script goes in by EVALSHA; if Redis lost it (restart), it is
-// loaded by running it once and the transaction is retried.
-func (e *Engine) metaAndRange(ctx context.Context, p *partition, metaKeys, metaArgs []string, rng streamRange) (engine.StreamPosition, []rueidis.RedisMessage, error) {
-	const op = "history"
+// scriptAndRange runs a position script (history meta, map stream meta)
+// and a stream range in one MULTI, so the entries and the top offset agree
+// even with concurrent publishes. The script goes in by EVALSHA; if Redis
+// lost it (restart), it is loaded by running it once and the transaction
+// is retried. It returns the script's reply and the range's entries.
+func (e *Engine) scriptAndRange(ctx context.Context, op string, p *partition, script *rueidis.Lua, sha string, keys, args []string, streamKey string, rng streamRange) (rueidis.RedisMessage, []rueidis.RedisMessage, error) {
 	c := p.shard.client
 	for attempt := 0; ; attempt++ {
 		var rangeCmd rueidis.Completed
 		switch {
 		case rng.cmd == "xrange" && rng.count != "0":
-			rangeCmd = c.B().Arbitrary("XRANGE").Keys(metaKeys[1]).Args(rng.start, rng.end, "COUNT", rng.count).Build()
+			rangeCmd = c.B().Arbitrary("XRANGE").Keys(streamKey).Args(rng.start, rng.end, "COUNT", rng.count).Build()
 		case rng.cmd == "xrange":
-			rangeCmd = c.B().Arbitrary("XRANGE").Keys(metaKeys[1]).Args(rng.start, rng.end).Build()
+			rangeCmd = c.B().Arbitrary("XRANGE").Keys(streamKey).Args(rng.start, rng.end).Build()
 		case rng.count != "0":
-			rangeCmd = c.B().Arbitrary("XREVRANGE").Keys(metaKeys[1]).Args(rng.start, rng.end, "COUNT", rng.count).Build()
+			rangeCmd = c.B().Arbitrary("XREVRANGE").Keys(streamKey).Args(rng.start, rng.end, "COUNT", rng.count).Build()
 		default:
-			rangeCmd = c.B().Arbitrary("XREVRANGE").Keys(metaKeys[1]).Args(rng.start, rng.end).Build()
+			rangeCmd = c.B().Arbitrary("XREVRANGE").Keys(streamKey).Args(rng.start, rng.end).Build()
 		}
 		resps := c.DoMulti(ctx,
 			c.B().Multi().Build(),
-			c.B().Evalsha().Sha1(historyMetaSHA).Numkeys(2).Key(metaKeys...).Arg(metaArgs...).Build(),
+			c.B().Evalsha().Sha1(sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build(),
 			rangeCmd,
 			c.B().Exec().Build(),
 		)
 		results, err := resps[3].ToArray()
 		if err != nil {
-			return engine.StreamPosition{}, nil, fail(ctx, op, err)
+			return rueidis.RedisMessage{}, nil, fail(ctx, op, err)
 		}
 		if len(results) != 2 {
-			return engine.StreamPosition{}, nil, fmt.Errorf("%s: transaction returned %d results, want 2", op, len(results))
+			return rueidis.RedisMessage{}, nil, fmt.Errorf("%s: transaction returned %d results, want 2", op, len(results))
 		}
 		if re, ok := rueidis.IsRedisErr(results[0].Error()); ok && re.IsNoScript() && attempt == 0 {
-			// Loads the script (EVAL fallback); creating the meta here
-			// is the same thing the retried transaction would do.
-			if err := historyMetaScript.Exec(ctx, c, metaKeys, metaArgs).Error(); err != nil {
-				return engine.StreamPosition{}, nil, fail(ctx, op, err)
+			// Loads the script (EVAL fallback); what it does here is
+			// what the retried transaction would do (create a missing
+			// meta, apply due expiries), so running it twice is safe.
+			if err := script.Exec(ctx, c, keys, args).Error(); err != nil {
+				return rueidis.RedisMessage{}, nil, fail(ctx, op, err)
 			}
 			continue
 		}
 		if err := results[0].Error(); err != nil {
-			return engine.StreamPosition{}, nil, fail(ctx, op, err)
-		}
-		top, err := parseTop(results[0])
-		if err != nil {
-			return engine.StreamPosition{}, nil, fmt.Errorf("%s: %w", op, err)
+			return rueidis.RedisMessage{}, nil, fail(ctx, op, err)
 		}
 		entries, err := results[1].ToArray()
 		if err != nil {
-			return engine.StreamPosition{}, nil, fail(ctx, op, err)
+			return rueidis.RedisMessage{}, nil, fail(ctx, op, err)
 		}
-		return top, entries, nil
+		return results[0], entries, nil
 	}
 }
 

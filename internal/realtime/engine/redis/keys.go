@@ -24,6 +24,32 @@ func (k keys) result(channel, key string) string {
 	return k.base + "result." + strconv.Itoa(len(channel)) + ":" + channel + ":" + key
 }
 
+// Map channels. Each map is six keys of one slot: the meta hash (epoch,
+// top offset, the stream settings of the last write), the change stream,
+// the state hash (key -> entry), the key order zset (all scores 0, for
+// ZRANGEBYLEX pages), the key expiry zset (key -> expiry in Redis ms) and
+// the partition-wide index of maps with expiring keys (channel -> the
+// earliest expiry), which the cleanup loop reads instead of scanning.
+func (k keys) mapMeta(channel string) string   { return k.base + "map.meta." + channel }
+func (k keys) mapStream(channel string) string { return k.base + "map.stream." + channel }
+func (k keys) mapState(channel string) string  { return k.base + "map.state." + channel }
+func (k keys) mapOrder(channel string) string  { return k.base + "map.keys." + channel }
+func (k keys) mapExpire(channel string) string { return k.base + "map.expire." + channel }
+func (k keys) mapExpiring() string             { return k.base + "map.expiring" }
+
+// mapKeys lists a map's keys in the order every map script takes them
+// (KEYS[1]..KEYS[6]).
+func (k keys) mapKeys(channel string) []string {
+	return []string{k.mapMeta(channel), k.mapStream(channel), k.mapState(channel),
+		k.mapOrder(channel), k.mapExpire(channel), k.mapExpiring()}
+}
+
+// mapResult names an idempotent map write result, apart from stream
+// publishes' results so the two never answer for each other.
+func (k keys) mapResult(channel, key string) string {
+	return k.base + "map.result." + strconv.Itoa(len(channel)) + ":" + channel + ":" + key
+}
+
 // relay is never written: it only routes a classic-cluster PUBLISH to the
 // partition's master.
 func (k keys) relay() string { return k.base + "relay" }

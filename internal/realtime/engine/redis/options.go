@@ -19,6 +19,10 @@ const (
 	DefaultHistoryMetaTTL      = 720 * time.Hour
 	DefaultIdempotentResultTTL = 5 * time.Minute
 	DefaultClusterPartitions   = 16
+	// Map key expiry, as Centrifugo's map_broker.redis cleanup_interval
+	// and cleanup_batch_size.
+	DefaultMapCleanupInterval  = time.Second
+	DefaultMapCleanupBatchSize = 100
 )
 
 // Options selects the Redis deployment and tunes lifetimes. Exactly one of
@@ -69,6 +73,12 @@ type Options struct {
 	// IdempotentResultTTL is how long a publish result is remembered for
 	// its idempotency key when the publish names no lifetime.
 	IdempotentResultTTL time.Duration
+	// MapCleanupInterval is how often this node removes map keys whose
+	// TTL passed (as removals subscribers see); MapCleanupBatchSize caps
+	// the maps and the keys per map handled in one script call. Every
+	// node cleans up; the scripts are atomic, so a key is removed once.
+	MapCleanupInterval  time.Duration
+	MapCleanupBatchSize int
 	// NodeID names this node so PublishControl(toNode) can reach only
 	// it. Empty gets a random id.
 	NodeID string
@@ -138,6 +148,10 @@ func (o Options) normalize() (Options, mode, error) {
 	o.PresenceTTL = orDefault(o.PresenceTTL, DefaultPresenceTTL)
 	o.HistoryMetaTTL = orDefault(o.HistoryMetaTTL, DefaultHistoryMetaTTL)
 	o.IdempotentResultTTL = orDefault(o.IdempotentResultTTL, DefaultIdempotentResultTTL)
+	o.MapCleanupInterval = orDefault(o.MapCleanupInterval, DefaultMapCleanupInterval)
+	if o.MapCleanupBatchSize <= 0 {
+		o.MapCleanupBatchSize = DefaultMapCleanupBatchSize
+	}
 	if o.ClusterPartitions <= 0 {
 		o.ClusterPartitions = DefaultClusterPartitions
 	}
