@@ -7,7 +7,7 @@ import (
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
-// The methods below answer the six proxied events in-process, with the
+// The methods below answer the proxied events in-process, with the
 // same method set as the real-time server's proxy clients, so `spindle dev`
 // calls the App directly with no network hop. Headers come from the
 // context the server attached them to. A returned error is always a
@@ -48,4 +48,16 @@ func (a *App) RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCRes
 func (a *App) SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
 	r := NewSubRefreshRequest(req, clientheaders.From(ctx))
 	return invoke[*proxypb.SubRefreshResponse](a, ctx, r)
+}
+
+// MapPublish answers a map_publish in-process.
+func (a *App) MapPublish(ctx context.Context, req *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+	r := NewMapPublishRequest(req, clientheaders.From(ctx))
+	return invoke[*proxypb.MapPublishResponse](a, ctx, r)
+}
+
+// MapRemove answers a map_remove in-process.
+func (a *App) MapRemove(ctx context.Context, req *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+	r := NewMapRemoveRequest(req, clientheaders.From(ctx))
+	return invoke[*proxypb.MapRemoveResponse](a, ctx, r)
 }

@@ -120,6 +120,10 @@ func replyFits(t Type, r Reply) bool {
 		return t == TypeRPC && v != nil
 	case *proxypb.SubRefreshResponse:
 		return t == TypeSubRefresh && v != nil
+	case *proxypb.MapPublishResponse:
+		return t == TypeMapPublish && v != nil
+	case *proxypb.MapRemoveResponse:
+		return t == TypeMapRemove && v != nil
 	}
 	return false
 }

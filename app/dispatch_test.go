@@ -28,6 +28,8 @@ func callAll(t *testing.T, a *App, ctx context.Context) []Reply {
 	add(a.Publish(ctx, &proxypb.PublishRequest{Client: "c1"}))
 	add(a.RPC(ctx, &proxypb.RPCRequest{Client: "c1", Method: "m"}))
 	add(a.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1"}))
+	add(a.MapPublish(ctx, &proxypb.MapPublishRequest{Client: "c1"}))
+	add(a.MapRemove(ctx, &proxypb.MapRemoveRequest{Client: "c1"}))
 	return out
 }
 
@@ -39,7 +41,7 @@ func TestMissingServiceAnswersNotAvailable(t *testing.T) {
 			t.Errorf("%s: %v", Types()[i], r)
 		}
 	}
-	lb.waitFor(t, "no service registered", "type=subrefresh")
+	lb.waitFor(t, "no service registered", "type=subrefresh", "type=map_publish", "type=map_remove")
 }
 
 func TestRPCFallbackAndMethodNotFound(t *testing.T) {
@@ -88,6 +90,12 @@ func everyService(a *App, f func(ctx context.Context, req Request) error) {
 	})
 	a.HandleSubRefresh(func(ctx context.Context, r *SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
 		return r.Extend(1), f(ctx, r)
+	})
+	a.HandleMapPublish(func(ctx context.Context, r *MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+		return r.Allow(), f(ctx, r)
+	})
+	a.HandleMapRemove(func(ctx context.Context, r *MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+		return r.Allow(), f(ctx, r)
 	})
 }
 
@@ -202,6 +210,14 @@ func TestTypes(t *testing.T) {
 	}
 	if got, ok := ParseType("sub_refresh"); !ok || got != TypeSubRefresh {
 		t.Errorf("sub_refresh: %v", got)
+	}
+	// The map events' names are ours (RoadRunner has none); workers match
+	// on them, so they are pinned here.
+	if TypeMapPublish.String() != "map_publish" || TypeMapRemove.String() != "map_remove" {
+		t.Errorf("map type names %q %q", TypeMapPublish, TypeMapRemove)
+	}
+	if len(Types()) != numTypes-1 {
+		t.Errorf("Types() lists %d of %d types", len(Types()), numTypes-1)
 	}
 	if _, ok := ParseType("notify"); ok {
 		t.Error("unknown type parsed")

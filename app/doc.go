@@ -2,8 +2,9 @@
 // counterpart of Spiral's Centrifugo services and interceptors running
 // behind RoadRunner's centrifuge plugin. The real-time server (`spindle
 // server` or Centrifugo) asks the application about every client connect,
-// refresh, subscribe, publish, RPC and subscription refresh; an App
-// answers through typed services, wrapped in interceptors.
+// refresh, subscribe, publish, RPC and subscription refresh, and about
+// client writes to map channels (map_publish, map_remove); an App answers
+// through typed services, wrapped in interceptors.
 //
 // # Services
 //
@@ -19,7 +20,8 @@
 // req.Data, req.Channel… are at hand) together with the call's Type and
 // Header (incoming gRPC metadata or HTTP headers). Its methods build the
 // matching response: Allow, Respond, Deny, DenyTemporary, Disconnect, and
-// per type Extend/Expire (refresh), Rewrite (publish), Answer (RPC).
+// per type Extend/Expire (refresh), Rewrite (publish, map_publish), Answer
+// (RPC).
 //
 // # Interceptors
 //
@@ -59,8 +61,9 @@
 // centrifugal.centrifugo.proxy.CentrifugoProxy and the HTTP proxy variant
 // on it: connections that open with the HTTP/2 preface go to gRPC, all
 // others to an HTTP/1.1 server that takes POST requests with JSON bodies
-// at paths ending in /connect, /refresh, /subscribe, /publish, /rpc and
-// /sub_refresh (so both http://app:10001/connect and
-// http://app:10001/centrifugo/connect work). The App also answers the six
-// events as plain methods, so `spindle dev` calls it in-process.
+// at paths ending in /connect, /refresh, /subscribe, /publish, /rpc,
+// /sub_refresh, /map_publish and /map_remove (so both
+// http://app:10001/connect and http://app:10001/centrifugo/connect work).
+// The App also answers the events as plain methods, so `spindle dev` calls
+// it in-process.
 package app

@@ -148,3 +148,41 @@ func ExampleApp_Handle() {
 	// time: "12:00"
 	// weather: 4404 no such method: weather
 }
+
+// Map channels hold keyed state (seats of a show, say). With
+// map.publish_proxy_enabled and map.remove_proxy_enabled in the channel's
+// namespace, the real-time server asks the app about every client write
+// and removal of a key: here a write is stamped with who made it and a
+// taken seat cannot be booked twice, while removals are refused outright.
+func ExampleApp_HandleMapPublish() {
+	a := app.New(app.Options{})
+	taken := map[string]bool{"A1": true}
+	a.HandleMapPublish(func(ctx context.Context, r *app.MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+		if taken[r.GetKey()] {
+			return r.Deny(1409, "seat taken"), nil
+		}
+		return r.Respond(&proxypb.MapPublishResult{
+			Data:    []byte(`{"by":"` + r.GetUser() + `"}`),
+			KeyMode: "if_new", // a seat another client booked meanwhile stays theirs
+		}), nil
+	})
+	a.HandleMapRemove(func(ctx context.Context, r *app.MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+		return r.Deny(1403, "bookings are final"), nil
+	})
+
+	ctx := context.Background()
+	for _, seat := range []string{"A1", "B2"} {
+		resp, _ := a.MapPublish(ctx, &proxypb.MapPublishRequest{User: "alice", Channel: "seats:show1", Key: seat, Data: []byte(`{}`)})
+		if e := resp.GetError(); e != nil {
+			fmt.Printf("book %s: %d %s\n", seat, e.GetCode(), e.GetMessage())
+		} else {
+			fmt.Printf("book %s: %s %s\n", seat, resp.GetResult().GetData(), resp.GetResult().GetKeyMode())
+		}
+	}
+	rem, _ := a.MapRemove(ctx, &proxypb.MapRemoveRequest{User: "alice", Channel: "seats:show1", Key: "B2"})
+	fmt.Println("cancel B2:", rem.GetError().GetCode(), rem.GetError().GetMessage())
+	// Output:
+	// book A1: 1409 seat taken
+	// book B2: {"by":"alice"} if_new
+	// cancel B2: 1403 bookings are final
+}

@@ -47,5 +47,19 @@ func fullApp(opts Options) (*App, *logBuffer) {
 		}
 		return r.Extend(1800000000), nil
 	})
+	a.HandleMapPublish(func(_ context.Context, r *MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+		if strings.HasPrefix(r.GetKey(), "taken") {
+			return r.Deny(1409, "seat taken"), nil
+		}
+		return r.Respond(&proxypb.MapPublishResult{
+			Data: []byte(`{"by":"` + r.GetUser() + `","was":` + string(r.GetData()) + `}`), KeyMode: "if_new",
+		}), nil
+	})
+	a.HandleMapRemove(func(_ context.Context, r *MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+		if r.GetUser() == "" {
+			return r.Disconnect(4503, "sign in"), nil
+		}
+		return r.Respond(&proxypb.MapRemoveResult{Tags: map[string]string{"by": r.GetUser()}}), nil
+	})
 	return a, lb
 }

@@ -10,10 +10,11 @@ import (
 )
 
 // RegisterGRPC registers the App as the CentrifugoProxy service on s, for
-// programs that run their own gRPC server. The six event methods are
-// served; the streaming and newer methods (SubscribeUnidirectional,
+// programs that run their own gRPC server. The eight event methods are
+// served (the six of RoadRunner's plugin, MapPublish and MapRemove); the
+// streaming and other methods (SubscribeUnidirectional,
 // SubscribeBidirectional, NotifyCacheEmpty, NotifyChannelState,
-// MapPublish, MapRemove, SharedPollRefresh) answer codes.Unimplemented.
+// SharedPollRefresh) answer codes.Unimplemented.
 func (a *App) RegisterGRPC(s grpc.ServiceRegistrar) {
 	proxypb.RegisterCentrifugoProxyServer(s, grpcService{a: a})
 }
@@ -65,6 +66,20 @@ func (s grpcService) SubRefresh(ctx context.Context, in *proxypb.SubRefreshReque
 	r := NewSubRefreshRequest(in, nil)
 	r.mctx = ctx
 	resp, err := invoke[*proxypb.SubRefreshResponse](s.a, ctx, r)
+	return resp, grpcError(err)
+}
+
+func (s grpcService) MapPublish(ctx context.Context, in *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+	r := NewMapPublishRequest(in, nil)
+	r.mctx = ctx
+	resp, err := invoke[*proxypb.MapPublishResponse](s.a, ctx, r)
+	return resp, grpcError(err)
+}
+
+func (s grpcService) MapRemove(ctx context.Context, in *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+	r := NewMapRemoveRequest(in, nil)
+	r.mctx = ctx
+	resp, err := invoke[*proxypb.MapRemoveResponse](s.a, ctx, r)
 	return resp, grpcError(err)
 }
 

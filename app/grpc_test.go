@@ -62,6 +62,18 @@ func TestGRPCEveryEvent(t *testing.T) {
 		{"sub_refresh expired", func() (proto.Message, error) {
 			return c.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1", Channel: "gone"})
 		}, &proxypb.SubRefreshResponse{Result: &proxypb.SubRefreshResult{Expired: true}}},
+		{"map_publish rewritten", func() (proto.Message, error) {
+			return c.MapPublish(ctx, &proxypb.MapPublishRequest{Client: "c1", User: "56", Channel: "seats:1", Key: "a1", Data: []byte(`{"n":1}`)})
+		}, &proxypb.MapPublishResponse{Result: &proxypb.MapPublishResult{Data: []byte(`{"by":"56","was":{"n":1}}`), KeyMode: "if_new"}}},
+		{"map_publish denied", func() (proto.Message, error) {
+			return c.MapPublish(ctx, &proxypb.MapPublishRequest{Client: "c1", User: "56", Channel: "seats:1", Key: "taken-a2"})
+		}, &proxypb.MapPublishResponse{Error: &proxypb.Error{Code: 1409, Message: "seat taken"}}},
+		{"map_remove tagged", func() (proto.Message, error) {
+			return c.MapRemove(ctx, &proxypb.MapRemoveRequest{Client: "c1", User: "56", Channel: "seats:1", Key: "a1"})
+		}, &proxypb.MapRemoveResponse{Result: &proxypb.MapRemoveResult{Tags: map[string]string{"by": "56"}}}},
+		{"map_remove disconnected", func() (proto.Message, error) {
+			return c.MapRemove(ctx, &proxypb.MapRemoveRequest{Client: "c1", Channel: "seats:1", Key: "a1"})
+		}, &proxypb.MapRemoveResponse{Disconnect: &proxypb.Disconnect{Code: 4503, Reason: "sign in"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,8 +118,8 @@ func TestGRPCStubsAreUnimplemented(t *testing.T) {
 			_, err := c.NotifyChannelState(ctx, &proxypb.NotifyChannelStateRequest{})
 			return err
 		},
-		"MapPublish": func() error {
-			_, err := c.MapPublish(ctx, &proxypb.MapPublishRequest{})
+		"SharedPollRefresh": func() error {
+			_, err := c.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{Channel: "x"})
 			return err
 		},
 	}

@@ -31,6 +31,8 @@ func TestHandle(t *testing.T) {
 		{"publish", func(a *App) { a.Handle(TypePublish, echo("h")) }, NewPublishRequest(nil, nil), 400, "h", ""},
 		{"rpc", func(a *App) { a.Handle(TypeRPC, echo("h")) }, rpc("any"), 400, "h", ""},
 		{"sub_refresh", func(a *App) { a.Handle(TypeSubRefresh, echo("h")) }, NewSubRefreshRequest(nil, nil), 400, "h", ""},
+		{"map_publish", func(a *App) { a.Handle(TypeMapPublish, echo("h")) }, NewMapPublishRequest(nil, nil), 400, "h", ""},
+		{"map_remove", func(a *App) { a.Handle(TypeMapRemove, echo("h")) }, NewMapRemoveRequest(nil, nil), 400, "h", ""},
 		{
 			name:  "only its own type",
 			setup: func(a *App) { a.Handle(TypeConnect, echo("h")) },

@@ -22,6 +22,7 @@ import (
 // client.
 //
 //	/connect  /refresh  /subscribe  /publish  /rpc  /sub_refresh
+//	/map_publish  /map_remove
 func (a *App) HTTPHandler() http.Handler { return httpHandler{a: a} }
 
 type httpHandler struct{ a *App }
@@ -84,6 +85,24 @@ var httpRoutes = map[string]httpRoute{
 		resp, err := invoke[*proxypb.SubRefreshResponse](a, ctx, r)
 		return r, resp, err
 	},
+	"map_publish": func(a *App, ctx context.Context, body []byte, h http.Header) (Request, Reply, error) {
+		m := &proxypb.MapPublishRequest{}
+		if err := pbjson.Unmarshal(body, m); err != nil {
+			return nil, nil, badRequest{err}
+		}
+		r := NewMapPublishRequest(m, h)
+		resp, err := invoke[*proxypb.MapPublishResponse](a, ctx, r)
+		return r, resp, err
+	},
+	"map_remove": func(a *App, ctx context.Context, body []byte, h http.Header) (Request, Reply, error) {
+		m := &proxypb.MapRemoveRequest{}
+		if err := pbjson.Unmarshal(body, m); err != nil {
+			return nil, nil, badRequest{err}
+		}
+		r := NewMapRemoveRequest(m, h)
+		resp, err := invoke[*proxypb.MapRemoveResponse](a, ctx, r)
+		return r, resp, err
+	},
 }
 
 type badRequest struct{ err error }
@@ -100,7 +119,7 @@ func (h httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	route, ok := httpRoutes[p[strings.LastIndexByte(p, '/')+1:]]
 	if !ok {
-		http.Error(w, "unknown event: the path must end in /connect, /refresh, /subscribe, /publish, /rpc or /sub_refresh", http.StatusNotFound)
+		http.Error(w, "unknown event: the path must end in /connect, /refresh, /subscribe, /publish, /rpc, /sub_refresh, /map_publish or /map_remove", http.StatusNotFound)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.a.maxBytes)))

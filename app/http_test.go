@@ -85,6 +85,18 @@ func TestHTTPEveryEvent(t *testing.T) {
 		{"sub_refresh", "/sub_refresh",
 			`{"client":"9336a9ae","transport":"websocket","protocol":"json","encoding":"json","user":"56","channel":"news"}`,
 			`{"result":{"expire_at":1800000000}}`},
+		{"map_publish", "/map_publish",
+			`{"client":"9336a9ae","transport":"websocket","protocol":"json","encoding":"json","user":"56","channel":"seats:1","key":"a1","data":{"n":1}}`,
+			`{"result":{"data":{"by":"56","was":{"n":1}},"key_mode":"if_new"}}`},
+		{"map_publish denied", "/centrifugo/map_publish",
+			`{"client":"9336a9ae","transport":"websocket","protocol":"json","encoding":"json","user":"56","channel":"seats:1","key":"taken-b","data":{}}`,
+			`{"error":{"code":1409,"message":"seat taken"}}`},
+		{"map_remove", "/map_remove",
+			`{"client":"9336a9ae","transport":"websocket","protocol":"json","encoding":"json","user":"56","channel":"seats:1","key":"a1"}`,
+			`{"result":{"tags":{"by":"56"}}}`},
+		{"map_remove anonymous", "/map_remove",
+			`{"client":"9336a9ae","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"seats:1","key":"a1"}`,
+			`{"disconnect":{"code":4503,"reason":"sign in"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

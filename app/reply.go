@@ -261,3 +261,79 @@ func (r *SubRefreshRequest) Disconnect(code uint32, reason string) *proxypb.SubR
 func (r *SubRefreshRequest) reply(e *proxypb.Error, d *proxypb.Disconnect) Reply {
 	return &proxypb.SubRefreshResponse{Error: e, Disconnect: d}
 }
+
+// --- map_publish ---
+
+// Allow lets the write go through as sent.
+func (r *MapPublishRequest) Allow() *proxypb.MapPublishResponse {
+	return &proxypb.MapPublishResponse{Result: &proxypb.MapPublishResult{}}
+}
+
+// Rewrite writes data to the key instead of what the client sent.
+func (r *MapPublishRequest) Rewrite(data []byte) *proxypb.MapPublishResponse {
+	return &proxypb.MapPublishResponse{Result: &proxypb.MapPublishResult{Data: data}}
+}
+
+// Respond allows with a full result: another key, replacement data, tags,
+// key_mode ("if_new" or "if_exists"), idempotency key, version… The
+// server ignores score and stream_data, as Centrifugo OSS does.
+func (r *MapPublishRequest) Respond(res *proxypb.MapPublishResult) *proxypb.MapPublishResponse {
+	if res == nil {
+		res = &proxypb.MapPublishResult{}
+	}
+	return &proxypb.MapPublishResponse{Result: res}
+}
+
+// Deny refuses the write with a permanent error.
+func (r *MapPublishRequest) Deny(code uint32, message string) *proxypb.MapPublishResponse {
+	return &proxypb.MapPublishResponse{Error: newError(code, message, false)}
+}
+
+// DenyTemporary refuses with an error the client SDK retries.
+func (r *MapPublishRequest) DenyTemporary(code uint32, message string) *proxypb.MapPublishResponse {
+	return &proxypb.MapPublishResponse{Error: newError(code, message, true)}
+}
+
+// Disconnect closes the client's connection.
+func (r *MapPublishRequest) Disconnect(code uint32, reason string) *proxypb.MapPublishResponse {
+	return &proxypb.MapPublishResponse{Disconnect: newDisconnect(code, reason)}
+}
+
+func (r *MapPublishRequest) reply(e *proxypb.Error, d *proxypb.Disconnect) Reply {
+	return &proxypb.MapPublishResponse{Error: e, Disconnect: d}
+}
+
+// --- map_remove ---
+
+// Allow lets the removal go through as asked.
+func (r *MapRemoveRequest) Allow() *proxypb.MapRemoveResponse {
+	return &proxypb.MapRemoveResponse{Result: &proxypb.MapRemoveResult{}}
+}
+
+// Respond allows with a full result: another key, tags for the removal
+// event, an idempotency key.
+func (r *MapRemoveRequest) Respond(res *proxypb.MapRemoveResult) *proxypb.MapRemoveResponse {
+	if res == nil {
+		res = &proxypb.MapRemoveResult{}
+	}
+	return &proxypb.MapRemoveResponse{Result: res}
+}
+
+// Deny refuses the removal with a permanent error.
+func (r *MapRemoveRequest) Deny(code uint32, message string) *proxypb.MapRemoveResponse {
+	return &proxypb.MapRemoveResponse{Error: newError(code, message, false)}
+}
+
+// DenyTemporary refuses with an error the client SDK retries.
+func (r *MapRemoveRequest) DenyTemporary(code uint32, message string) *proxypb.MapRemoveResponse {
+	return &proxypb.MapRemoveResponse{Error: newError(code, message, true)}
+}
+
+// Disconnect closes the client's connection.
+func (r *MapRemoveRequest) Disconnect(code uint32, reason string) *proxypb.MapRemoveResponse {
+	return &proxypb.MapRemoveResponse{Disconnect: newDisconnect(code, reason)}
+}
+
+func (r *MapRemoveRequest) reply(e *proxypb.Error, d *proxypb.Disconnect) Reply {
+	return &proxypb.MapRemoveResponse{Error: e, Disconnect: d}
+}

@@ -15,8 +15,9 @@ import (
 // Request is what all typed requests share, so that one interceptor can
 // serve every event type. The concrete value is always one of
 // *ConnectRequest, *RefreshRequest, *SubscribeRequest, *PublishRequest,
-// *RPCRequest or *SubRefreshRequest; switch on it (or on Type) to reach
-// the event's own fields.
+// *RPCRequest, *SubRefreshRequest, *MapPublishRequest or
+// *MapRemoveRequest; switch on it (or on Type) to reach the event's own
+// fields.
 type Request interface {
 	// Type is the event type.
 	Type() Type
@@ -45,7 +46,7 @@ type Request interface {
 	reply(e *proxypb.Error, d *proxypb.Disconnect) Reply
 }
 
-// Reply is what all proxypb responses of the six events share, so that
+// Reply is what all proxypb responses of the events share, so that
 // interceptors can inspect an answer of any type.
 type Reply interface {
 	proto.Message
@@ -125,6 +126,20 @@ type SubRefreshRequest struct {
 	envelope
 }
 
+// MapPublishRequest asks whether a client may write a key of a map
+// channel, and in which form (key, data, tags, key mode…).
+type MapPublishRequest struct {
+	*proxypb.MapPublishRequest
+	envelope
+}
+
+// MapRemoveRequest asks whether a client may remove a key of a map
+// channel.
+type MapRemoveRequest struct {
+	*proxypb.MapRemoveRequest
+	envelope
+}
+
 // GetUser is always "" for connect: deciding the user is the point of
 // the call.
 func (r *ConnectRequest) GetUser() string { return "" }
@@ -146,6 +161,12 @@ func (r *RPCRequest) Proto() proto.Message { return r.RPCRequest }
 
 // Proto returns the underlying proxypb message.
 func (r *SubRefreshRequest) Proto() proto.Message { return r.SubRefreshRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *MapPublishRequest) Proto() proto.Message { return r.MapPublishRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *MapRemoveRequest) Proto() proto.Message { return r.MapRemoveRequest }
 
 // NewConnectRequest wraps a proto request, e.g. to unit-test a service.
 // A nil msg is replaced by an empty message.
@@ -194,4 +215,20 @@ func NewSubRefreshRequest(msg *proxypb.SubRefreshRequest, h http.Header) *SubRef
 		msg = &proxypb.SubRefreshRequest{}
 	}
 	return &SubRefreshRequest{SubRefreshRequest: msg, envelope: envelope{typ: TypeSubRefresh, hdr: h}}
+}
+
+// NewMapPublishRequest wraps a proto request, e.g. to unit-test a service.
+func NewMapPublishRequest(msg *proxypb.MapPublishRequest, h http.Header) *MapPublishRequest {
+	if msg == nil {
+		msg = &proxypb.MapPublishRequest{}
+	}
+	return &MapPublishRequest{MapPublishRequest: msg, envelope: envelope{typ: TypeMapPublish, hdr: h}}
+}
+
+// NewMapRemoveRequest wraps a proto request, e.g. to unit-test a service.
+func NewMapRemoveRequest(msg *proxypb.MapRemoveRequest, h http.Header) *MapRemoveRequest {
+	if msg == nil {
+		msg = &proxypb.MapRemoveRequest{}
+	}
+	return &MapRemoveRequest{MapRemoveRequest: msg, envelope: envelope{typ: TypeMapRemove, hdr: h}}
 }

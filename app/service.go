@@ -24,6 +24,10 @@ type (
 	RPCService func(ctx context.Context, req *RPCRequest) (*proxypb.RPCResponse, error)
 	// SubRefreshService decides subscription refreshes.
 	SubRefreshService func(ctx context.Context, req *SubRefreshRequest) (*proxypb.SubRefreshResponse, error)
+	// MapPublishService decides client writes to map channels.
+	MapPublishService func(ctx context.Context, req *MapPublishRequest) (*proxypb.MapPublishResponse, error)
+	// MapRemoveService decides client removals from map channels.
+	MapRemoveService func(ctx context.Context, req *MapRemoveRequest) (*proxypb.MapRemoveResponse, error)
 )
 
 // HandleConnect sets the connect service; nil removes it.
@@ -43,6 +47,16 @@ func (a *App) HandlePublish(s PublishService) { a.setService(TypePublish, adapt(
 // HandleSubRefresh sets the sub_refresh service; nil removes it.
 func (a *App) HandleSubRefresh(s SubRefreshService) {
 	a.setService(TypeSubRefresh, adapt(TypeSubRefresh, s))
+}
+
+// HandleMapPublish sets the map_publish service; nil removes it.
+func (a *App) HandleMapPublish(s MapPublishService) {
+	a.setService(TypeMapPublish, adapt(TypeMapPublish, s))
+}
+
+// HandleMapRemove sets the map_remove service; nil removes it.
+func (a *App) HandleMapRemove(s MapRemoveService) {
+	a.setService(TypeMapRemove, adapt(TypeMapRemove, s))
 }
 
 // HandleRPC routes the RPC method (exact, case-sensitive match) to s; nil
@@ -78,8 +92,8 @@ func (a *App) HandleRPCFallback(s RPCService) { a.setService(TypeRPC, adapt(Type
 // before h as before any service. nil removes the handler; an invalid t
 // is ignored and logged.
 //
-// For TypeConnect … TypeSubRefresh, h takes the place of the service set
-// by HandleConnect and its siblings (the later call wins).
+// For every type but TypeRPC, h takes the place of the service set by
+// HandleConnect and its siblings (the later call wins).
 //
 // For TypeRPC, h is the RPC fallback, the same place HandleRPCFallback
 // sets: methods routed with HandleRPC keep going to their services and h

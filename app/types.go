@@ -6,7 +6,11 @@ type Type uint8
 
 // The event types. String values are those RoadRunner puts in the `type`
 // key of a worker request's context, so workers written for RoadRunner
-// recognise them.
+// recognise them. RoadRunner's centrifuge plugin has no map events
+// (Centrifugo v6.8's MapPublish and MapRemove), so their names are ours:
+// "map_publish" and "map_remove", as Centrifugo names these events in its
+// proxy metrics and as the HTTP paths read, rather than run together like
+// RoadRunner's "subrefresh", a spelling nobody could guess for new names.
 const (
 	TypeConnect Type = iota + 1
 	TypeRefresh
@@ -14,8 +18,10 @@ const (
 	TypePublish
 	TypeRPC
 	TypeSubRefresh
+	TypeMapPublish
+	TypeMapRemove
 
-	numTypes = int(TypeSubRefresh) + 1
+	numTypes = int(TypeMapRemove) + 1
 )
 
 var typeNames = [numTypes]string{
@@ -25,11 +31,13 @@ var typeNames = [numTypes]string{
 	TypePublish:    "publish",
 	TypeRPC:        "rpc",
 	TypeSubRefresh: "subrefresh",
+	TypeMapPublish: "map_publish",
+	TypeMapRemove:  "map_remove",
 }
 
 // Types lists every event type, in protocol order.
 func Types() []Type {
-	return []Type{TypeConnect, TypeRefresh, TypeSubscribe, TypePublish, TypeRPC, TypeSubRefresh}
+	return []Type{TypeConnect, TypeRefresh, TypeSubscribe, TypePublish, TypeRPC, TypeSubRefresh, TypeMapPublish, TypeMapRemove}
 }
 
 // String returns the RoadRunner name of the type ("subrefresh" for

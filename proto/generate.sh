@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Go code from our .proto files. Needs Debian's
 # protobuf-compiler and protoc-gen-go / protoc-gen-go-grpc on PATH
-# (go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.11
+# (go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 #  google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2).
 set -euo pipefail
 cd "$(dirname "$0")"

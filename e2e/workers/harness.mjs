@@ -230,13 +230,18 @@ metrics:
   return proc;
 }
 
-/** Starts server and app around one worker command; returns {server, app, url, close}. */
-export async function startStack({ command, pool, relay, timeout, logLevel, centrifuge } = {}) {
+/**
+ * Starts server and app around one worker command; returns {server, app, url, close}.
+ * server, if given, returns extra server config keys from {endpoint} (the app's gRPC
+ * proxy endpoint), for tests that configure named proxies.
+ */
+export async function startStack({ command, pool, relay, timeout, logLevel, centrifuge, server: serverExtra } = {}) {
   if (!Array.isArray(command)) throw new Error('startStack: command must be an argv array');
   const appPort = await freePort();
   const apiPort = await freePort();
   const app = await startApp({ appPort, apiPort, command, pool, relay, logLevel, centrifuge });
-  const server = await startServer({ appPort, apiPort, timeout });
+  const extra = serverExtra ? serverExtra({ endpoint: `grpc://127.0.0.1:${appPort}` }) : {};
+  const server = await startServer({ appPort, apiPort, timeout, extra });
   const clients = [];
   return {
     app,

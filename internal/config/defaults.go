@@ -55,7 +55,7 @@ func Default() *Config {
 				IOTimeout:      4 * time.Second,
 			},
 		},
-		MapBroker:       MapBroker{Type: "memory"},
+		MapBroker:       MapBroker{Type: "memory", RedisCleanupInterval: time.Second, RedisCleanupBatchSize: 100},
 		ShutdownTimeout: 30 * time.Second,
 	}
 }

@@ -13,16 +13,20 @@ func mapBrokerKeys() []*keyDef {
 				st.errorf(at, "the PostgreSQL map broker is not supported: remove map_broker.postgres and use map_broker.type memory or redis")
 			}},
 	}
-	// The Redis map broker's tuning has nowhere to go until the Redis
-	// engine keeps map channels with settings of its own, so each key is
-	// refused by name rather than accepted and ignored.
+	out = append(out,
+		&keyDef{name: "map_broker.redis.cleanup_interval", v6only: true, def: "1s", doc: "Redis map broker: how often each node removes expired map keys (as removals subscribers see)",
+			target: func(s *state) any { return &s.cfg.MapBroker.RedisCleanupInterval }},
+		&keyDef{name: "map_broker.redis.cleanup_batch_size", v6only: true, def: "100", doc: "Redis map broker: expired keys removed per map per cleanup round",
+			rules:  rules{min: 1},
+			target: func(s *state) any { return &s.cfg.MapBroker.RedisCleanupBatchSize }},
+	)
+	// These have no Spindle counterpart yet, so each is refused by name
+	// rather than accepted and ignored.
 	for _, k := range []struct {
 		name string
 		kind valueKind
 		what string
 	}{
-		{"cleanup_interval", vDuration, "how often expired map keys are cleaned up"},
-		{"cleanup_batch_size", vInt, "map keys cleaned up per round"},
 		{"idempotent_result_ttl", vDuration, "how long a map write's result is kept for its idempotency key"},
 		{"skip_pub_sub", vBool, "keep map state without PUB/SUB delivery"},
 	} {

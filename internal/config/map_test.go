@@ -53,8 +53,7 @@ func TestMapValidationErrors(t *testing.T) {
 		{"map broker unknown", `"map_broker": {"type": "nats"}`, "map_broker.type", `must be one of "memory", "redis", "postgres"`},
 		{"redis map broker on memory engine", `"map_broker": {"type": "redis"}`, "map_broker.type", `map_broker.type redis needs engine.type redis (engine is "memory")`},
 		{"postgres settings", `"map_broker": {"postgres": {"dsn": "postgres://x"}}`, "map_broker.postgres", "the PostgreSQL map broker is not supported"},
-		{"redis cleanup_interval", `"map_broker": {"redis": {"cleanup_interval": "1s"}}`, "map_broker.redis.cleanup_interval", "not supported yet"},
-		{"redis cleanup_batch_size", `"map_broker": {"redis": {"cleanup_batch_size": 100}}`, "map_broker.redis.cleanup_batch_size", "not supported yet"},
+		{"redis cleanup_batch_size zero", `"map_broker": {"redis": {"cleanup_batch_size": 0}}`, "map_broker.redis.cleanup_batch_size", "must be"},
 		{"redis idempotent_result_ttl", `"map_broker": {"redis": {"idempotent_result_ttl": "5m"}}`, "map_broker.redis.idempotent_result_ttl", "not supported yet"},
 		{"redis skip_pub_sub", `"map_broker": {"redis": {"skip_pub_sub": true}}`, "map_broker.redis.skip_pub_sub", "not supported yet"},
 		{"map broker unknown redis key", `"map_broker": {"redis": {"address": "r:6379"}}`, "map_broker.redis.address", `unknown key "map_broker.redis.address"`},
@@ -284,5 +283,16 @@ func TestMapChanges(t *testing.T) {
 	}
 	if keys["namespaces[mp].map.key_ttl"] != "Channel.Namespaces" || keys["map_broker.type"] != "MapBroker.Type" {
 		t.Errorf("changes %v", keys)
+	}
+}
+
+func TestRedisMapBrokerCleanupKeys(t *testing.T) {
+	cfg, _ := mustLoad(t, LoadOptions{File: "c.json", Data: []byte(`{"engine": {"type": "redis"}, "map_broker": {"type": "redis", "redis": {"cleanup_interval": "250ms", "cleanup_batch_size": 500}}}`)})
+	if cfg.MapBroker.RedisCleanupInterval != 250*time.Millisecond || cfg.MapBroker.RedisCleanupBatchSize != 500 {
+		t.Fatalf("map broker = %+v", cfg.MapBroker)
+	}
+	def, _ := mustLoad(t, LoadOptions{File: "c.json", Data: []byte(`{}`)})
+	if def.MapBroker.RedisCleanupInterval != time.Second || def.MapBroker.RedisCleanupBatchSize != 100 {
+		t.Fatalf("defaults = %+v", def.MapBroker)
 	}
 }

@@ -510,6 +510,10 @@ type Engine struct {
 // engine's servers.
 type MapBroker struct {
 	Type string
+	// RedisCleanupInterval and RedisCleanupBatchSize tune how the Redis map
+	// broker removes expired keys (0 = 1s and 100).
+	RedisCleanupInterval  time.Duration
+	RedisCleanupBatchSize int
 }
 
 // Redis configures the Redis engine.

@@ -69,13 +69,18 @@ func AlwaysEmitFunc(f func(protoreflect.FieldDescriptor) bool) Option {
 }
 
 // proxyUserFields are the proxy requests whose `user` key Centrifugo's HTTP
-// proxy always sends.
+// proxy always sends. The map requests (v6.8) are listed too, though
+// whether Centrifugo keeps the key there is not established: every other
+// request that names a user carries it, and a key too many breaks no
+// backend while a missing one breaks those that index it.
 var proxyUserFields = []protoreflect.FullName{
 	"centrifugal.centrifugo.proxy.RefreshRequest.user",
 	"centrifugal.centrifugo.proxy.SubscribeRequest.user",
 	"centrifugal.centrifugo.proxy.PublishRequest.user",
 	"centrifugal.centrifugo.proxy.RPCRequest.user",
 	"centrifugal.centrifugo.proxy.SubRefreshRequest.user",
+	"centrifugal.centrifugo.proxy.MapPublishRequest.user",
+	"centrifugal.centrifugo.proxy.MapRemoveRequest.user",
 }
 
 var proxyUser = AlwaysEmit(proxyUserFields...)

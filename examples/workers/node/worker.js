@@ -13,6 +13,13 @@
 //   rpc         echo (data back), whoami ({user, client}), shout (publishes
 //               {text, from} into data.channel through rpc.listen)
 //   subrefresh  extends the subscription by an hour
+//   map_publish a client write to a map channel: allowed, the data gets a
+//               "worker" field added (like publish)
+//   map_remove  a client removing a key of a map channel: allowed for keys
+//               named "<user>:…" (a user's own), else error 1403
+//
+// map_publish and map_remove are spindle's names for Centrifugo v6.8's
+// MapPublish/MapRemove; RoadRunner's plugin has no map events.
 //
 // Messages are the proxy and API .proto files of the spindle repository,
 // loaded at start from SPINDLE_PROTO_DIR (default: the repository's proto/).
@@ -69,6 +76,10 @@ const handlers = {
     return { result: await m(req) };
   },
   subrefresh: () => ({ result: { expireAt: inAnHour() } }),
+  map_publish: (req) => ({ result: { data: bytes({ ...json(req.data), worker: 'node' }) } }),
+  map_remove: (req) => (req.user && req.key.startsWith(`${req.user}:`)
+    ? { result: {} }
+    : { error: { code: 1403, message: 'only your own keys can be removed' } }),
 };
 
 const messages = {
@@ -78,6 +89,8 @@ const messages = {
   publish: ['PublishRequest', 'PublishResponse'],
   rpc: ['RPCRequest', 'RPCResponse'],
   subrefresh: ['SubRefreshRequest', 'SubRefreshResponse'],
+  map_publish: ['MapPublishRequest', 'MapPublishResponse'],
+  map_remove: ['MapRemoveRequest', 'MapRemoveResponse'],
 };
 
 /** Decodes one worker request, runs its handler, encodes the response. */

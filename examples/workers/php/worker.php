@@ -12,6 +12,10 @@
 //   rpc         echo, whoami, shout (publishes {text, from} into data.channel
 //               through rpc.listen: centrifuge.Publish, protobuf codec)
 //   subrefresh  extends the subscription by an hour
+//   map_publish a client write to a map channel: allowed, the data gets a
+//               "worker" field added (spindle's name for Centrifugo's MapPublish)
+//   map_remove  a client removing a key: allowed for keys named "<user>:…",
+//               else error 1403 (MapRemove)
 //
 // Never print to STDOUT: it carries frames. Log to STDERR.
 
@@ -221,6 +225,14 @@ function handle(string $type, array $req): string
                     return reply_result(pb_bytes(1, json_encode(['published' => true, 'offset' => $offset])));
             }
             return reply_error(104, 'method not found');
+        case 'map_publish': // MapPublishRequest data = 13 → MapPublishResult{data = 2}
+            return reply_result(pb_bytes(2, json_encode(json_data($req[13] ?? '') + ['worker' => 'php'])));
+        case 'map_remove': // MapRemoveRequest user = 10, key = 12 → MapRemoveResult{} or an error
+            $user = $req[10] ?? '';
+            if ($user !== '' && str_starts_with($req[12] ?? '', "$user:")) {
+                return reply_result('');
+            }
+            return reply_error(1403, 'only your own keys can be removed');
     }
     throw new RuntimeException("unknown request type $type");
 }

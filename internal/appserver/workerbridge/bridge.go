@@ -41,7 +41,8 @@ type Executor interface {
 //   - Context: JSON object of the call's metadata (Request.Header), keys
 //     lower-cased, each value an array, with "type" set — not appended —
 //     to Type.String(): connect, refresh, subscribe, publish, rpc or
-//     subrefresh.
+//     subrefresh, and map_publish or map_remove for the map events, which
+//     RoadRunner's plugin does not have (the names are ours; see app.Type).
 //   - Body: the protobuf encoding of the proxypb request; codec flag proto.
 //   - Reply Body: the protobuf proxypb response of the same event type; an
 //     empty body is an empty response.
@@ -79,8 +80,11 @@ func HandlerWith(ex Executor, log *slog.Logger, o Options) app.Handler {
 	}
 }
 
-// Use makes ex answer the given event types of a (all six when none are
-// given), logging through a's logger. For TypeRPC the workers become the
+// Use makes ex answer the given event types of a (every type, map events
+// included, when none are given), logging through a's logger. A worker
+// that does not know a type it is sent fails that call only; the map
+// events reach workers only when the server's map namespaces point their
+// publish/remove proxies at this app. For TypeRPC the workers become the
 // RPC fallback (see app.App.Handle): methods registered with HandleRPC
 // keep going to their Go services, every other method goes to a worker.
 // Interceptors still run first.
@@ -150,7 +154,7 @@ func execOnWorker(ctx context.Context, ex Executor, log *slog.Logger, o Options,
 
 // emptyReply is an empty response of req's own type, for the worker's
 // reply to be decoded into. A switch here rather than a helper in app:
-// the six response types are public already, and app.Request is sealed,
+// the response types are public already, and app.Request is sealed,
 // so the switch cannot fall out of date silently (the default case
 // reports a type it does not know).
 func emptyReply(req app.Request) (app.Reply, error) {
@@ -167,6 +171,10 @@ func emptyReply(req app.Request) (app.Reply, error) {
 		return &proxypb.RPCResponse{}, nil
 	case app.TypeSubRefresh:
 		return &proxypb.SubRefreshResponse{}, nil
+	case app.TypeMapPublish:
+		return &proxypb.MapPublishResponse{}, nil
+	case app.TypeMapRemove:
+		return &proxypb.MapRemoveResponse{}, nil
 	}
 	return nil, fmt.Errorf("workers: no response type for event type %d", int(req.Type()))
 }

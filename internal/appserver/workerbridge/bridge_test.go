@@ -64,6 +64,8 @@ func TestWorkerContextAndBody(t *testing.T) {
 		{"publish", app.NewPublishRequest(&proxypb.PublishRequest{Channel: "news", Data: []byte(`{}`)}, hdr), "publish", &proxypb.PublishResponse{}},
 		{"rpc", app.NewRPCRequest(&proxypb.RPCRequest{Method: "m", Data: []byte(`1`)}, hdr), "rpc", &proxypb.RPCResponse{}},
 		{"sub_refresh", app.NewSubRefreshRequest(&proxypb.SubRefreshRequest{Channel: "news"}, hdr), "subrefresh", &proxypb.SubRefreshResponse{}},
+		{"map_publish", app.NewMapPublishRequest(&proxypb.MapPublishRequest{User: "u", Channel: "seats", Key: "a1", Data: []byte(`{}`)}, hdr), "map_publish", &proxypb.MapPublishResponse{}},
+		{"map_remove", app.NewMapRemoveRequest(&proxypb.MapRemoveRequest{User: "u", Channel: "seats", Key: "a1"}, hdr), "map_remove", &proxypb.MapRemoveResponse{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -218,7 +218,11 @@ type Proxy struct {
 // the application itself in `spindle dev`. A returned error means the call
 // itself failed (unreachable, timeout, undecodable answer): the client then
 // gets a temporary internal error. Application-level answers, denials
-// included, travel inside the response's Error or Disconnect.
+// included, travel inside the response's Error or Disconnect. MapPublish
+// and MapRemove decide client writes to map channels whose namespace turns
+// on map.publish_proxy_enabled / map.remove_proxy_enabled (Centrifugo
+// v6.8); backends that predate them answer an error (gRPC Unimplemented),
+// which such writes then get as a temporary internal error.
 type Backend interface {
 	Connect(ctx context.Context, req *proxypb.ConnectRequest) (*proxypb.ConnectResponse, error)
 	Refresh(ctx context.Context, req *proxypb.RefreshRequest) (*proxypb.RefreshResponse, error)
@@ -226,4 +230,6 @@ type Backend interface {
 	Publish(ctx context.Context, req *proxypb.PublishRequest) (*proxypb.PublishResponse, error)
 	RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCResponse, error)
 	SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error)
+	MapPublish(ctx context.Context, req *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error)
+	MapRemove(ctx context.Context, req *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error)
 }

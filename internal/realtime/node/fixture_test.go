@@ -104,7 +104,7 @@ func testConfig(p *Proxy) Config {
 				{Name: "nohistory", ChannelOptions: ChannelOptions{
 					AllowSubscribeForClient: true, AllowHistoryForClient: true, AllowPositioning: true,
 				}},
-			}, mapNamespaces()...),
+			}, mapNamespaces(p)...),
 		},
 		RPC: RPCConfig{
 			Ping: true, PingMethod: "ping",
@@ -391,7 +391,12 @@ type fakeBackend struct {
 	publish    func(*proxypb.PublishRequest) (*proxypb.PublishResponse, error)
 	rpc        func(*proxypb.RPCRequest) (*proxypb.RPCResponse, error)
 	subRefresh func(*proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error)
+	mapPublish func(*proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error)
+	mapRemove  func(*proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error)
 	calls      []any
+	// mapDeadline is the deadline the last map proxy call came with, so
+	// tests see that the node bounds those calls by the proxy's timeout.
+	mapDeadline time.Time
 }
 
 // set changes the handlers under the backend's lock, so a test may script
@@ -449,6 +454,23 @@ func (b *fakeBackend) RPC(_ context.Context, r *proxypb.RPCRequest) (*proxypb.RP
 
 func (b *fakeBackend) SubRefresh(_ context.Context, r *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
 	return call(b, r, &b.subRefresh)
+}
+
+func (b *fakeBackend) MapPublish(ctx context.Context, r *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+	b.noteDeadline(ctx)
+	return call(b, r, &b.mapPublish)
+}
+
+func (b *fakeBackend) MapRemove(ctx context.Context, r *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+	b.noteDeadline(ctx)
+	return call(b, r, &b.mapRemove)
+}
+
+func (b *fakeBackend) noteDeadline(ctx context.Context) {
+	d, _ := ctx.Deadline()
+	b.mu.Lock()
+	b.mapDeadline = d
+	b.mu.Unlock()
 }
 
 // hookEngine is the memory engine with seams for what it cannot do on its

@@ -36,10 +36,8 @@ func (c *Client) handleMapPublish(ctx context.Context, req *clientpb.PublishRequ
 	}
 	switch {
 	case proxyOn:
-		// Map proxies (MapPublish / MapRemove) are not wired yet: an
-		// enabled one answers "not available" rather than letting the
-		// write through unchecked.
-		return nil, ErrorNotAvailable
+		// The backend decides, and may rename the key (map_proxy.go).
+		return c.mapWriteViaProxy(ctx, req, ns)
 	case req.Removed && c.mapWriteAllowed(mo.AllowRemoveForClient, mo.AllowRemoveForSubscriber, mo.AllowRemoveForAnonymous, req.Channel, user):
 	case !req.Removed && c.mapWriteAllowed(mo.AllowPublishForClient, mo.AllowPublishForSubscriber, mo.AllowPublishForAnonymous, req.Channel, user):
 	case c.n.settings().cfg.Client.Insecure:

@@ -27,7 +27,12 @@ import (
 //	pres     a stream namespace whose subscribers are listed in the
 //	         presence map "prescli:" + channel
 //	prescli  map_clients presence maps
-func mapNamespaces() []Namespace {
+//	mproxied    persistent map, writes and removals decided by the backend
+//	            (MapPublish / MapRemove), tags filters allowed
+//	munproxied  map proxy switches on but no backend configured (108)
+//	mpubproxy   writes decided by the backend, removals by
+//	            allow_remove_for_client
+func mapNamespaces(p *Proxy) []Namespace {
 	userMap := func(mo MapOptions) ChannelOptions {
 		return ChannelOptions{
 			SubscriptionType: "map", Map: mo,
@@ -46,6 +51,14 @@ func mapNamespaces() []Namespace {
 	mdelta.DeltaFossil, mdelta.DeltaPublish = true, true
 	slow := userMap(MapOptions{Mode: "persistent", SubscribeCatchUpTimeout: 100 * time.Millisecond})
 	prescli := ChannelOptions{SubscriptionType: "map_clients", Map: MapOptions{Mode: "ephemeral", KeyTTL: time.Minute}, AllowSubscribeForClient: true}
+	// Map proxies (map_proxy_test.go): both writes decided by the
+	// backend; the switches on without backends (108); only publishes
+	// proxied, removals under allow_remove_for_client.
+	mproxied := userMap(MapOptions{Mode: "persistent", StreamSize: 1000,
+		PublishProxyEnabled: true, RemoveProxyEnabled: true, PublishProxy: p, RemoveProxy: p})
+	mproxied.AllowTagsFilter = true
+	munproxied := userMap(MapOptions{Mode: "persistent", PublishProxyEnabled: true, RemoveProxyEnabled: true})
+	mpubproxy := userMap(MapOptions{Mode: "persistent", PublishProxyEnabled: true, PublishProxy: p, AllowRemoveForClient: true})
 	return []Namespace{
 		{Name: "m", ChannelOptions: m},
 		{Name: "eph", ChannelOptions: eph},
@@ -57,6 +70,9 @@ func mapNamespaces() []Namespace {
 		{Name: "slow", ChannelOptions: slow},
 		{Name: "pres", ChannelOptions: ChannelOptions{AllowSubscribeForClient: true, MapClientsPresenceChannelPrefix: "prescli:"}},
 		{Name: "prescli", ChannelOptions: prescli},
+		{Name: "mproxied", ChannelOptions: mproxied},
+		{Name: "munproxied", ChannelOptions: munproxied},
+		{Name: "mpubproxy", ChannelOptions: mpubproxy},
 	}
 }
 
@@ -69,7 +85,7 @@ func subOf(r *clientpb.SubscribeRequest) *clientpb.Command {
 }
 
 // seed writes keys through the server API.
-func (e *hubEnv) seed(t *testing.T, ch string, keys ...string) {
+func (e *hubEnv) seed(t testing.TB, ch string, keys ...string) {
 	t.Helper()
 	for _, k := range keys {
 		if _, err := e.node.MapPublish(context.Background(), ch, k, []byte(`{"k":"`+k+`"}`), MapPublishOptions{}); err != nil {

@@ -170,9 +170,17 @@ func (n *Node) mapPublish(ctx context.Context, ch string, ns *namespace, key str
 
 // mapRemove removes one key of a map channel.
 func (n *Node) mapRemove(ctx context.Context, ch string, ns *namespace, key, idempotencyKey string) (engine.MapResult, error) {
+	return n.mapRemoveWith(ctx, ch, ns, key, mapWrite{idempotencyKey: idempotencyKey})
+}
+
+// mapRemoveWith is mapRemove with the extras a map remove proxy may
+// answer; of w, only tags (carried by the removal event, so tags filters
+// see it) and idempotencyKey apply to a removal.
+func (n *Node) mapRemoveWith(ctx context.Context, ch string, ns *namespace, key string, w mapWrite) (engine.MapResult, error) {
 	res, err := n.maps.MapRemove(ctx, ch, key, engine.MapRemoveOptions{
 		MapStreamOptions: mapStreamOptions(&ns.opts.Map),
-		IdempotencyKey:   idempotencyKey,
+		IdempotencyKey:   w.idempotencyKey,
+		Tags:             w.tags,
 	})
 	if err != nil {
 		return res, engineError(err)
@@ -200,19 +208,28 @@ type MapPublishOptions struct {
 	KeyMode string
 }
 
+// parseKeyMode reads a key_mode as the server API and map publish proxy
+// results spell it: "" (write whatever the key's state), "if_new" or
+// "if_exists"; false for anything else.
+func parseKeyMode(s string) (engine.KeyMode, bool) {
+	switch s {
+	case "":
+		return engine.KeyModeAny, true
+	case "if_new":
+		return engine.KeyModeIfNew, true
+	case "if_exists":
+		return engine.KeyModeIfExists, true
+	}
+	return engine.KeyModeAny, false
+}
+
 // MapPublish writes a key of a map channel on behalf of the backend.
 func (n *Node) MapPublish(ctx context.Context, ch, key string, data []byte, o MapPublishOptions) (engine.MapResult, error) {
 	if ch == "" || !validMapKey(key) {
 		return engine.MapResult{}, ErrorBadRequest
 	}
-	var mode engine.KeyMode
-	switch o.KeyMode {
-	case "":
-	case "if_new":
-		mode = engine.KeyModeIfNew
-	case "if_exists":
-		mode = engine.KeyModeIfExists
-	default:
+	mode, ok := parseKeyMode(o.KeyMode)
+	if !ok {
 		return engine.MapResult{}, ErrorBadRequest
 	}
 	ns, err := n.mapNamespace(ch)

@@ -29,7 +29,8 @@ func checkProxies(cfg *Config) error {
 	nss := append([]Namespace{{ChannelOptions: cfg.Channel.WithoutNamespace}}, cfg.Channel.Namespaces...)
 	for _, ns := range nss {
 		o := &ns.ChannelOptions
-		errs = append(errs, check("subscribe", o.SubscribeProxy), check("publish", o.PublishProxy), check("sub_refresh", o.SubRefreshProxy))
+		errs = append(errs, check("subscribe", o.SubscribeProxy), check("publish", o.PublishProxy), check("sub_refresh", o.SubRefreshProxy),
+			check("map_publish", o.Map.PublishProxy), check("map_remove", o.Map.RemoveProxy))
 	}
 	return errors.Join(errs...)
 }
@@ -211,15 +212,9 @@ func (c *Client) publishViaProxy(ctx context.Context, p *Proxy, ch string, data 
 	if r == nil {
 		return data, false, nil
 	}
-	// For publish a present data wins; b64data counts only without it.
-	switch {
-	case len(r.Data) > 0:
-		data = r.Data
-	case r.B64Data != "":
-		d, err := base64.StdEncoding.DecodeString(r.B64Data)
-		if err != nil {
-			return nil, false, c.proxyFailed("publish", p, err)
-		}
+	if d, ok, err := rewrittenData(r.Data, r.B64Data); err != nil {
+		return nil, false, c.proxyFailed("publish", p, err)
+	} else if ok {
 		data = d
 	}
 	if err := c.checkData(data); err != nil {
@@ -305,4 +300,21 @@ func proxyTimeout(p *Proxy) time.Duration {
 		return p.Timeout
 	}
 	return time.Second
+}
+
+// rewrittenData is the payload a publish-like proxy result puts in place
+// of the client's: a present data wins, b64data counts only without it;
+// ok is false when the result rewrites nothing.
+func rewrittenData(raw []byte, b64 string) ([]byte, bool, error) {
+	switch {
+	case len(raw) > 0:
+		return raw, true, nil
+	case b64 != "":
+		d, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, false, fmt.Errorf("bad base64 in proxy result: %w", err)
+		}
+		return d, true, nil
+	}
+	return nil, false, nil
 }

@@ -85,6 +85,26 @@ func (c *Client) SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest)
 	return resp, nil
 }
 
+// MapPublish asks the backend whether (and what) a client may write to a
+// key of a map channel.
+func (c *Client) MapPublish(ctx context.Context, req *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+	resp := new(proxypb.MapPublishResponse)
+	if err := c.call(ctx, evMapPublish, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// MapRemove asks the backend whether a client may remove a key of a map
+// channel.
+func (c *Client) MapRemove(ctx context.Context, req *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+	resp := new(proxypb.MapRemoveResponse)
+	if err := c.call(ctx, evMapRemove, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 // Close releases what this backend owns alone (a gRPC connection or idle
 // HTTP connections). Backends handed out by a Set share those with other
 // backends; the Set closes them.

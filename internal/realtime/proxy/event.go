@@ -13,6 +13,8 @@ const (
 	evPublish
 	evRPC
 	evSubRefresh
+	evMapPublish
+	evMapRemove
 	numEvents
 )
 
@@ -25,6 +27,8 @@ var eventNames = [numEvents]string{
 	evPublish:    "publish",
 	evRPC:        "rpc",
 	evSubRefresh: "sub_refresh",
+	evMapPublish: "map_publish",
+	evMapRemove:  "map_remove",
 }
 
 // grpcMethods are the CentrifugoProxy method paths for each event.
@@ -35,6 +39,8 @@ var grpcMethods = [numEvents]string{
 	evPublish:    proxypb.CentrifugoProxy_Publish_FullMethodName,
 	evRPC:        proxypb.CentrifugoProxy_RPC_FullMethodName,
 	evSubRefresh: proxypb.CentrifugoProxy_SubRefresh_FullMethodName,
+	evMapPublish: proxypb.CentrifugoProxy_MapPublish_FullMethodName,
+	evMapRemove:  proxypb.CentrifugoProxy_MapRemove_FullMethodName,
 }
 
 func (e event) String() string {

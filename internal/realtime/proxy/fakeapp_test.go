@@ -67,6 +67,14 @@ func (a *fakeApp) answer(ctx context.Context, req proto.Message) proto.Message {
 		return &proxypb.RPCResponse{Error: &proxypb.Error{Code: 1000, Message: r.Method, Temporary: true}}
 	case *proxypb.SubRefreshRequest:
 		return &proxypb.SubRefreshResponse{Disconnect: &proxypb.Disconnect{Code: 4501, Reason: r.Channel}}
+	case *proxypb.MapPublishRequest:
+		return &proxypb.MapPublishResponse{Result: &proxypb.MapPublishResult{
+			Key: r.Key + "-ok", Data: r.Data, Tags: map[string]string{"user": r.User}, KeyMode: "if_new", Version: 3,
+		}}
+	case *proxypb.MapRemoveRequest:
+		return &proxypb.MapRemoveResponse{Result: &proxypb.MapRemoveResult{
+			Key: r.Key, Tags: map[string]string{"channel": r.Channel}, IdempotencyKey: r.Client,
+		}}
 	}
 	return nil
 }
@@ -139,6 +147,16 @@ func (g *grpcApp) SubRefresh(ctx context.Context, r *proxypb.SubRefreshRequest) 
 	return resp, g.serve(ctx, r, resp)
 }
 
+func (g *grpcApp) MapPublish(ctx context.Context, r *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error) {
+	resp := new(proxypb.MapPublishResponse)
+	return resp, g.serve(ctx, r, resp)
+}
+
+func (g *grpcApp) MapRemove(ctx context.Context, r *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
+	resp := new(proxypb.MapRemoveResponse)
+	return resp, g.serve(ctx, r, resp)
+}
+
 // compressionRecorder notes which compression the client used.
 type compressionRecorder struct{ rec *recorder }
 
@@ -188,6 +206,10 @@ func httpRequestFor(path string) proto.Message {
 		return new(proxypb.RPCRequest)
 	case "sub_refresh":
 		return new(proxypb.SubRefreshRequest)
+	case "map_publish":
+		return new(proxypb.MapPublishRequest)
+	case "map_remove":
+		return new(proxypb.MapRemoveRequest)
 	}
 	return nil
 }

@@ -65,6 +65,16 @@ func TestHTTPRequestBody(t *testing.T) {
 			_, err := b.SubRefresh(context.Background(), &proxypb.SubRefreshRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, User: "42", Channel: "news"})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"42","channel":"news"}`},
+		{"map_publish", func(b *Client) error {
+			c, tr, p, e := common()
+			_, err := b.MapPublish(context.Background(), &proxypb.MapPublishRequest{Client: c, Transport: tr, Protocol: p, Encoding: e, Channel: "seats", Key: "a1", Data: []byte(`{"x":1}`), Meta: []byte(`{"m":1}`)})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"seats","key":"a1","data":{"x":1},"meta":{"m":1}}`},
+		{"map_remove", func(b *Client) error {
+			c, tr, p, _ := common()
+			_, err := b.MapRemove(context.Background(), &proxypb.MapRemoveRequest{Client: c, Transport: tr, Protocol: p, Encoding: "binary", User: "42", Channel: "seats", Key: "a1"})
+			return err
+		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"binary","user":"42","channel":"seats","key":"a1"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -239,8 +249,14 @@ func TestHTTPTransformEveryResponseType(t *testing.T) {
 	if r, err := b.SubRefresh(ctx, &proxypb.SubRefreshRequest{}); err == nil {
 		errs = append(errs, r.GetError())
 	}
-	if len(errs) != 5 {
-		t.Fatalf("%d of 5 calls succeeded", len(errs))
+	if r, err := b.MapPublish(ctx, &proxypb.MapPublishRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if r, err := b.MapRemove(ctx, &proxypb.MapRemoveRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if len(errs) != 7 {
+		t.Fatalf("%d of 7 calls succeeded", len(errs))
 	}
 	for i, e := range errs {
 		if e.GetCode() != 1503 {

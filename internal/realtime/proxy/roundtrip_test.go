@@ -10,7 +10,7 @@ import (
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
-// roundTrips covers the six methods; the fake app derives each answer
+// roundTrips covers the eight unary methods; the fake app derives each answer
 // from the request, so equality proves both directions of the codec.
 var roundTrips = []struct {
 	name string
@@ -59,6 +59,24 @@ var roundTrips = []struct {
 			return b.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1", Channel: "news"})
 		},
 		want: &proxypb.SubRefreshResponse{Disconnect: &proxypb.Disconnect{Code: 4501, Reason: "news"}},
+	},
+	{
+		name: "map_publish",
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
+			return b.MapPublish(ctx, &proxypb.MapPublishRequest{Client: "c1", User: "42", Channel: "seats", Key: "a1", Data: []byte(`{"by":"42"}`)})
+		},
+		want: &proxypb.MapPublishResponse{Result: &proxypb.MapPublishResult{
+			Key: "a1-ok", Data: []byte(`{"by":"42"}`), Tags: map[string]string{"user": "42"}, KeyMode: "if_new", Version: 3,
+		}},
+	},
+	{
+		name: "map_remove",
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
+			return b.MapRemove(ctx, &proxypb.MapRemoveRequest{Client: "c1", Channel: "seats", Key: "a1"})
+		},
+		want: &proxypb.MapRemoveResponse{Result: &proxypb.MapRemoveResult{
+			Key: "a1", Tags: map[string]string{"channel": "seats"}, IdempotencyKey: "c1",
+		}},
 	},
 }
 

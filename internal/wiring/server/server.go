@@ -308,7 +308,9 @@ func newEngine(cfg *config.Config, nodeID string, log *slog.Logger) (engine.Engi
 	case "", "memory":
 		return memory.New(memory.Options{PresenceTTL: cfg.Engine.PresenceTTL, HistoryMetaTTL: cfg.Channel.HistoryMetaTTL}), nil
 	case "redis":
-		o, err := redis.FromSettings(redisSettings(cfg.Engine.Redis), cfg.Engine.PresenceTTL, cfg.Channel.HistoryMetaTTL, nodeID)
+		rs := redisSettings(cfg.Engine.Redis)
+		rs.MapCleanupInterval, rs.MapCleanupBatchSize = cfg.MapBroker.RedisCleanupInterval, cfg.MapBroker.RedisCleanupBatchSize
+		o, err := redis.FromSettings(rs, cfg.Engine.PresenceTTL, cfg.Channel.HistoryMetaTTL, nodeID)
 		if err != nil {
 			return nil, fmt.Errorf("engine redis: %w", err)
 		}

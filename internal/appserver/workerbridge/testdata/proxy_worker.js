@@ -9,6 +9,8 @@
 //              method "error": an ERROR frame; "hang": no answer;
 //              "crash": exit(3); "garbage": text on the relay;
 //              "badproto": a body that is not protobuf
+//   map_publish  MapPublishResponse{result{key: "w-" + key, data: request data}}
+//   map_remove   MapRemoveResponse{error{code: 1403, message: "kept " + key}}
 //   any other  an empty body (an empty response)
 const path = require('path');
 // The example's framing and loop, so that the bridge is tested against the
@@ -51,6 +53,13 @@ function lenField(num, bytes) {
   return Buffer.concat([Buffer.from(head), b]);
 }
 
+function varField(num, n) {
+  const out = [num * 8];
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
+  out.push(n);
+  return Buffer.from(out);
+}
+
 // noAnswer is a reply that never comes: the loop then sends nothing, and
 // the server must give up on its own.
 const noAnswer = () => new Promise(() => {});
@@ -61,6 +70,14 @@ serveWorker((context, body, relay) => {
   if (type === 'connect') {
     const name = req[12] ? req[12].toString() : '';
     return lenField(1, lenField(1, 'w-' + name));
+  }
+  if (type === 'map_publish') {
+    const key = req[12] ? req[12].toString() : '';
+    return lenField(1, Buffer.concat([lenField(1, 'w-' + key), lenField(2, req[13] || Buffer.alloc(0))]));
+  }
+  if (type === 'map_remove') {
+    const key = req[12] ? req[12].toString() : '';
+    return lenField(2, Buffer.concat([varField(1, 1403), lenField(2, 'kept ' + key)]));
   }
   if (type !== 'rpc') return Buffer.alloc(0);
   const method = req[11] ? req[11].toString() : '';
