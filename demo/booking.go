@@ -90,6 +90,8 @@ type Cinema struct {
 	screenings map[string]*screening
 	order      []string
 	pub        Publisher
+	seatMap    SeatMap
+	mapEpoch   string
 	ttl        time.Duration
 	now        func() time.Time
 	log        *slog.Logger
@@ -97,7 +99,9 @@ type Cinema struct {
 
 // CinemaOptions configure NewCinema; zero values pick the defaults.
 type CinemaOptions struct {
-	Publisher      Publisher
+	Publisher Publisher
+	// SeatMap keeps the "seats:<id>" map channels; nil keeps none.
+	SeatMap        SeatMap
 	ReservationTTL time.Duration
 	Now            func() time.Time
 	Logger         *slog.Logger
@@ -108,7 +112,7 @@ type CinemaOptions struct {
 // NewCinema builds the screenings of the programme, starting at the next
 // full hour after Now.
 func NewCinema(o CinemaOptions) (*Cinema, error) {
-	c := &Cinema{pub: o.Publisher, ttl: o.ReservationTTL, now: o.Now, log: o.Logger, screenings: map[string]*screening{}}
+	c := &Cinema{pub: o.Publisher, seatMap: o.SeatMap, mapEpoch: newVersionEpoch(), ttl: o.ReservationTTL, now: o.Now, log: o.Logger, screenings: map[string]*screening{}}
 	if c.pub == nil {
 		c.pub = PublisherFunc(func(context.Context, string, []byte) error { return nil })
 	}
@@ -215,6 +219,7 @@ func (c *Cinema) Reserve(ctx context.Context, screeningID, seatID, user string) 
 		seat.State, seat.User = SeatReserved, user
 		seat.ExpiresAt = c.now().Add(c.ttl).UnixMilli()
 		seat.Rev++
+		c.writeSeatLocked(ctx, s, *seat)
 		c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatReserved, Screening: s.info.ID, Seat: *seat, User: user})
 		return *seat, nil
 	})
@@ -234,6 +239,7 @@ func (c *Cinema) Buy(ctx context.Context, screeningID, seatID, user string) (Sea
 		}
 		seat.State, seat.ExpiresAt = SeatSold, 0
 		seat.Rev++
+		c.writeSeatLocked(ctx, s, *seat)
 		c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatSold, Screening: s.info.ID, Seat: *seat, User: user})
 		c.publish(ctx, UserChannel(user), c.userEvent(s, EventTicketBought, *seat, user))
 		return *seat, nil
@@ -286,11 +292,29 @@ func (c *Cinema) ExpireDue() {
 	}
 }
 
-// Run releases lapsed reservations every second until ctx ends.
+// seatMapCheckEvery is how often Run makes sure the server still has
+// every seat map (see SyncSeatMaps).
+const seatMapCheckEvery = 2 * time.Second
+
+// Run releases lapsed reservations every second and keeps the seat maps
+// complete until ctx ends.
 func (c *Cinema) Run(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	var lastCheck time.Time
+	var lastErr string
 	for {
+		if c.seatMap != nil && time.Since(lastCheck) >= seatMapCheckEvery {
+			lastCheck = time.Now()
+			// Reported once per kind of failure, not every round while
+			// the server is away.
+			if err := c.SyncSeatMaps(ctx); err != nil && err.Error() != lastErr {
+				lastErr = err.Error()
+				c.log.Warn("demo: seat maps not written yet", "error", err)
+			} else if err == nil {
+				lastErr = ""
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -320,6 +344,7 @@ func (c *Cinema) releaseLocked(ctx context.Context, s *screening, seat *Seat, re
 	user := seat.User
 	seat.State, seat.User, seat.ExpiresAt = SeatFree, "", 0
 	seat.Rev++
+	c.writeSeatLocked(ctx, s, *seat)
 	c.publish(ctx, ScreeningChannel(s.info.ID), SeatEvent{Event: EventSeatReleased, Screening: s.info.ID, Seat: *seat, User: user, Reason: reason})
 }
 

@@ -57,6 +57,8 @@ type screening struct {
 	mu    sync.Mutex
 	seats map[string]*Seat
 	order []string // seat ids in row-major order
+	// mapWritten: every seat went to the seat map once (SyncSeatMaps).
+	mapWritten bool
 }
 
 // Movie is one entry of the programme used to build screenings.

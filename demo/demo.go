@@ -14,6 +14,9 @@ import (
 type Options struct {
 	// Publisher delivers seat and user events; nil drops them (tests).
 	Publisher Publisher
+	// SeatMap keeps each screening's seats as a map channel; nil keeps
+	// none (the page then has no seats to show).
+	SeatMap SeatMap
 	// Secret signs session tokens; empty means a random per-process key.
 	Secret []byte
 	// ReservationTTL is how long a reservation holds a seat;
@@ -44,7 +47,7 @@ func New(o Options) (*Demo, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	cinema, err := NewCinema(CinemaOptions{Publisher: o.Publisher, ReservationTTL: o.ReservationTTL, Now: o.Now, Logger: log})
+	cinema, err := NewCinema(CinemaOptions{Publisher: o.Publisher, SeatMap: o.SeatMap, ReservationTTL: o.ReservationTTL, Now: o.Now, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("demo cinema: %w", err)
 	}

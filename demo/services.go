@@ -62,6 +62,12 @@ func (d *Demo) connect(ctx context.Context, req *app.ConnectRequest) (*proxypb.C
 func (d *Demo) subscribe(ctx context.Context, req *app.SubscribeRequest) (*proxypb.SubscribeResponse, error) {
 	s, _ := sessionKey.Value(ctx)
 	ch := req.GetChannel()
+	if id, ok := strings.CutPrefix(ch, "seats:"); ok {
+		if _, found := d.Cinema.screenings[id]; !found {
+			return req.Deny(CodeNotFound, "no such screening"), nil
+		}
+		return req.Allow(), nil
+	}
 	if id, ok := strings.CutPrefix(ch, "screening."); ok {
 		if _, found := d.Cinema.screenings[id]; !found {
 			return req.Deny(CodeNotFound, "no such screening"), nil
@@ -95,7 +101,7 @@ type seatArgs struct {
 }
 
 func (d *Demo) schedule(_ context.Context, req *app.RPCRequest) (*proxypb.RPCResponse, error) {
-	return answer(req, map[string]any{"screenings": d.Cinema.Schedule()})
+	return answer(req, map[string]any{"screenings": d.Cinema.Schedule(), "server_time": d.Cinema.now().UnixMilli()})
 }
 
 func (d *Demo) screening(_ context.Context, req *app.RPCRequest) (*proxypb.RPCResponse, error) {

@@ -179,10 +179,11 @@ export async function openPage(url, { width = 1440, height = 900 } = {}) {
   };
 }
 
-/** Waits until the page shows it is live and the seat map is drawn. */
+/** Waits until the page shows it is live and the seat map is drawn and synced. */
 export async function waitLive(page, timeout = 10000) {
   await page.waitForSelector('#conn[data-state="connected"]', { timeout });
   await page.waitForSelector('#seatmap .seat', { timeout });
+  await page.waitForFunction(() => !document.querySelector('#seatmap .seat[data-state="loading"]'), null, { timeout });
 }
 
 /** Signs the page in as name and waits until the server agrees. */

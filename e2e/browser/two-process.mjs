@@ -26,8 +26,9 @@ function buildApp() {
 }
 
 /**
- * Starts the server, then the app; returns {server, app, url, startApp}.
- * startApp() starts the app again on the same ports (after app.kill()).
+ * Starts the server, then the app; returns {server, app, url, startApp,
+ * restartServer}. startApp() starts the app again on the same ports (after
+ * app.kill()), restartServer() the server (after server.kill()).
  * Both are stopped by the caller's t.after hooks.
  */
 export async function twoProcesses(t, env = {}) {
@@ -36,7 +37,7 @@ export async function twoProcesses(t, env = {}) {
   const proxy = `grpc://127.0.0.1:${proxyPort}`;
   const page = `http://127.0.0.1:${pagePort}`;
 
-  const server = await startDev({
+  const startServer = () => startDev({
     port: wsPort,
     ready: '/health',
     cmd: [SPINDLE_BIN, 'server', '-c', CONFIG, '--port', String(wsPort), '--grpc_api_port', String(apiPort), '--health'],
@@ -48,6 +49,7 @@ export async function twoProcesses(t, env = {}) {
       CENTRIFUGO_ALLOWED_ORIGINS: page,
     },
   });
+  const server = await startServer();
   t.after(() => server.stop());
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spindle-two-process-'));
@@ -73,5 +75,12 @@ export async function twoProcesses(t, env = {}) {
     return app;
   };
   const app = await startApp();
-  return { server, app, url: `${page}/`, startApp };
+  // restartServer starts the server again on the same ports (after
+  // server.kill()); the app keeps running meanwhile.
+  const restartServer = async () => {
+    const again = await startServer();
+    t.after(() => again.stop());
+    return again;
+  };
+  return { server, app, url: `${page}/`, startApp, restartServer };
 }

@@ -82,6 +82,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 
 	d, err := demo.New(demo.Options{
 		Publisher:    demo.APIPublisher(api),
+		SeatMap:      demo.APISeatMap(api),
 		Secret:       o.Secret,
 		WebSocketURL: o.WebSocketURL,
 		Logger:       log,

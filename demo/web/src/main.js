@@ -1,11 +1,12 @@
 // Spindle Cinema: the ticket-booking demo page. One Centrifuge client
-// carries everything — the seat maps arrive by RPC, every change by
-// publication on "screening.<id>", purchase confirmations on the user's
-// own channel "user#<id>". The SDK reconnects by itself; subscriptions are
-// recoverable, and when the server cannot prove nothing was missed (for
-// example after a restart) the page reads the seat map again. Every call
-// through the app reports to `backend`, which tells "Live" from a live
-// connection to a server whose app is gone.
+// carries everything — each screening's seats are a map subscription,
+// "seats:<id>" (one key per seat): the SDK syncs the whole map from the
+// subscription, page by page, then delivers every change; purchase
+// confirmations come on the user's own channel "user#<id>". The SDK
+// reconnects by itself and recovers what it missed; when the server cannot
+// prove nothing was missed (for example after a restart) it syncs the map
+// again by itself. Every call through the app reports to `backend`, which
+// tells "Live" from a live connection to a server whose app is gone.
 
 import { Centrifuge } from 'centrifuge';
 import { Store } from './store.js';
@@ -120,6 +121,7 @@ async function loadSchedule() {
     const { data } = await client.rpc('cinema.schedule', {});
     backend.succeeded();
     store.setSchedule(data.screenings);
+    store.syncClock(data.server_time);
     scheduleLoaded = true;
     for (const id of store.order) subscribeScreening(id);
     render();
@@ -130,33 +132,22 @@ async function loadSchedule() {
 }
 
 function subscribeScreening(id) {
-  const channel = `screening.${id}`;
+  const channel = `seats:${id}`;
   if (client.getSubscription(channel)) return;
-  const sub = client.newSubscription(channel, { recoverable: true });
-  sub.on('subscribed', (ctx) => {
-    backend.succeeded(); // the subscribe proxy went through the app
-    // Recovered: the missed events follow and bring us up to date.
-    // Otherwise (first subscribe, history gone, server restarted) re-read.
-    if (!(ctx.wasRecovering && ctx.recovered)) refreshScreening(id, ctx.wasRecovering);
+  const sub = client.newMapSubscription(channel);
+  sub.on('subscribed', () => backend.succeeded()); // the subscribe proxy went through the app
+  // The whole seat map: on the first subscribe and whenever the server
+  // could not prove nothing was missed (a recovered subscription gets the
+  // missed changes as updates instead).
+  sub.on('sync', (ctx) => {
+    store.syncSeats(id, ctx.entries.map((e) => e.data));
+    render();
   });
-  sub.on('publication', (ctx) => onSeatEvent(ctx.data));
+  sub.on('update', (ctx) => onSeatUpdate(id, ctx));
   sub.on('error', (ctx) => {
     if (!backend.failed(ctx.error)) console.warn('subscription error', channel, ctx.error);
   });
   sub.subscribe();
-}
-
-async function refreshScreening(id, afterGap) {
-  if (afterGap) store.markStale(id);
-  try {
-    const { data } = await client.rpc('cinema.screening', { id });
-    backend.succeeded();
-    store.applySnapshot(data);
-    render();
-  } catch (err) {
-    // While the app is away the header and the note already say so.
-    if (!backend.failed(err)) toast('error', 'Could not load the seat map', reason(err));
-  }
 }
 
 async function loadTickets() {
@@ -177,7 +168,6 @@ function resync() {
     loadSchedule();
     return;
   }
-  for (const id of store.order) refreshScreening(id, true);
   if (store.user) loadTickets();
 }
 
@@ -202,10 +192,15 @@ function dropUserSubscription() {
   userSub = null;
 }
 
-function onSeatEvent(ev) {
-  if (!ev || !ev.seat || !ev.screening) return;
-  if (!store.applySeat(ev.screening, ev.seat)) return;
-  if (ev.user !== store.user) view.flashSeat(ev.screening, ev.seat.id);
+/** One seat changed: the map's order is the seats' order, so it always wins. */
+function onSeatUpdate(screening, ctx) {
+  const seat = ctx.data;
+  if (ctx.removed || !seat || !seat.id) return;
+  const before = store.entry(screening).seats.get(seat.id);
+  store.setSeat(screening, seat);
+  // Someone else's change (a reservation, a sale, a release) flashes.
+  const actor = seat.user || (before && before.user) || '';
+  if (actor !== store.user) view.flashSeat(screening, seat.id);
   render();
 }
 

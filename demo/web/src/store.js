@@ -1,7 +1,8 @@
-// The page's model of the cinema. Seats arrive from two directions — seat
-// map snapshots (RPC) and live events (publications) — in any order; each
-// seat carries a revision, and the newer one always wins, so a late
-// snapshot never undoes an event that already arrived.
+// The page's model of the cinema. Seats arrive from two directions: the
+// seat map subscription (a full sync, then each change in order: it is the
+// truth, whatever the revision) and the replies of this visitor's own seat
+// calls, which may race the subscription; each seat carries a revision, and
+// a reply only wins when it is newer.
 
 export class Store {
   constructor() {
@@ -35,17 +36,17 @@ export class Store {
     return e;
   }
 
-  /** The server may have restarted: let any seat state overwrite ours. */
-  markStale(id) {
-    for (const seat of this.entry(id).seats.values()) seat.rev = -1;
+  /** A full seat map from the subscription replaces what we had. */
+  syncSeats(id, seats) {
+    const e = this.entry(id);
+    e.seats = new Map();
+    for (const seat of seats) if (seat && seat.id) e.seats.set(seat.id, { ...seat });
+    e.loaded = true;
   }
 
-  applySnapshot(reply) {
-    const e = this.entry(reply.screening.id);
-    e.info = { ...e.info, ...reply.screening };
-    for (const seat of reply.seats) this.applySeat(reply.screening.id, seat);
-    e.loaded = true;
-    this.syncClock(reply.server_time);
+  /** A change from the subscription: newer than anything we had. */
+  setSeat(id, seat) {
+    this.entry(id).seats.set(seat.id, { ...seat });
   }
 
   /** Keeps the newer of what we have and seat; true when seat won. */

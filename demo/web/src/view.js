@@ -60,7 +60,7 @@ export function renderHall(store, actions) {
     h('div', { class: 'stat' }, h('b', { id: 'free-count' }, String(store.freeCount(id))), h('span', {}, 'free')),
     h('div', { class: 'stat' }, h('b', {}, String(info.total || info.rows * info.cols)), h('span', {}, 'seats')));
   mount(document.getElementById('channel-note'),
-    'Live updates on channel ', h('code', {}, `screening.${id}`), store.user ? [' and ', h('code', {}, `user#${store.user}`)] : null);
+    'Seat map channel ', h('code', {}, `seats:${id}`), store.user ? [' and ', h('code', {}, `user#${store.user}`)] : null);
 
   const map = document.getElementById('seatmap');
   const key = `${id}:${info.rows}x${info.cols}`;
@@ -86,16 +86,18 @@ export function renderHall(store, actions) {
   }
   for (const btn of map.querySelectorAll('.seat')) {
     const seat = e.seats.get(btn.dataset.seat);
-    const state = store.view(seat);
+    // A seat the map has not delivered yet (a server that lost its maps
+    // while the app writes them again) is not shown as free.
+    const state = seat ? store.view(seat) : 'loading';
     btn.dataset.state = state;
     btn.classList.toggle('pending', store.pending.has(`${id}/${btn.dataset.seat}`));
-    btn.disabled = state === 'sold' || state === 'owned';
+    btn.disabled = state === 'sold' || state === 'owned' || state === 'loading';
     btn.setAttribute('aria-label', `Seat ${btn.dataset.seat}: ${LABELS[state]}`);
     btn.title = `${btn.dataset.seat} — ${LABELS[state]}`;
   }
 }
 
-const LABELS = { free: 'free', mine: 'reserved by you', taken: 'reserved', owned: 'your ticket', sold: 'sold' };
+const LABELS = { loading: 'loading', free: 'free', mine: 'reserved by you', taken: 'reserved', owned: 'your ticket', sold: 'sold' };
 
 /** Briefly highlights a seat that someone else just changed. */
 export function flashSeat(screeningId, seatId) {

@@ -84,6 +84,19 @@ func configJSON(address string, port int, apiKey string) []byte {
   // user#<id> admits only user <id>, without asking the app.
   "allow_user_limited_channels": true,
 
+  // seats:<id> is a screening's seat map, one key per seat: a page syncs
+  // it from the subscription and then follows each change; a reconnecting
+  // page recovers what it missed from the map's stream.
+  "map_broker": {},
+  "namespaces": [
+    {
+      "name": "seats",
+      "subscription_type": "map",
+      "map": {"mode": "persistent", "stream_size": 1000},
+      "proxy_subscribe": true
+    }
+  ],
+
   // Where WebSocket is blocked (some proxies and networks) the page falls
   // back to HTTP-streaming, then SSE; their commands go to /emulation.
   "http_stream": true,

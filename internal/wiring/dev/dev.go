@@ -86,6 +86,7 @@ func New(o Options) (*Dev, error) {
 
 	d.demo, err = demo.New(demo.Options{
 		Publisher:      demo.PublisherFunc(d.publish),
+		SeatMap:        nodeSeatMap{d},
 		Secret:         o.Secret,
 		ReservationTTL: o.ReservationTTL,
 		Logger:         log,
@@ -134,6 +135,25 @@ func (d *Dev) publish(ctx context.Context, channel string, data []byte) error {
 		return fmt.Errorf("node publish: %w", err)
 	}
 	return nil
+}
+
+// nodeSeatMap keeps the demo's seat maps in the node, as the server API
+// would.
+type nodeSeatMap struct{ d *Dev }
+
+func (m nodeSeatMap) WriteSeat(ctx context.Context, channel, key string, data []byte, version uint64, versionEpoch string) error {
+	if _, err := m.d.srv.Node.MapPublish(ctx, channel, key, data, node.MapPublishOptions{Version: version, VersionEpoch: versionEpoch}); err != nil {
+		return fmt.Errorf("node map publish %s: %w", channel, err)
+	}
+	return nil
+}
+
+func (m nodeSeatMap) CountKeys(ctx context.Context, channel string) (int, error) {
+	n, err := m.d.srv.Node.MapStats(ctx, channel)
+	if err != nil {
+		return 0, fmt.Errorf("node map stats %s: %w", channel, err)
+	}
+	return n, nil
 }
 
 // Listen binds the HTTP listener.
