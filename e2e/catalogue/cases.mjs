@@ -455,6 +455,37 @@ export const CASES = [
         return `${errAnswer(r)}, delta ${Boolean(r.subscribe?.delta)}`;
       } finally { ws.close(); }
     } },
+  // ---- map subscriptions ----
+  { area: 'maps', input: 'map subscribe with `phase: 7`', expect: 'error 107 "bad request"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `map:${uid()}`, type: 1, phase: 7 } }) },
+  { area: 'maps', input: 'map subscribe (`type: 1`) to a stream namespace', expect: 'error 103 "permission denied"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `pub:${uid()}`, type: 1, phase: 2 } }) },
+  { area: 'maps', input: 'stream subscribe (no `type`) to a map namespace', expect: 'error 103 "permission denied"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `map:${uid()}` } }) },
+  { area: 'maps', input: 'map state page with a cursor but no first page', expect: 'error 103 "permission denied"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `map:${uid()}`, type: 1, phase: 2, cursor: 'k', epoch: 'e', offset: 1 } }) },
+  { area: 'maps', input: 'map subscribe with tags filter `cmp: "like"`', expect: 'error 107 "bad request"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `map:${uid()}`, type: 1, phase: 2, tf: { key: 'a', cmp: 'like', val: 'b' } } }) },
+  { area: 'maps', input: 'map write with a 2,000-byte key', expect: 'error 107 "bad request"',
+    run: (ctx) => jsonCall(ctx, { publish: { channel: `map:${uid()}`, type: 1, key: 'k'.repeat(2000), data: { v: 1 } } }) },
+  { area: 'maps', input: 'map removal that carries data', expect: 'error 107 "bad request"',
+    run: (ctx) => jsonCall(ctx, { publish: { channel: `map:${uid()}`, type: 1, key: 'k', removed: true, data: { v: 1 } } }) },
+  { area: 'maps', input: 'map write (`type: 1`) to a stream channel', expect: 'error 107 "bad request"',
+    run: (ctx) => jsonCall(ctx, { publish: { channel: `pub:${uid()}`, type: 1, key: 'k', data: { v: 1 } } }) },
+  { area: 'maps', input: 'API `map_publish` with `key_mode: "sometimes"`', expect: 'HTTP 200 {"error":{"code":107,"message":"bad request: key_mode must be \\"\\", \\"if_new\\" or \\"if_exists\\""}}',
+    run: async (ctx) => httpAnswer(await api(ctx, 'map_publish', { channel: `map:${uid()}`, key: 'k', data: {}, key_mode: 'sometimes' })) },
+  { area: 'maps', input: 'API `map_read_stream` since another epoch', expect: 'HTTP 200 {"error":{"code":112,"message":"unrecoverable position"}}',
+    run: async (ctx) => {
+      const ch = `map:${uid()}`;
+      await api(ctx, 'map_publish', { channel: ch, key: 'k', data: {} });
+      return httpAnswer(await api(ctx, 'map_read_stream', { channel: ch, since_offset: 1, since_epoch: 'not-this-one' }));
+    } },
+  { area: 'maps', input: 'API `map_publish` to a stream namespace', expect: 'HTTP 200 {"error":{"code":107,"message":"bad request"}}',
+    run: async (ctx) => httpAnswer(await api(ctx, 'map_publish', { channel: `pub:${uid()}`, key: 'k', data: {} })) },
+  { area: 'maps', input: 'config: a map namespace without `map.mode`', expect: 'exit 1: map.mode named',
+    run: async () => { const r = await checkconfig('c.json', cfg({ namespaces: [{ name: 'mm', subscription_type: 'map' }] })); return `exit ${r.code}: ${/map\.mode/.test(r.out) ? 'map.mode named' : r.out.trim()}`; } },
+  { area: 'maps', input: 'config: `client_publish_debounce_interval` (Centrifugo PRO)', expect: 'exit 0 with a warning: PRO, ignored',
+    run: async () => { const r = await checkconfig('c.json', cfg({ namespaces: [{ name: 'mm', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '60s' }, client_publish_debounce_interval: '50ms' }] })); return `exit ${r.code}${/client_publish_debounce_interval/.test(r.out) && /PRO/.test(r.out) && /ignores/.test(r.out) ? ' with a warning: PRO, ignored' : `: ${r.out.trim()}`}`; } },
 ];
 
 const GRPC_NAMES = { 3: 'INVALID_ARGUMENT', 8: 'RESOURCE_EXHAUSTED', 14: 'UNAVAILABLE', 16: 'UNAUTHENTICATED' };

@@ -114,7 +114,12 @@ function serverConfig({ scripted, appPort, apiPort }) {
       { name: 'sp', subscribe_proxy_name: 'scripted-grpc' },
       { name: 'nosub' },
       { name: 'delta', allow_subscribe_for_client: true, history_size: 10, history_ttl: '60s', allowed_delta_types: ['fossil'] },
+      {
+        name: 'map', subscription_type: 'map', allow_subscribe_for_client: true, allow_tags_filter: true,
+        map: { mode: 'persistent', allow_publish_for_client: true, allow_remove_for_client: true },
+      },
     ],
+    map_broker: {},
   };
 }
 

@@ -70,6 +70,8 @@ func mapNamespaces(p *Proxy) []Namespace {
 		{Name: "slow", ChannelOptions: slow},
 		{Name: "pres", ChannelOptions: ChannelOptions{AllowSubscribeForClient: true, MapClientsPresenceChannelPrefix: "prescli:"}},
 		{Name: "prescli", ChannelOptions: prescli},
+		{Name: "presu", ChannelOptions: ChannelOptions{AllowSubscribeForClient: true, AllowSubscribeForAnonymous: true, MapUsersPresenceChannelPrefix: "presusers:"}},
+		{Name: "presusers", ChannelOptions: ChannelOptions{SubscriptionType: "map_users", Map: MapOptions{Mode: "ephemeral", KeyTTL: time.Minute}, AllowSubscribeForClient: true}},
 		{Name: "mproxied", ChannelOptions: mproxied},
 		{Name: "munproxied", ChannelOptions: munproxied},
 		{Name: "mpubproxy", ChannelOptions: mpubproxy},
@@ -687,4 +689,53 @@ func TestTagsFilterMatch(t *testing.T) {
 			t.Errorf("bad filter %d compiled (err %v)", i, err)
 		}
 	}
+}
+
+func TestMapUsersPresence(t *testing.T) {
+	e := newHubEnv(t, func(cfg *Config, _ *Proxy) { cfg.Client.AllowAnonymousConnectWithoutToken = true })
+	observer := e.connectUser(t, "obs")
+	req := &clientpb.SubscribeRequest{Channel: "presusers:presu:lobby", Type: subTypeMapUsers, Phase: phaseState}
+	observer.ok(subOf(req))
+	// Two connections of one user are one entry; an anonymous one is none.
+	a1 := e.connectUser(t, "alice")
+	a1.ok(subCmd("presu:lobby"))
+	p := observer.waitPush("alice's entry", func(p *clientpb.Push) bool { return p.Pub != nil }).Pub
+	if p.Key != "alice" || p.Info != nil || p.Removed {
+		t.Fatalf("user presence entry = %+v, want key alice without client info", p)
+	}
+	a2 := e.connectUser(t, "alice")
+	a2.ok(subCmd("presu:lobby"))
+	anon := e.connect(t, "")
+	anon.ok(subCmd("presu:lobby"))
+	st, err := e.node.MapReadState(context.Background(), "presusers:presu:lobby", MapReadStateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Entries) != 1 || st.Entries[0].Key != "alice" {
+		t.Fatalf("user presence map = %v, want alice once", st.Entries)
+	}
+	// Users leave by TTL only (a quick reconnect does not flicker), so an
+	// unsubscribe removes nothing.
+	a1.ok(&clientpb.Command{Unsubscribe: &clientpb.UnsubscribeRequest{Channel: "presu:lobby"}})
+	a2.c.Disconnect(DisconnectConnectionClosed)
+	time.Sleep(100 * time.Millisecond)
+	if n, _ := e.node.MapStats(context.Background(), "presusers:presu:lobby"); n != 1 {
+		t.Fatalf("%d entries after alice left, want 1 until its TTL", n)
+	}
+}
+
+func TestMapKeysPerConnectionLimit(t *testing.T) {
+	e := newHubEnv(t)
+	w := e.connectUser(t, "alice")
+	for i := 0; i < maxKeysPerConnection; i++ {
+		w.ok(mapPubCmd("m:many", fmt.Sprintf("k%d", i), `1`))
+	}
+	// Rewriting a key already counted is fine; a new one is over the limit.
+	w.ok(mapPubCmd("m:many", "k7", `2`))
+	if code := w.errCode(mapPubCmd("m:many", "one-too-many", `1`)); code != ErrorLimitExceeded.Code {
+		t.Fatalf("key %d: %d, want 106", maxKeysPerConnection+1, code)
+	}
+	// Another connection, and another channel, have their own budget.
+	e.connectUser(t, "bob").ok(mapPubCmd("m:many", "bob-key", `1`))
+	w.ok(mapPubCmd("m:other", "k0", `1`))
 }
