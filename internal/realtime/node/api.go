@@ -56,8 +56,14 @@ func (n *Node) Subscribe(ctx context.Context, user, ch string, o SubscribeOption
 	if ch == "" {
 		return ErrorBadRequest
 	}
-	if _, err := n.settings().rules.lookup(ch); err != nil {
+	info, err := n.settings().rules.lookup(ch)
+	if err != nil {
 		return err
+	}
+	if isMapType(subscriptionTypeOf(&info.ns.opts)) {
+		// Map subscriptions are paged by the client; the server cannot
+		// make one for it.
+		return ErrorBadRequest
 	}
 	return n.sendControl(ctx, controlMessage{Op: opSubscribe, User: user, Channel: ch, Client: o.Client, Session: o.Session, Subscribe: &o})
 }

@@ -200,6 +200,14 @@ func (c *Client) subscribeAtConnect(ctx context.Context, subs []serverSubRequest
 	}
 	res.Subs = make(map[string]*clientpb.SubscribeResult, len(subs))
 	for _, s := range subs {
+		if info, err := c.n.settings().rules.lookup(s.channel); err == nil && isMapType(subscriptionTypeOf(&info.ns.opts)) {
+			// A map subscription is paged by the client (map_subscribe.go);
+			// it cannot be made for it at connect. Skipped, not fatal:
+			// failing the connect would only make the SDK reconnect into
+			// the same refusal.
+			c.log.Warn("server-side subscription to a map channel skipped: map channels are subscribed by clients", "channel", s.channel)
+			continue
+		}
 		r, err := c.subscribeServerSide(ctx, s, recover[s.channel])
 		if err != nil {
 			// The connection is registered already: an error reply

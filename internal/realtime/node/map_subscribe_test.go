@@ -739,3 +739,25 @@ func TestMapKeysPerConnectionLimit(t *testing.T) {
 	e.connectUser(t, "bob").ok(mapPubCmd("m:many", "bob-key", `1`))
 	w.ok(mapPubCmd("m:other", "k0", `1`))
 }
+
+func TestMapChannelsCannotBeServerSide(t *testing.T) {
+	e := newHubEnv(t)
+	// A token naming a map channel among its channels: the connection is
+	// made with the others; the map channel is left for the client.
+	tc := e.connect(t, connToken(t, "alice", 0, map[string]any{"channels": []string{"m:board", "news"}}))
+	var connect *clientpb.ConnectResult
+	for _, r := range tc.tr.allReplies() {
+		if r.Connect != nil {
+			connect = r.Connect
+		}
+	}
+	if connect == nil {
+		t.Fatal("no connect reply")
+	}
+	if _, ok := connect.Subs["m:board"]; ok || connect.Subs["news"] == nil {
+		t.Fatalf("server-side subs = %v, want news only", connect.Subs)
+	}
+	if err := e.node.Subscribe(context.Background(), "alice", "m:board", SubscribeOptions{}); err != ErrorBadRequest {
+		t.Fatalf("API subscribe to a map channel: %v, want 107", err)
+	}
+}
