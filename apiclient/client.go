@@ -34,6 +34,10 @@ type Client interface {
 	MapStats(ctx context.Context, req *apipb.MapStatsRequest) (*apipb.MapStatsResult, error)
 	MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb.MapClearResult, error)
 
+	// SharedPollPublish pushes a new version of a shared-poll item to its
+	// trackers on every node (versioned namespaces with publish_enabled).
+	SharedPollPublish(ctx context.Context, req *apipb.SharedPollPublishRequest) (*apipb.SharedPollPublishResult, error)
+
 	// Batch returns the replies as sent: per-command errors are in
 	// each reply, not in the returned error.
 	Batch(ctx context.Context, req *apipb.BatchRequest) (*apipb.BatchResponse, error)

@@ -30,6 +30,7 @@ func newNode(t *testing.T) *node.Node {
 	cfg := node.Config{Name: "apiclient-test-node", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
 		{Name: "hist", ChannelOptions: node.ChannelOptions{HistorySize: 10, HistoryTTL: time.Minute}},
 		{Name: "map", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "persistent"}}},
+		{Name: "poll", ChannelOptions: node.ChannelOptions{SubscriptionType: "shared_poll", SharedPoll: node.SharedPollOptions{Mode: "versioned", PublishEnabled: true}}},
 	}}}
 	eng := memory.New(memory.Options{})
 	n, err := node.New(cfg, node.Options{Engine: eng, MapBroker: eng, Logger: discard})
@@ -197,6 +198,26 @@ func TestClientsMapMethods(t *testing.T) {
 			_, err = c.MapStats(ctx, &apipb.MapStatsRequest{Channel: "hist:x"})
 			if !errors.As(err, &apiErr) || apiErr.Code != 107 {
 				t.Fatalf("non-map namespace = %v", err)
+			}
+		})
+	}
+}
+
+func TestClientsSharedPollPublish(t *testing.T) {
+	all := clients(t)
+	for _, name := range []string{"http", "http-transport", "grpc"} {
+		c := all[name]
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			res, err := c.SharedPollPublish(ctx, &apipb.SharedPollPublishRequest{Channel: "poll:" + name, Key: "k", Data: []byte(`{"v":1}`), Version: 1})
+			if err != nil || res == nil {
+				t.Fatalf("shared_poll_publish = %v, %v", res, err)
+			}
+			var apiErr *Error
+			_, err = c.SharedPollPublish(ctx, &apipb.SharedPollPublishRequest{Channel: "poll:" + name, Key: "k", Data: []byte(`1`)})
+			if !errors.As(err, &apiErr) || apiErr.Code != 107 {
+				t.Fatalf("without a version = %v", err)
 			}
 		})
 	}

@@ -224,3 +224,13 @@ func (g *GRPC) MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb
 	}
 	return result(resp.GetResult(), resp.GetError())
 }
+
+// SharedPollPublish pushes a new version of a shared-poll item to the
+// connections tracking it, without waiting for the next poll.
+func (g *GRPC) SharedPollPublish(ctx context.Context, req *apipb.SharedPollPublishRequest) (*apipb.SharedPollPublishResult, error) {
+	resp, err := g.c.SharedPollPublish(g.ctx(ctx), req)
+	if err != nil {
+		return nil, grpcErr("shared_poll_publish", err)
+	}
+	return result(resp.GetResult(), resp.GetError())
+}

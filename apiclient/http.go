@@ -266,3 +266,13 @@ func (h *HTTP) MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb
 	}
 	return result(resp.GetResult(), resp.GetError())
 }
+
+// SharedPollPublish pushes a new version of a shared-poll item to the
+// connections tracking it, without waiting for the next poll.
+func (h *HTTP) SharedPollPublish(ctx context.Context, req *apipb.SharedPollPublishRequest) (*apipb.SharedPollPublishResult, error) {
+	resp := new(apipb.SharedPollPublishResponse)
+	if err := h.call(ctx, "shared_poll_publish", req, resp); err != nil {
+		return nil, err
+	}
+	return result(resp.GetResult(), resp.GetError())
+}

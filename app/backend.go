@@ -61,3 +61,11 @@ func (a *App) MapRemove(ctx context.Context, req *proxypb.MapRemoveRequest) (*pr
 	r := NewMapRemoveRequest(req, clientheaders.From(ctx))
 	return invoke[*proxypb.MapRemoveResponse](a, ctx, r)
 }
+
+// SharedPollRefresh answers a shared_poll_refresh in-process. The poller
+// runs for a channel, not a connection, so the context usually holds no
+// client headers and Header() is empty.
+func (a *App) SharedPollRefresh(ctx context.Context, req *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+	r := NewSharedPollRefreshRequest(req, clientheaders.From(ctx))
+	return invoke[*proxypb.SharedPollRefreshResponse](a, ctx, r)
+}

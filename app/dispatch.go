@@ -31,7 +31,7 @@ var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}
 // application-level reply.
 func (a *App) dispatch(ctx context.Context, req Request) (Reply, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("app: %s for client %q not started: %w", req.Type(), req.GetClient(), err)
+		return nil, fmt.Errorf("app: %s for %s not started: %w", req.Type(), subject(req), err)
 	}
 	if _, ok := ctx.Deadline(); !ok && a.timeout > 0 {
 		var cancel context.CancelFunc
@@ -51,7 +51,7 @@ func (a *App) dispatch(ctx context.Context, req Request) (Reply, error) {
 		err := ctx.Err()
 		a.log.Warn("app: handler overran the caller's deadline; abandoned",
 			append(reqAttrs(req), "error", err)...)
-		return nil, fmt.Errorf("app: %s for client %q: %w", req.Type(), req.GetClient(), err)
+		return nil, fmt.Errorf("app: %s for %s: %w", req.Type(), subject(req), err)
 	}
 }
 
@@ -124,17 +124,31 @@ func replyFits(t Type, r Reply) bool {
 		return t == TypeMapPublish && v != nil
 	case *proxypb.MapRemoveResponse:
 		return t == TypeMapRemove && v != nil
+	case *proxypb.SharedPollRefreshResponse:
+		return t == TypeSharedPollRefresh && v != nil
 	}
 	return false
 }
 
-// reqAttrs are the log attributes that identify a request.
+// reqAttrs are the log attributes that identify a request. A shared-poll
+// refresh has no client; its channel says which poll it was.
 func reqAttrs(req Request) []any {
-	attrs := []any{"type", req.Type().String(), "client", req.GetClient()}
-	if r, ok := req.(*RPCRequest); ok {
-		attrs = append(attrs, "method", r.GetMethod())
+	switch r := req.(type) {
+	case *SharedPollRefreshRequest:
+		return []any{"type", req.Type().String(), "channel", r.GetChannel()}
+	case *RPCRequest:
+		return []any{"type", req.Type().String(), "client", req.GetClient(), "method", r.GetMethod()}
 	}
-	return attrs
+	return []any{"type", req.Type().String(), "client", req.GetClient()}
+}
+
+// subject names whom a request is for in error messages: the client, or
+// the channel of a shared-poll refresh.
+func subject(req Request) string {
+	if r, ok := req.(*SharedPollRefreshRequest); ok {
+		return fmt.Sprintf("channel %q", r.GetChannel())
+	}
+	return fmt.Sprintf("client %q", req.GetClient())
 }
 
 // invoke is dispatch for a known response type P.

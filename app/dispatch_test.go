@@ -30,6 +30,7 @@ func callAll(t *testing.T, a *App, ctx context.Context) []Reply {
 	add(a.SubRefresh(ctx, &proxypb.SubRefreshRequest{Client: "c1"}))
 	add(a.MapPublish(ctx, &proxypb.MapPublishRequest{Client: "c1"}))
 	add(a.MapRemove(ctx, &proxypb.MapRemoveRequest{Client: "c1"}))
+	add(a.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{Channel: "poll:c1"}))
 	return out
 }
 
@@ -41,7 +42,7 @@ func TestMissingServiceAnswersNotAvailable(t *testing.T) {
 			t.Errorf("%s: %v", Types()[i], r)
 		}
 	}
-	lb.waitFor(t, "no service registered", "type=subrefresh", "type=map_publish", "type=map_remove")
+	lb.waitFor(t, "no service registered", "type=subrefresh", "type=map_publish", "type=map_remove", "type=shared_poll_refresh")
 }
 
 func TestRPCFallbackAndMethodNotFound(t *testing.T) {
@@ -71,7 +72,7 @@ func TestRPCFallbackAndMethodNotFound(t *testing.T) {
 	}
 }
 
-// everyService registers the same behaviour for all six types.
+// everyService registers the same behaviour for every type.
 func everyService(a *App, f func(ctx context.Context, req Request) error) {
 	a.HandleConnect(func(ctx context.Context, r *ConnectRequest) (*proxypb.ConnectResponse, error) {
 		return r.Allow(""), f(ctx, r)
@@ -96,6 +97,9 @@ func everyService(a *App, f func(ctx context.Context, req Request) error) {
 	})
 	a.HandleMapRemove(func(ctx context.Context, r *MapRemoveRequest) (*proxypb.MapRemoveResponse, error) {
 		return r.Allow(), f(ctx, r)
+	})
+	a.HandleSharedPollRefresh(func(ctx context.Context, r *SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+		return r.Unchanged(), f(ctx, r)
 	})
 }
 
@@ -123,7 +127,13 @@ func TestServiceFailures(t *testing.T) {
 			a, lb := testApp(Options{})
 			everyService(a, tt.fail)
 			for i, r := range callAll(t, a, context.Background()) {
-				if !proto.Equal(r.GetError(), tt.wantErr) || !proto.Equal(r.GetDisconnect(), tt.wantDisc) {
+				wantErr, wantDisc := tt.wantErr, tt.wantDisc
+				if Types()[i] == TypeSharedPollRefresh && wantDisc != nil {
+					// A poll has no connection to close: the disconnect
+					// arrives as an error of its code and reason.
+					wantErr, wantDisc = &proxypb.Error{Code: wantDisc.Code, Message: wantDisc.Reason}, nil
+				}
+				if !proto.Equal(r.GetError(), wantErr) || !proto.Equal(r.GetDisconnect(), wantDisc) {
 					t.Errorf("%s: %v", Types()[i], r)
 				}
 			}
@@ -215,6 +225,9 @@ func TestTypes(t *testing.T) {
 	// on them, so they are pinned here.
 	if TypeMapPublish.String() != "map_publish" || TypeMapRemove.String() != "map_remove" {
 		t.Errorf("map type names %q %q", TypeMapPublish, TypeMapRemove)
+	}
+	if TypeSharedPollRefresh.String() != "shared_poll_refresh" {
+		t.Errorf("shared poll type name %q", TypeSharedPollRefresh)
 	}
 	if len(Types()) != numTypes-1 {
 		t.Errorf("Types() lists %d of %d types", len(Types()), numTypes-1)

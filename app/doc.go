@@ -2,9 +2,11 @@
 // counterpart of Spiral's Centrifugo services and interceptors running
 // behind RoadRunner's centrifuge plugin. The real-time server (`spindle
 // server` or Centrifugo) asks the application about every client connect,
-// refresh, subscribe, publish, RPC and subscription refresh, and about
-// client writes to map channels (map_publish, map_remove); an App answers
-// through typed services, wrapped in interceptors.
+// refresh, subscribe, publish, RPC and subscription refresh, about client
+// writes to map channels (map_publish, map_remove), and polls it for the
+// items of shared-poll channels (shared_poll_refresh, per channel rather
+// than per connection); an App answers through typed services, wrapped in
+// interceptors.
 //
 // # Services
 //
@@ -21,7 +23,8 @@
 // Header (incoming gRPC metadata or HTTP headers). Its methods build the
 // matching response: Allow, Respond, Deny, DenyTemporary, Disconnect, and
 // per type Extend/Expire (refresh), Rewrite (publish, map_publish), Answer
-// (RPC).
+// (RPC), Unchanged/Fail (shared_poll_refresh, which has no Disconnect: a
+// disconnect answer becomes an error of the same code and reason).
 //
 // # Interceptors
 //
@@ -52,7 +55,8 @@
 // context.DeadlineExceeded (gRPC status DeadlineExceeded, HTTP 504).
 // Note that Centrifugo ignores Error and Disconnect in refresh and
 // sub_refresh answers: without a result the connection or subscription is
-// treated as expired.
+// treated as expired. A shared_poll_refresh answered with an error (108
+// included) is a failed poll: the server changes nothing.
 //
 // # Serving
 //
@@ -62,7 +66,7 @@
 // on it: connections that open with the HTTP/2 preface go to gRPC, all
 // others to an HTTP/1.1 server that takes POST requests with JSON bodies
 // at paths ending in /connect, /refresh, /subscribe, /publish, /rpc,
-// /sub_refresh, /map_publish and /map_remove (so both
+// /sub_refresh, /map_publish, /map_remove and /shared_poll_refresh (so both
 // http://app:10001/connect and http://app:10001/centrifugo/connect work).
 // The App also answers the events as plain methods, so `spindle dev` calls
 // it in-process.

@@ -186,3 +186,52 @@ func ExampleApp_HandleMapPublish() {
 	// book B2: {"by":"alice"} if_new
 	// cancel B2: 1403 bookings are final
 }
+
+// A shared-poll channel lets many clients track items (here, live match
+// scores) that the application holds: the real-time server polls the app
+// once per channel for the keys its subscribers track, sending the version
+// it has of each, and fans out what changed. With a versioned namespace
+// the app answers only the items newer than the server's version, and
+// reports items that no longer exist as removed.
+func ExampleApp_HandleSharedPollRefresh() {
+	type score struct {
+		json    string
+		version uint64
+	}
+	store := map[string]score{
+		"match:1": {`{"home":2,"away":1}`, 7},
+		"match:2": {`{"home":0,"away":0}`, 3},
+	}
+	a := app.New(app.Options{})
+	a.HandleSharedPollRefresh(func(ctx context.Context, r *app.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+		var items []*proxypb.SharedPollRefreshResultItem
+		for _, it := range r.GetItems() {
+			s, ok := store[it.GetKey()]
+			switch {
+			case !ok:
+				items = append(items, &proxypb.SharedPollRefreshResultItem{Key: it.GetKey(), Removed: true})
+			case s.version > it.GetVersion():
+				items = append(items, &proxypb.SharedPollRefreshResultItem{Key: it.GetKey(), Data: []byte(s.json), Version: s.version})
+			}
+		}
+		if len(items) == 0 {
+			return r.Unchanged(), nil
+		}
+		return r.Respond(&proxypb.SharedPollRefreshResult{Items: items}), nil
+	})
+
+	resp, _ := a.SharedPollRefresh(context.Background(), &proxypb.SharedPollRefreshRequest{
+		Channel: "scores:league",
+		Items:   []*proxypb.SharedPollRefreshItem{{Key: "match:1", Version: 6}, {Key: "match:2", Version: 3}, {Key: "match:9"}},
+	})
+	for _, it := range resp.GetResult().GetItems() {
+		if it.GetRemoved() {
+			fmt.Println(it.GetKey(), "removed")
+			continue
+		}
+		fmt.Println(it.GetKey(), string(it.GetData()), "version", it.GetVersion())
+	}
+	// Output:
+	// match:1 {"home":2,"away":1} version 7
+	// match:9 removed
+}

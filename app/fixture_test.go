@@ -61,5 +61,21 @@ func fullApp(opts Options) (*App, *logBuffer) {
 		}
 		return r.Respond(&proxypb.MapRemoveResult{Tags: map[string]string{"by": r.GetUser()}}), nil
 	})
+	a.HandleSharedPollRefresh(func(_ context.Context, r *SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+		if r.GetChannel() == "poll:down" {
+			return r.Fail(1500, "store down"), nil
+		}
+		res := &proxypb.SharedPollRefreshResult{Epoch: "e1"}
+		for _, it := range r.GetItems() {
+			if strings.HasPrefix(it.GetKey(), "gone") {
+				res.Items = append(res.Items, &proxypb.SharedPollRefreshResultItem{Key: it.GetKey(), Removed: true})
+				continue
+			}
+			res.Items = append(res.Items, &proxypb.SharedPollRefreshResultItem{
+				Key: it.GetKey(), Data: []byte(`{"key":"` + it.GetKey() + `","auth":"` + r.Header().Get("Authorization") + `"}`), Version: it.GetVersion() + 1,
+			})
+		}
+		return r.Respond(res), nil
+	})
 	return a, lb
 }

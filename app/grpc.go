@@ -10,11 +10,11 @@ import (
 )
 
 // RegisterGRPC registers the App as the CentrifugoProxy service on s, for
-// programs that run their own gRPC server. The eight event methods are
-// served (the six of RoadRunner's plugin, MapPublish and MapRemove); the
-// streaming and other methods (SubscribeUnidirectional,
-// SubscribeBidirectional, NotifyCacheEmpty, NotifyChannelState,
-// SharedPollRefresh) answer codes.Unimplemented.
+// programs that run their own gRPC server. The nine event methods are
+// served (the six of RoadRunner's plugin, MapPublish, MapRemove and
+// SharedPollRefresh); the streaming and notification methods
+// (SubscribeUnidirectional, SubscribeBidirectional, NotifyCacheEmpty,
+// NotifyChannelState) answer codes.Unimplemented.
 func (a *App) RegisterGRPC(s grpc.ServiceRegistrar) {
 	proxypb.RegisterCentrifugoProxyServer(s, grpcService{a: a})
 }
@@ -80,6 +80,13 @@ func (s grpcService) MapRemove(ctx context.Context, in *proxypb.MapRemoveRequest
 	r := NewMapRemoveRequest(in, nil)
 	r.mctx = ctx
 	resp, err := invoke[*proxypb.MapRemoveResponse](s.a, ctx, r)
+	return resp, grpcError(err)
+}
+
+func (s grpcService) SharedPollRefresh(ctx context.Context, in *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+	r := NewSharedPollRefreshRequest(in, nil)
+	r.mctx = ctx
+	resp, err := invoke[*proxypb.SharedPollRefreshResponse](s.a, ctx, r)
 	return resp, grpcError(err)
 }
 

@@ -74,6 +74,15 @@ func TestGRPCEveryEvent(t *testing.T) {
 		{"map_remove disconnected", func() (proto.Message, error) {
 			return c.MapRemove(ctx, &proxypb.MapRemoveRequest{Client: "c1", Channel: "seats:1", Key: "a1"})
 		}, &proxypb.MapRemoveResponse{Disconnect: &proxypb.Disconnect{Code: 4503, Reason: "sign in"}}},
+		{"shared_poll_refresh items, metadata seen", func() (proto.Message, error) {
+			return c.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{Channel: "poll:1", Items: []*proxypb.SharedPollRefreshItem{{Key: "k1", Version: 2}, {Key: "gone-k2"}}})
+		}, &proxypb.SharedPollRefreshResponse{Result: &proxypb.SharedPollRefreshResult{Epoch: "e1", Items: []*proxypb.SharedPollRefreshResultItem{
+			{Key: "k1", Data: []byte(`{"key":"k1","auth":"Bearer tok"}`), Version: 3},
+			{Key: "gone-k2", Removed: true},
+		}}}},
+		{"shared_poll_refresh failed", func() (proto.Message, error) {
+			return c.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{Channel: "poll:down", Items: []*proxypb.SharedPollRefreshItem{{Key: "k1"}}})
+		}, &proxypb.SharedPollRefreshResponse{Error: &proxypb.Error{Code: 1500, Message: "store down"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,10 +125,6 @@ func TestGRPCStubsAreUnimplemented(t *testing.T) {
 		},
 		"NotifyChannelState": func() error {
 			_, err := c.NotifyChannelState(ctx, &proxypb.NotifyChannelStateRequest{})
-			return err
-		},
-		"SharedPollRefresh": func() error {
-			_, err := c.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{Channel: "x"})
 			return err
 		},
 	}

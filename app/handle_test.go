@@ -33,6 +33,7 @@ func TestHandle(t *testing.T) {
 		{"sub_refresh", func(a *App) { a.Handle(TypeSubRefresh, echo("h")) }, NewSubRefreshRequest(nil, nil), 400, "h", ""},
 		{"map_publish", func(a *App) { a.Handle(TypeMapPublish, echo("h")) }, NewMapPublishRequest(nil, nil), 400, "h", ""},
 		{"map_remove", func(a *App) { a.Handle(TypeMapRemove, echo("h")) }, NewMapRemoveRequest(nil, nil), 400, "h", ""},
+		{"shared_poll_refresh", func(a *App) { a.Handle(TypeSharedPollRefresh, echo("h")) }, NewSharedPollRefreshRequest(nil, nil), 400, "h", ""},
 		{
 			name:  "only its own type",
 			setup: func(a *App) { a.Handle(TypeConnect, echo("h")) },

@@ -22,7 +22,7 @@ import (
 // client.
 //
 //	/connect  /refresh  /subscribe  /publish  /rpc  /sub_refresh
-//	/map_publish  /map_remove
+//	/map_publish  /map_remove  /shared_poll_refresh
 func (a *App) HTTPHandler() http.Handler { return httpHandler{a: a} }
 
 type httpHandler struct{ a *App }
@@ -103,6 +103,15 @@ var httpRoutes = map[string]httpRoute{
 		resp, err := invoke[*proxypb.MapRemoveResponse](a, ctx, r)
 		return r, resp, err
 	},
+	"shared_poll_refresh": func(a *App, ctx context.Context, body []byte, h http.Header) (Request, Reply, error) {
+		m := &proxypb.SharedPollRefreshRequest{}
+		if err := pbjson.Unmarshal(body, m); err != nil {
+			return nil, nil, badRequest{err}
+		}
+		r := NewSharedPollRefreshRequest(m, h)
+		resp, err := invoke[*proxypb.SharedPollRefreshResponse](a, ctx, r)
+		return r, resp, err
+	},
 }
 
 type badRequest struct{ err error }
@@ -119,7 +128,7 @@ func (h httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	route, ok := httpRoutes[p[strings.LastIndexByte(p, '/')+1:]]
 	if !ok {
-		http.Error(w, "unknown event: the path must end in /connect, /refresh, /subscribe, /publish, /rpc, /sub_refresh, /map_publish or /map_remove", http.StatusNotFound)
+		http.Error(w, "unknown event: the path must end in /connect, /refresh, /subscribe, /publish, /rpc, /sub_refresh, /map_publish, /map_remove or /shared_poll_refresh", http.StatusNotFound)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.a.maxBytes)))

@@ -97,6 +97,14 @@ func TestHTTPEveryEvent(t *testing.T) {
 		{"map_remove anonymous", "/map_remove",
 			`{"client":"9336a9ae","transport":"websocket","protocol":"json","encoding":"json","user":"","channel":"seats:1","key":"a1"}`,
 			`{"disconnect":{"code":4503,"reason":"sign in"}}`},
+		// The spec's request (a version of 0 is left out); data are raw JSON
+		// both ways, and the answer has no disconnect to offer.
+		{"shared_poll_refresh", "/shared_poll_refresh",
+			`{"channel":"poll:x","items":[{"key":"k1","version":3},{"key":"gone-k2"}]}`,
+			`{"result":{"items":[{"key":"k1","data":{"key":"k1","auth":"Bearer tok"},"version":4},{"key":"gone-k2","removed":true}],"epoch":"e1"}}`},
+		{"shared_poll_refresh failed", "/centrifugo/shared_poll_refresh",
+			`{"channel":"poll:down","items":[{"key":"k1"}]}`,
+			`{"error":{"code":1500,"message":"store down"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

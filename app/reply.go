@@ -337,3 +337,42 @@ func (r *MapRemoveRequest) Disconnect(code uint32, reason string) *proxypb.MapRe
 func (r *MapRemoveRequest) reply(e *proxypb.Error, d *proxypb.Disconnect) Reply {
 	return &proxypb.MapRemoveResponse{Error: e, Disconnect: d}
 }
+
+// --- shared_poll_refresh ---
+
+// Respond answers a poll with the items' current state and the epoch of
+// their versions: per item its key, data (JSON), version (above the one
+// requested, in versioned namespaces) or removed, and optionally
+// prev_data as the delta base. Keys left out keep their state; keys the
+// server did not ask for are ignored; a changed epoch resets every
+// version the server holds (its subscribers resubscribe).
+func (r *SharedPollRefreshRequest) Respond(res *proxypb.SharedPollRefreshResult) *proxypb.SharedPollRefreshResponse {
+	if res == nil {
+		res = &proxypb.SharedPollRefreshResult{}
+	}
+	return &proxypb.SharedPollRefreshResponse{Result: res}
+}
+
+// Unchanged answers that none of the requested items changed.
+func (r *SharedPollRefreshRequest) Unchanged() *proxypb.SharedPollRefreshResponse {
+	return &proxypb.SharedPollRefreshResponse{Result: &proxypb.SharedPollRefreshResult{}}
+}
+
+// Fail answers that the poll failed (the item store is down, say): the
+// server changes nothing and polls again on its next round. The error
+// reaches no client; it is there for the server's log. Temporary has no
+// meaning for a poll, so there is no FailTemporary.
+func (r *SharedPollRefreshRequest) Fail(code uint32, message string) *proxypb.SharedPollRefreshResponse {
+	return &proxypb.SharedPollRefreshResponse{Error: newError(code, message, false)}
+}
+
+// reply keeps a disconnect as an error of the same code and reason: the
+// response cannot carry a disconnect (there is no connection to close),
+// and an error makes the server treat the poll as failed, which is the
+// nearest to a refusal a poll can get, with the reason still in its log.
+func (r *SharedPollRefreshRequest) reply(e *proxypb.Error, d *proxypb.Disconnect) Reply {
+	if e == nil && d != nil {
+		e = newError(d.GetCode(), d.GetReason(), false)
+	}
+	return &proxypb.SharedPollRefreshResponse{Error: e}
+}

@@ -15,9 +15,11 @@ import (
 // Request is what all typed requests share, so that one interceptor can
 // serve every event type. The concrete value is always one of
 // *ConnectRequest, *RefreshRequest, *SubscribeRequest, *PublishRequest,
-// *RPCRequest, *SubRefreshRequest, *MapPublishRequest or
-// *MapRemoveRequest; switch on it (or on Type) to reach the event's own
-// fields.
+// *RPCRequest, *SubRefreshRequest, *MapPublishRequest, *MapRemoveRequest
+// or *SharedPollRefreshRequest; switch on it (or on Type) to reach the
+// event's own fields. A shared-poll refresh belongs to a channel, not to
+// a connection: its client, transport, protocol, encoding and user are
+// always "", which interceptors that gate on the user must allow for.
 type Request interface {
 	// Type is the event type.
 	Type() Type
@@ -140,6 +142,16 @@ type MapRemoveRequest struct {
 	envelope
 }
 
+// SharedPollRefreshRequest is the real-time server polling for the
+// current state of the items (keys, with the versions the server has) that
+// the subscribers of a shared-poll channel track. The server sends one per
+// channel and batch of keys, whoever tracks them, so it carries no
+// connection fields; the Get methods of the Request interface answer "".
+type SharedPollRefreshRequest struct {
+	*proxypb.SharedPollRefreshRequest
+	envelope
+}
+
 // GetUser is always "" for connect: deciding the user is the point of
 // the call.
 func (r *ConnectRequest) GetUser() string { return "" }
@@ -167,6 +179,25 @@ func (r *MapPublishRequest) Proto() proto.Message { return r.MapPublishRequest }
 
 // Proto returns the underlying proxypb message.
 func (r *MapRemoveRequest) Proto() proto.Message { return r.MapRemoveRequest }
+
+// Proto returns the underlying proxypb message.
+func (r *SharedPollRefreshRequest) Proto() proto.Message { return r.SharedPollRefreshRequest }
+
+// GetClient is always "": a poll is per channel, for no one connection.
+func (r *SharedPollRefreshRequest) GetClient() string { return "" }
+
+// GetTransport is always "": a poll is per channel, for no one connection.
+func (r *SharedPollRefreshRequest) GetTransport() string { return "" }
+
+// GetProtocol is always "": a poll is per channel, for no one connection.
+func (r *SharedPollRefreshRequest) GetProtocol() string { return "" }
+
+// GetEncoding is always "": item data travel as JSON (raw JSON in the HTTP
+// variant), with no binary-encoding switch.
+func (r *SharedPollRefreshRequest) GetEncoding() string { return "" }
+
+// GetUser is always "": a poll serves every user tracking the keys.
+func (r *SharedPollRefreshRequest) GetUser() string { return "" }
 
 // NewConnectRequest wraps a proto request, e.g. to unit-test a service.
 // A nil msg is replaced by an empty message.
@@ -231,4 +262,13 @@ func NewMapRemoveRequest(msg *proxypb.MapRemoveRequest, h http.Header) *MapRemov
 		msg = &proxypb.MapRemoveRequest{}
 	}
 	return &MapRemoveRequest{MapRemoveRequest: msg, envelope: envelope{typ: TypeMapRemove, hdr: h}}
+}
+
+// NewSharedPollRefreshRequest wraps a proto request, e.g. to unit-test a
+// service.
+func NewSharedPollRefreshRequest(msg *proxypb.SharedPollRefreshRequest, h http.Header) *SharedPollRefreshRequest {
+	if msg == nil {
+		msg = &proxypb.SharedPollRefreshRequest{}
+	}
+	return &SharedPollRefreshRequest{SharedPollRefreshRequest: msg, envelope: envelope{typ: TypeSharedPollRefresh, hdr: h}}
 }

@@ -28,6 +28,9 @@ type (
 	MapPublishService func(ctx context.Context, req *MapPublishRequest) (*proxypb.MapPublishResponse, error)
 	// MapRemoveService decides client removals from map channels.
 	MapRemoveService func(ctx context.Context, req *MapRemoveRequest) (*proxypb.MapRemoveResponse, error)
+	// SharedPollRefreshService tells the server the current state of the
+	// items a shared-poll channel's subscribers track.
+	SharedPollRefreshService func(ctx context.Context, req *SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error)
 )
 
 // HandleConnect sets the connect service; nil removes it.
@@ -57,6 +60,13 @@ func (a *App) HandleMapPublish(s MapPublishService) {
 // HandleMapRemove sets the map_remove service; nil removes it.
 func (a *App) HandleMapRemove(s MapRemoveService) {
 	a.setService(TypeMapRemove, adapt(TypeMapRemove, s))
+}
+
+// HandleSharedPollRefresh sets the shared_poll_refresh service; nil
+// removes it. A DisconnectError from it becomes an error reply of the
+// same code and reason, since a poll has no connection to close.
+func (a *App) HandleSharedPollRefresh(s SharedPollRefreshService) {
+	a.setService(TypeSharedPollRefresh, adapt(TypeSharedPollRefresh, s))
 }
 
 // HandleRPC routes the RPC method (exact, case-sensitive match) to s; nil

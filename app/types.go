@@ -11,6 +11,10 @@ type Type uint8
 // "map_publish" and "map_remove", as Centrifugo names these events in its
 // proxy metrics and as the HTTP paths read, rather than run together like
 // RoadRunner's "subrefresh", a spelling nobody could guess for new names.
+// Shared-poll refreshes (Centrifugo v6.8's SharedPollRefresh) are named
+// "shared_poll_refresh" the same way. Unlike every other event they are
+// per channel, not per connection: the server polls for the items a
+// channel's subscribers track, so the request names no client or user.
 const (
 	TypeConnect Type = iota + 1
 	TypeRefresh
@@ -20,24 +24,26 @@ const (
 	TypeSubRefresh
 	TypeMapPublish
 	TypeMapRemove
+	TypeSharedPollRefresh
 
-	numTypes = int(TypeMapRemove) + 1
+	numTypes = int(TypeSharedPollRefresh) + 1
 )
 
 var typeNames = [numTypes]string{
-	TypeConnect:    "connect",
-	TypeRefresh:    "refresh",
-	TypeSubscribe:  "subscribe",
-	TypePublish:    "publish",
-	TypeRPC:        "rpc",
-	TypeSubRefresh: "subrefresh",
-	TypeMapPublish: "map_publish",
-	TypeMapRemove:  "map_remove",
+	TypeConnect:           "connect",
+	TypeRefresh:           "refresh",
+	TypeSubscribe:         "subscribe",
+	TypePublish:           "publish",
+	TypeRPC:               "rpc",
+	TypeSubRefresh:        "subrefresh",
+	TypeMapPublish:        "map_publish",
+	TypeMapRemove:         "map_remove",
+	TypeSharedPollRefresh: "shared_poll_refresh",
 }
 
 // Types lists every event type, in protocol order.
 func Types() []Type {
-	return []Type{TypeConnect, TypeRefresh, TypeSubscribe, TypePublish, TypeRPC, TypeSubRefresh, TypeMapPublish, TypeMapRemove}
+	return []Type{TypeConnect, TypeRefresh, TypeSubscribe, TypePublish, TypeRPC, TypeSubRefresh, TypeMapPublish, TypeMapRemove, TypeSharedPollRefresh}
 }
 
 // String returns the RoadRunner name of the type ("subrefresh" for

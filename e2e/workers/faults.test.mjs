@@ -72,7 +72,9 @@ test('exit at start: spindle app refuses to start and says why', T, async () => 
 
 test('memory: a worker past max_worker_memory is retired after its request and replaced', T, async () => {
   const pool = { supervisor: { max_worker_memory: 100, watch_tick: '200ms' } };
-  await withStack({ pool }, async (stack) => {
+  // Filling 160 MB can take longer than the default 1 s proxy timeout on a
+  // loaded 2-core machine; the timeout is not what this test is about.
+  await withStack({ pool, timeout: '5s' }, async (stack) => {
     const c = stack.client();
     await connected(c);
     const before = await pidOf(c);

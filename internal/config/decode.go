@@ -77,6 +77,12 @@ func (st *state) assign(ptr any, n *node, at loc, r rules) (ok bool) {
 			*p = i
 		}
 		return ok
+	case *int64:
+		i, ok := st.decodeInteger(n, at, r, 64)
+		if ok {
+			*p = i
+		}
+		return ok
 	case *time.Duration:
 		d, ok := st.decodeDuration(n, at, r)
 		if ok {
@@ -144,6 +150,13 @@ func (st *state) decodeBool(n *node, at loc) (bool, bool) {
 }
 
 func (st *state) decodeInt(n *node, at loc, r rules) (int, bool) {
+	v, ok := st.decodeInteger(n, at, r, strconv.IntSize)
+	return int(v), ok
+}
+
+// decodeInteger reads a whole number that fits in bits bits (a Unix time
+// is an int64 even where int is 32 bits wide).
+func (st *state) decodeInteger(n *node, at loc, r rules, bits int) (int64, bool) {
 	var text string
 	switch n.kind {
 	case kindNumber:
@@ -156,7 +169,7 @@ func (st *state) decodeInt(n *node, at loc, r rules) (int, bool) {
 		st.errorf(at, "must be a whole number, got %s", describeNode(n))
 		return 0, false
 	}
-	v, err := strconv.ParseInt(text, 10, 0)
+	v, err := strconv.ParseInt(text, 10, bits)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
 			st.errorf(at, "number %s is out of range", text)
@@ -165,7 +178,7 @@ func (st *state) decodeInt(n *node, at loc, r rules) (int, bool) {
 		}
 		return 0, false
 	}
-	if int(v) < r.min {
+	if v < int64(r.min) {
 		if r.min == 0 {
 			st.errorf(at, "must not be negative, got %d", v)
 		} else {
@@ -173,11 +186,11 @@ func (st *state) decodeInt(n *node, at loc, r rules) (int, bool) {
 		}
 		return 0, false
 	}
-	if r.max > 0 && int(v) > r.max {
+	if r.max > 0 && v > int64(r.max) {
 		st.errorf(at, "must be at most %d, got %d", r.max, v)
 		return 0, false
 	}
-	return int(v), true
+	return v, true
 }
 
 func allDigits(s string) bool {

@@ -124,15 +124,16 @@ func subTokenChanges(old, new *Config) []Change {
 // appeared or went away.
 func proxyChanges(old, new *Config) []Change {
 	events := [numEvents]func(p *Proxies) *Proxy{
-		evConnect:         func(p *Proxies) *Proxy { return p.Connect },
-		evRefresh:         func(p *Proxies) *Proxy { return p.Refresh },
-		evSubscribe:       func(p *Proxies) *Proxy { return p.Subscribe },
-		evPublish:         func(p *Proxies) *Proxy { return p.Publish },
-		evSubRefresh:      func(p *Proxies) *Proxy { return p.SubRefresh },
-		evRPC:             func(p *Proxies) *Proxy { return p.RPC },
-		evSubscribeStream: func(p *Proxies) *Proxy { return p.SubscribeStream },
-		evMapPublish:      func(p *Proxies) *Proxy { return p.MapPublish },
-		evMapRemove:       func(p *Proxies) *Proxy { return p.MapRemove },
+		evConnect:           func(p *Proxies) *Proxy { return p.Connect },
+		evRefresh:           func(p *Proxies) *Proxy { return p.Refresh },
+		evSubscribe:         func(p *Proxies) *Proxy { return p.Subscribe },
+		evPublish:           func(p *Proxies) *Proxy { return p.Publish },
+		evSubRefresh:        func(p *Proxies) *Proxy { return p.SubRefresh },
+		evRPC:               func(p *Proxies) *Proxy { return p.RPC },
+		evSubscribeStream:   func(p *Proxies) *Proxy { return p.SubscribeStream },
+		evMapPublish:        func(p *Proxies) *Proxy { return p.MapPublish },
+		evMapRemove:         func(p *Proxies) *Proxy { return p.MapRemove },
+		evSharedPollRefresh: func(p *Proxies) *Proxy { return p.SharedPollRefresh },
 	}
 	var out []Change
 	for ev, get := range events {

@@ -123,7 +123,7 @@ const debounceIgnored = "client_publish_debounce_interval is a Centrifugo PRO op
 // The map.* ones are meaningful only with a map subscription_type, which
 // validation enforces.
 var mapChanOpts = []*chanOpt{
-	{name: "subscription_type", v6only: true, doc: `"stream" (or empty: PUB/SUB with history), "map", "map_clients" or "map_users" ("shared_poll" is refused: not supported yet)`,
+	{name: "subscription_type", v6only: true, doc: `"stream" (or empty: PUB/SUB with history), "map", "map_clients", "map_users" or "shared_poll" (the server polls a backend for the keys clients track)`,
 		rules:  rules{oneOf: a("", "stream", "map", "map_clients", "map_users", "shared_poll")},
 		target: func(o *ChannelOptions) any { return &o.SubscriptionType }},
 	{name: "map.mode", v6only: true, doc: `map types: "ephemeral" (no stream, keys need key_ttl), "recoverable" (stream, keys need key_ttl) or "persistent" (stream, keys never expire); required`,
@@ -183,7 +183,7 @@ var mapChanOpts = []*chanOpt{
 }
 
 // chanOpts are every channel option, in the order docs list them.
-var chanOpts = append(streamChanOpts[:len(streamChanOpts):len(streamChanOpts)], mapChanOpts...)
+var chanOpts = append(append(streamChanOpts[:len(streamChanOpts):len(streamChanOpts)], mapChanOpts...), sharedPollChanOpts...)
 
 // isMapOption says whether an option belongs to the `map` object.
 func isMapOption(o *chanOpt) bool { return strings.HasPrefix(o.name, "map.") }

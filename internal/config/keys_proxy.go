@@ -1,9 +1,6 @@
 package config
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // proxyOpt is one option of a proxy object. The same option appears as a
 // shared v5 top-level key (proxy_http_headers…), inside granular-mode
@@ -96,10 +93,13 @@ type proxyEvent struct {
 	v6   string // v6 object path
 	// hint is the "enabled" switch key; empty when the event has none.
 	hint, hintV6 string
-	// v6only events (the map write proxies, Centrifugo v6.8+) have no
-	// flat proxy_<name>_* keys: their endpoint and timeout are spelled
-	// only inside the v6 object.
+	// v6only events (the map write proxies and the shared-poll refresh
+	// proxy, Centrifugo v6.8+) have no flat proxy_<name>_* keys: their
+	// endpoint and timeout are spelled only inside the v6 object.
 	v6only bool
+	// defaultOf names, for a v6only event, the namespace key whose empty
+	// (or "default") value picks this proxy, for the docs.
+	defaultOf string
 }
 
 // endpointKey and timeoutKey are the canonical names of the event's
@@ -128,6 +128,7 @@ const (
 	evSubscribeStream
 	evMapPublish
 	evMapRemove
+	evSharedPollRefresh
 	numEvents
 )
 
@@ -139,8 +140,10 @@ var proxyEvents = [numEvents]proxyEvent{
 	evSubRefresh:      {name: "sub_refresh", v6: "channel.proxy.sub_refresh"},
 	evRPC:             {name: "rpc", v6: "rpc.proxy", hint: "proxy_rpc", hintV6: "rpc.without_namespace.proxy_enabled"},
 	evSubscribeStream: {name: "subscribe_stream", v6: "channel.proxy.subscribe_stream"},
-	evMapPublish:      {name: "map_publish", v6: "channel.proxy.map_publish", v6only: true},
-	evMapRemove:       {name: "map_remove", v6: "channel.proxy.map_remove", v6only: true},
+	evMapPublish:      {name: "map_publish", v6: "channel.proxy.map_publish", v6only: true, defaultOf: "map namespaces' map.publish_proxy_name"},
+	evMapRemove:       {name: "map_remove", v6: "channel.proxy.map_remove", v6only: true, defaultOf: "map namespaces' map.remove_proxy_name"},
+	evSharedPollRefresh: {name: "shared_poll_refresh", v6: "channel.proxy.shared_poll_refresh", v6only: true,
+		defaultOf: "shared_poll namespaces' shared_poll.proxy_name"},
 }
 
 func proxyKeys() []*keyDef {
@@ -155,7 +158,7 @@ func proxyKeys() []*keyDef {
 			target: func(s *state) any { return &s.timeouts[ev] }}
 		if e.v6only {
 			endpoint.aliases, endpoint.v6only = nil, true
-			endpoint.doc = e.name + " proxy (the default of map namespaces' map." + strings.TrimPrefix(e.name, "map_") + "_proxy_name): grpc://host:port, host:port or http(s)://…"
+			endpoint.doc = e.name + " proxy (the default of " + e.defaultOf + "): grpc://host:port, host:port or http(s)://…"
 			timeout.aliases, timeout.v6only = nil, true
 		}
 		out = append(out, endpoint, timeout)

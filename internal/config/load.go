@@ -291,6 +291,11 @@ func (st *state) applyEntry(d *keyDef, e entry) {
 		}
 	case d.decode != nil:
 		d.decode(st, e.n, e.at)
+	case d.secret && e.n.kind != kindString:
+		// describeNode would quote the value: a YAML secret of digits is
+		// a number, and the message must not show it.
+		st.bad[e.at.key] = true
+		st.errorf(e.at, "must be a string, got %s (quote it; the value is not shown, it is a secret)", e.n.kind)
 	case d.target != nil:
 		st.assign(d.target(st), e.n, e.at, d.rules)
 	}

@@ -17,7 +17,6 @@ func TestMapValidationErrors(t *testing.T) {
 	tests := []struct {
 		name, content, key, msg string
 	}{
-		{"shared poll", ns(`{"name": "pl", "subscription_type": "shared_poll"}`), k + "subscription_type", "subscription_type shared_poll is not supported yet"},
 		{"unknown type", ns(`{"name": "pl", "subscription_type": "maps"}`), k + "subscription_type", `invalid value "maps": must be one of`},
 		{"unknown mode", m(`"mode": "volatile", "key_ttl": "1s"`), k + "map.mode", `invalid value "volatile": must be one of "", "ephemeral", "recoverable", "persistent"`},
 		{"mode required", m(`"key_ttl": "1s"`), "channel.namespaces[0]", "map.mode is required with subscription_type map"},
@@ -60,7 +59,6 @@ func TestMapValidationErrors(t *testing.T) {
 		// Maps arrived in Centrifugo v6: there is no flat top-level key.
 		{"flat top-level subscription_type", `"subscription_type": "map"`, "subscription_type", `unknown key "subscription_type"`},
 		{"top-level map option on stream channels", `"channel": {"without_namespace": {"map": {"mode": "ephemeral"}}}`, "channel.without_namespace.map.mode", "has no effect (channels without namespace)"},
-		{"top-level shared poll", `"channel": {"without_namespace": {"subscription_type": "shared_poll"}}`, "channel.without_namespace.subscription_type", "subscription_type shared_poll is not supported yet (channels without namespace)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,8 +95,9 @@ func TestMapValidationErrorWithoutLine(t *testing.T) {
 }
 
 // The map parts of centrifuge-js's own test config (centrifugo_test.json,
-// spec §4.10, without its shared-poll parts) load in the v6 layout with
-// no warning but the suite's own choices and the debounce key.
+// spec §4.10; its shared-poll parts are centrifuge_js_shared_poll.json)
+// load in the v6 layout with no warning but the suite's own choices and
+// the debounce key.
 func TestCentrifugeJSTestConfigMaps(t *testing.T) {
 	cfg, warns := mustLoad(t, LoadOptions{File: "testdata/centrifuge_js_maps.json"})
 	debounced := false

@@ -132,6 +132,7 @@ func decodeNamespaces(st *state, n *node, at loc) {
 		scope := fmt.Sprintf("namespace %q", ns.Name)
 		st.checkChannelOptions(&ns.ChannelOptions, info.where, scope)
 		st.checkMapOptions(&ns.ChannelOptions, info.where, info.isSet, scope)
+		st.checkSharedPollOptions(&ns.ChannelOptions, info.where, info.isSet, scope)
 		out = append(out, ns)
 		infos = append(infos, info)
 	}

@@ -49,7 +49,7 @@ func kindOfTarget(p any) valueKind {
 		return vString
 	case *bool:
 		return vBool
-	case *int:
+	case *int, *int64:
 		return vInt
 	case *time.Duration:
 		return vDuration
@@ -93,6 +93,10 @@ type keyDef struct {
 	// Spindle ignores on purpose; it is issued whenever the key is set.
 	ignored string
 	v6only  bool
+	// secret keys hold credentials: a value of the wrong type is refused
+	// without echoing it (describeNode would quote it), and they document
+	// no default (a test checks).
+	secret bool
 	// pass2 keys are applied after the shared proxy options so that a v6
 	// per-proxy option overrides the v5 shared one.
 	pass2 bool
@@ -140,6 +144,7 @@ func buildRegistry() *registry {
 	defs = append(defs, apiKeys()...)
 	defs = append(defs, engineKeys()...)
 	defs = append(defs, mapBrokerKeys()...)
+	defs = append(defs, sharedPollKeys()...)
 	defs = append(defs, unsupportedKeys()...)
 	probe := newState()
 	for _, d := range defs {

@@ -22,6 +22,7 @@ func (st *state) buildProxies() {
 	c.Proxy.SubscribeStream = out[evSubscribeStream]
 	c.Proxy.MapPublish = out[evMapPublish]
 	c.Proxy.MapRemove = out[evMapRemove]
+	c.Proxy.SharedPollRefresh = out[evSharedPollRefresh]
 }
 
 // eventRefs are the keys naming the proxy of connection-wide events.
@@ -215,6 +216,9 @@ func (st *state) resolveOptions(o *ChannelOptions, where func(string) loc, scope
 			proxyRef{&o.Map.PublishProxyEnabled, &o.Map.PublishProxyName, &o.Map.PublishProxy, p.MapPublish, "map.publish_proxy_enabled", "map.publish_proxy_name", proxyEvents[evMapPublish].endpointKey(), true},
 			proxyRef{&o.Map.RemoveProxyEnabled, &o.Map.RemoveProxyName, &o.Map.RemoveProxy, p.MapRemove, "map.remove_proxy_enabled", "map.remove_proxy_name", proxyEvents[evMapRemove].endpointKey(), true},
 		)
+	}
+	if o.SubscriptionType == SubscriptionSharedPoll {
+		st.resolveSharedPollProxy(o, where, scope)
 	}
 	for _, it := range refs {
 		if *it.name == "default" {

@@ -46,6 +46,9 @@ type Config struct {
 	// subscription_type) keep their state; the wiring picks the broker
 	// instance from it.
 	MapBroker MapBroker
+	// SharedPoll is the top-level shared_poll section: the keys that sign
+	// shared-poll track requests and the bound on concurrent backend polls.
+	SharedPoll SharedPoll
 
 	Prometheus      bool
 	Health          bool
@@ -311,10 +314,10 @@ type ChannelOptions struct {
 	AllowedDeltaTypes []string
 	DeltaPublish      bool
 
-	// Map subscriptions (Centrifugo v6 keys only). SubscriptionType is
-	// "" or "stream" (PUB/SUB with history), "map", "map_clients" or
-	// "map_users"; Map holds the map settings, which validation allows
-	// only on map types.
+	// Map and shared-poll subscriptions (Centrifugo v6 keys only).
+	// SubscriptionType is "" or "stream" (PUB/SUB with history), "map",
+	// "map_clients", "map_users" or "shared_poll"; Map holds the map
+	// settings, which validation allows only on map types.
 	SubscriptionType string
 	Map              MapOptions
 	// MapClientsPresenceChannelPrefix and MapUsersPresenceChannelPrefix
@@ -326,7 +329,52 @@ type ChannelOptions struct {
 	// AllowTagsFilter lets subscribers filter publications by tags; only
 	// map types implement it, so validation refuses it elsewhere.
 	AllowTagsFilter bool
+	// SharedPoll holds the shared_poll object (Centrifugo v6 keys only),
+	// which validation allows only with subscription_type shared_poll.
+	SharedPoll SharedPollOptions
 }
+
+// SharedPollOptions is a namespace's `shared_poll` object. Zero intervals,
+// sizes and delays mean Centrifugo's defaults (DefaultSharedPoll*), which
+// the wiring fills in; Load keeps what was written, so a reload reports
+// the keys that changed.
+type SharedPollOptions struct {
+	// ProxyName names the proxies[] entry that answers SharedPollRefresh;
+	// empty (or "default", which Load turns into "") is the
+	// channel.proxy.shared_poll_refresh object.
+	ProxyName string
+	// Proxy is the resolved refresh proxy of a shared_poll namespace:
+	// never nil there (validation refuses a namespace without one), nil
+	// on every other namespace.
+	Proxy *Proxy
+	// Mode is "" or "versionless" (the server versions items by content)
+	// or "versioned" (the backend's versions).
+	Mode                   string
+	RefreshInterval        time.Duration
+	RefreshBatchSize       int
+	MaxKeysPerConnection   int
+	ChannelShutdownDelay   time.Duration
+	TrackExpiredExtraDelay time.Duration
+	// PublishEnabled allows the server API's shared_poll_publish; only
+	// with Mode versioned.
+	PublishEnabled bool
+}
+
+// SharedPoll is the top-level shared_poll object. The HMAC keys are
+// secrets: no message, log line or document ever shows their values.
+type SharedPoll struct {
+	HMACSecretKey         string
+	HMACPreviousSecretKey string
+	// HMACPreviousSecretKeyValidUntil is a Unix time in seconds, as in
+	// Centrifugo; when > 0 the previous key is accepted only for
+	// signatures issued (iat) no later than it. 0 means no limit.
+	HMACPreviousSecretKeyValidUntil int64
+	ConcurrencyLimit                int
+}
+
+// SubscriptionSharedPoll is the subscription_type of shared-poll
+// namespaces.
+const SubscriptionSharedPoll = "shared_poll"
 
 // MapOptions is a namespace's `map` object. Zero sizes, TTLs and page
 // sizes mean Centrifugo's defaults, which the wiring fills in; Load keeps
@@ -416,6 +464,9 @@ type Proxies struct {
 	// map_remove objects: the defaults of map namespaces' write proxies.
 	MapPublish *Proxy
 	MapRemove  *Proxy
+	// SharedPollRefresh is the v6 channel.proxy.shared_poll_refresh
+	// object: the refresh proxy of shared_poll namespaces that name none.
+	SharedPollRefresh *Proxy
 
 	Granular         bool
 	Named            []Proxy

@@ -20,10 +20,12 @@ func (st *state) finish() {
 	st.checkTokens()
 	st.checkChannelOptions(&st.cfg.Channel.WithoutNamespace, st.topWhere, "channels without namespace")
 	st.checkMapOptions(&st.cfg.Channel.WithoutNamespace, st.topWhere, st.topIsSet, "channels without namespace")
+	st.checkSharedPollOptions(&st.cfg.Channel.WithoutNamespace, st.topWhere, st.topIsSet, "channels without namespace")
 	st.checkPresencePrefixes()
 	st.checkPersonalChannel()
 	st.buildProxies()
 	st.resolveChannelProxies()
+	st.checkSharedPoll()
 	st.checkAPI()
 	st.checkAutocert()
 	st.checkEngine()
@@ -135,7 +137,11 @@ func (st *state) checkToken(t *Token, prefix string) {
 // checkChannelOptions validates one set of channel options; where
 // locates an option by its canonical name, scope names the set.
 func (st *state) checkChannelOptions(o *ChannelOptions, where func(string) loc, scope string) {
-	if !st.rejected(where("history_size")) && !st.rejected(where("history_ttl")) {
+	// History options on a shared-poll namespace do nothing at all, which
+	// checkSharedPollOptions says once; their combination rules would only
+	// add errors about a feature the channel does not have.
+	sharedPoll := o.SubscriptionType == SubscriptionSharedPoll
+	if !sharedPoll && !st.rejected(where("history_size")) && !st.rejected(where("history_ttl")) {
 		st.checkHistory(o, where, scope)
 	}
 	if o.ChannelRegex != "" {
@@ -160,13 +166,14 @@ func (st *state) checkChannelOptions(o *ChannelOptions, where func(string) loc, 
 	// Delta settings that cannot take effect say why: a patch needs the
 	// previous publication of the stream, which exists only with history.
 	// A map's patch base is the key's previous value, kept by the map's
-	// own stream, so maps need a stream-backed mode instead of history.
+	// own stream, so maps need a stream-backed mode instead of history; a
+	// shared-poll item's base is the version the connection holds.
 	fossil := slices.Contains(o.AllowedDeltaTypes, "fossil")
 	isMap := IsMapType(o.SubscriptionType)
 	switch {
 	case fossil && isMap && o.Map.Mode == "ephemeral":
 		st.warnf(where("allowed_delta_types"), "deltas need a map stream (%s): with map.mode ephemeral, subscribers asking for fossil get whole publications; use recoverable or persistent", scope)
-	case fossil && !isMap && (o.HistorySize <= 0 || o.HistoryTTL <= 0):
+	case fossil && !isMap && !sharedPoll && (o.HistorySize <= 0 || o.HistoryTTL <= 0):
 		st.warnf(where("allowed_delta_types"), "deltas need history (%s): without history_size and history_ttl, subscribers asking for fossil get whole publications", scope)
 	case o.DeltaPublish && !fossil:
 		st.warnf(where("delta_publish"), `has no effect (%s): no subscriber can ask for deltas unless allowed_delta_types includes "fossil"`, scope)

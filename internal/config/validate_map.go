@@ -47,10 +47,6 @@ func (st *state) checkMapOptions(o *ChannelOptions, where func(string) loc, isSe
 	if st.rejected(where("subscription_type")) {
 		return // a second error about the same mistake would only confuse
 	}
-	if o.SubscriptionType == "shared_poll" {
-		st.errorf(where("subscription_type"), "subscription_type shared_poll is not supported yet (%s)", scope)
-		return
-	}
 	if !IsMapType(o.SubscriptionType) {
 		kind := o.SubscriptionType
 		if kind == "" {

@@ -60,3 +60,18 @@ func TestFieldNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedPollRefreshResponseHasNoDisconnect pins the reason reply.go's
+// GetDisconnect answers nil: the message has no field to hold one.
+func TestSharedPollRefreshResponseHasNoDisconnect(t *testing.T) {
+	md := (&SharedPollRefreshResponse{}).ProtoReflect().Descriptor()
+	if fd := md.Fields().ByName("disconnect"); fd != nil {
+		t.Fatalf("SharedPollRefreshResponse has a disconnect field (%d): return it from GetDisconnect", fd.Number())
+	}
+	if md.Fields().Len() != 2 || md.Fields().ByName("result").Number() != 1 || md.Fields().ByName("error").Number() != 2 {
+		t.Fatalf("SharedPollRefreshResponse fields differ from result = 1, error = 2")
+	}
+	if (&SharedPollRefreshResponse{Error: &Error{Code: 1}}).GetDisconnect() != nil {
+		t.Fatal("GetDisconnect is not nil")
+	}
+}

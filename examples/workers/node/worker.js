@@ -17,9 +17,16 @@
 //               "worker" field added (like publish)
 //   map_remove  a client removing a key of a map channel: allowed for keys
 //               named "<user>:…" (a user's own), else error 1403
+//   shared_poll_refresh
+//               the server polling a shared-poll channel for the items its
+//               subscribers track: every requested key gets data
+//               {"key": key, "score": <the number the key ends with, 0 if
+//               none>} and version 1 (so a versioned channel sees version 1
+//               once, then no change)
 //
-// map_publish and map_remove are spindle's names for Centrifugo v6.8's
-// MapPublish/MapRemove; RoadRunner's plugin has no map events.
+// map_publish, map_remove and shared_poll_refresh are spindle's names for
+// Centrifugo v6.8's MapPublish, MapRemove and SharedPollRefresh; RoadRunner's
+// plugin has none of them.
 //
 // Messages are the proxy and API .proto files of the spindle repository,
 // loaded at start from SPINDLE_PROTO_DIR (default: the repository's proto/).
@@ -38,6 +45,8 @@ const bytes = (v) => Buffer.from(JSON.stringify(v));
 const now = () => Math.floor(Date.now() / 1000);
 const inAnHour = () => now() + 3600;
 const expiry = (data) => (json(data).ttl ? now() + Number(json(data).ttl) : 0);
+// The number a key ends with ("match-42" → 42), 0 if none.
+const scoreOf = (key) => Number((/(\d+)$/.exec(key) || [])[1] || 0);
 
 /** Publishes data into channel through rpc.listen (centrifuge.Publish, protobuf codec). */
 async function publish(channel, data) {
@@ -80,6 +89,9 @@ const handlers = {
   map_remove: (req) => (req.user && req.key.startsWith(`${req.user}:`)
     ? { result: {} }
     : { error: { code: 1403, message: 'only your own keys can be removed' } }),
+  shared_poll_refresh: (req) => ({
+    result: { items: req.items.map(({ key }) => ({ key, data: bytes({ key, score: scoreOf(key) }), version: 1 })) },
+  }),
 };
 
 const messages = {
@@ -91,6 +103,7 @@ const messages = {
   subrefresh: ['SubRefreshRequest', 'SubRefreshResponse'],
   map_publish: ['MapPublishRequest', 'MapPublishResponse'],
   map_remove: ['MapRemoveRequest', 'MapRemoveResponse'],
+  shared_poll_refresh: ['SharedPollRefreshRequest', 'SharedPollRefreshResponse'],
 };
 
 /** Decodes one worker request, runs its handler, encodes the response. */

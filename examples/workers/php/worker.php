@@ -16,6 +16,10 @@
 //               "worker" field added (spindle's name for Centrifugo's MapPublish)
 //   map_remove  a client removing a key: allowed for keys named "<user>:…",
 //               else error 1403 (MapRemove)
+//   shared_poll_refresh
+//               the server polling a shared-poll channel (SharedPollRefresh):
+//               every requested key gets data {"key": key, "score": <the
+//               number the key ends with, 0 if none>} and version 1
 //
 // Never print to STDOUT: it carries frames. Log to STDERR.
 
@@ -134,6 +138,38 @@ function pb_decode(string $b): array
     return $out;
 }
 
+/** Every length-delimited value of field $num, in order (repeated fields). */
+function pb_repeated(string $b, int $num): array
+{
+    $out = [];
+    $pos = 0;
+    $len = strlen($b);
+    while ($pos < $len) {
+        $key = pb_read_varint($b, $pos);
+        switch ($key & 7) {
+            case 0:
+                pb_read_varint($b, $pos);
+                break;
+            case 1:
+                $pos += 8;
+                break;
+            case 2:
+                $n = pb_read_varint($b, $pos);
+                if ($key >> 3 === $num) {
+                    $out[] = substr($b, $pos, $n);
+                }
+                $pos += $n;
+                break;
+            case 5:
+                $pos += 4;
+                break;
+            default:
+                throw new RuntimeException('unsupported wire type in field ' . ($key >> 3));
+        }
+    }
+    return $out;
+}
+
 function pb_bytes(int $num, string $v): string
 {
     return $v === '' ? '' : pb_varint($num << 3 | 2) . pb_varint(strlen($v)) . $v;
@@ -194,8 +230,8 @@ function rpc_publish(string $channel, array $data): int
 
 // ------------------------------------------------------------ the handlers
 
-/** Returns the protobuf *Response body for one request. */
-function handle(string $type, array $req): string
+/** Returns the protobuf *Response body for one request ($raw: its bytes, for repeated fields). */
+function handle(string $type, array $req, string $raw): string
 {
     $inAnHour = time() + 3600;
     switch ($type) {
@@ -233,6 +269,16 @@ function handle(string $type, array $req): string
                 return reply_result('');
             }
             return reply_error(1403, 'only your own keys can be removed');
+        case 'shared_poll_refresh': // SharedPollRefreshRequest items = 2 [{key = 1, version = 2}]
+            // → SharedPollRefreshResult{items = 1 [{key = 1, data = 2, version = 3}]}
+            $items = '';
+            foreach (pb_repeated($raw, 2) as $item) {
+                $key = (string)(pb_decode($item)[1] ?? '');
+                $score = preg_match('/(\d+)$/', $key, $m) ? (int)$m[1] : 0;
+                $data = json_encode(['key' => $key, 'score' => $score], JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE);
+                $items .= pb_bytes(1, pb_bytes(1, $key) . pb_bytes(2, $data) . pb_int(3, 1));
+            }
+            return reply_result($items);
     }
     throw new RuntimeException("unknown request type $type");
 }
@@ -270,7 +316,8 @@ while (true) {
     $context = json_decode(substr($f['payload'], 0, $ctxLen), true) ?: [];
     $type = $context['type'][0] ?? 'unknown';
     try {
-        $body = handle($type, pb_decode(substr($f['payload'], $ctxLen)));
+        $raw = substr($f['payload'], $ctxLen);
+        $body = handle($type, pb_decode($raw), $raw);
         write_all($out, frame_encode(F_PROTO, [0], $body));
     } catch (Throwable $e) {
         fwrite(STDERR, "worker: {$e->getMessage()}\n");

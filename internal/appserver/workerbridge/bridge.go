@@ -41,8 +41,9 @@ type Executor interface {
 //   - Context: JSON object of the call's metadata (Request.Header), keys
 //     lower-cased, each value an array, with "type" set — not appended —
 //     to Type.String(): connect, refresh, subscribe, publish, rpc or
-//     subrefresh, and map_publish or map_remove for the map events, which
-//     RoadRunner's plugin does not have (the names are ours; see app.Type).
+//     subrefresh; map_publish and map_remove for the map events and
+//     shared_poll_refresh for shared-poll channels, which RoadRunner's
+//     plugin does not have (the names are ours; see app.Type).
 //   - Body: the protobuf encoding of the proxypb request; codec flag proto.
 //   - Reply Body: the protobuf proxypb response of the same event type; an
 //     empty body is an empty response.
@@ -80,14 +81,15 @@ func HandlerWith(ex Executor, log *slog.Logger, o Options) app.Handler {
 	}
 }
 
-// Use makes ex answer the given event types of a (every type, map events
-// included, when none are given), logging through a's logger. A worker
-// that does not know a type it is sent fails that call only; the map
-// events reach workers only when the server's map namespaces point their
-// publish/remove proxies at this app. For TypeRPC the workers become the
-// RPC fallback (see app.App.Handle): methods registered with HandleRPC
-// keep going to their Go services, every other method goes to a worker.
-// Interceptors still run first.
+// Use makes ex answer the given event types of a (every type, map and
+// shared-poll events included, when none are given), logging through a's
+// logger. A worker that does not know a type it is sent fails that call
+// only; the map events reach workers only when the server's map
+// namespaces point their publish/remove proxies at this app, and
+// shared_poll_refresh only when a shared_poll namespace's proxy does. For
+// TypeRPC the workers become the RPC fallback (see app.App.Handle):
+// methods registered with HandleRPC keep going to their Go services, every
+// other method goes to a worker. Interceptors still run first.
 func Use(a *app.App, ex Executor, types ...app.Type) {
 	UseWith(a, ex, Options{}, types...)
 }
@@ -175,18 +177,23 @@ func emptyReply(req app.Request) (app.Reply, error) {
 		return &proxypb.MapPublishResponse{}, nil
 	case app.TypeMapRemove:
 		return &proxypb.MapRemoveResponse{}, nil
+	case app.TypeSharedPollRefresh:
+		return &proxypb.SharedPollRefreshResponse{}, nil
 	}
 	return nil, fmt.Errorf("workers: no response type for event type %d", int(req.Type()))
 }
 
 // reqAttrs are the log attributes that identify a request, the same the
-// App logs its own failures with.
+// App logs its own failures with: a shared-poll refresh has no client, so
+// its channel names it.
 func reqAttrs(req app.Request) []any {
-	attrs := []any{"type", req.Type().String(), "client", req.GetClient()}
-	if r, ok := req.(*app.RPCRequest); ok {
-		attrs = append(attrs, "method", r.GetMethod())
+	switch r := req.(type) {
+	case *app.SharedPollRefreshRequest:
+		return []any{"type", req.Type().String(), "channel", r.GetChannel()}
+	case *app.RPCRequest:
+		return []any{"type", req.Type().String(), "client", req.GetClient(), "method", r.GetMethod()}
 	}
-	return attrs
+	return []any{"type", req.Type().String(), "client", req.GetClient()}
 }
 
 // Context returns the Context a worker receives with req: the metadata

@@ -66,6 +66,7 @@ func TestWorkerContextAndBody(t *testing.T) {
 		{"sub_refresh", app.NewSubRefreshRequest(&proxypb.SubRefreshRequest{Channel: "news"}, hdr), "subrefresh", &proxypb.SubRefreshResponse{}},
 		{"map_publish", app.NewMapPublishRequest(&proxypb.MapPublishRequest{User: "u", Channel: "seats", Key: "a1", Data: []byte(`{}`)}, hdr), "map_publish", &proxypb.MapPublishResponse{}},
 		{"map_remove", app.NewMapRemoveRequest(&proxypb.MapRemoveRequest{User: "u", Channel: "seats", Key: "a1"}, hdr), "map_remove", &proxypb.MapRemoveResponse{}},
+		{"shared_poll_refresh", app.NewSharedPollRefreshRequest(&proxypb.SharedPollRefreshRequest{Channel: "poll:x", Items: []*proxypb.SharedPollRefreshItem{{Key: "k1", Version: 2}, {Key: "k2"}}}, hdr), "shared_poll_refresh", &proxypb.SharedPollRefreshResponse{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -86,6 +86,9 @@ func (e *Executor) command(ctx context.Context, c *apipb.Command) *apipb.Reply {
 	case c.GetMapClear() != nil:
 		resp := e.MapClear(ctx, c.GetMapClear())
 		r.MapClear, r.Error = resp.Result, resp.Error
+	case c.GetSharedPollPublish() != nil:
+		resp := e.SharedPollPublish(ctx, c.GetSharedPollPublish())
+		r.SharedPollPublish, r.Error = resp.Result, resp.Error
 	default:
 		r.Error = errNotFound()
 	}

@@ -500,21 +500,49 @@ func TestGRPCMapMethods(t *testing.T) {
 		b, err := c.Batch(ctx, &apipb.BatchRequest{Commands: []*apipb.Command{
 			{MapPublish: &apipb.MapPublishRequest{Channel: "map:gb", Key: "k", Data: []byte(`1`)}},
 			{MapStats: &apipb.MapStatsRequest{Channel: "map:gb"}},
-			{SharedPollPublish: &apipb.SharedPollPublishRequest{}},
+			{SharedPollPublish: &apipb.SharedPollPublishRequest{Channel: "poll:gb", Key: "k", Data: []byte(`1`), Version: 1}},
 		}})
 		if err != nil {
 			t.Fatalf("batch: %v", err)
 		}
 		r := b.GetReplies()
-		if len(r) != 3 || r[0].GetMapPublish().GetOffset() != 1 || r[1].GetMapStats().GetNumKeys() != 1 || r[2].GetError().GetCode() != CodeNotFound {
+		if len(r) != 3 || r[0].GetMapPublish().GetOffset() != 1 || r[1].GetMapStats().GetNumKeys() != 1 || r[2].GetError() != nil || r[2].GetSharedPollPublish() == nil {
 			t.Fatalf("replies = %v", r)
 		}
 	})
 
-	t.Run("shared_poll_publish stays unimplemented", func(t *testing.T) {
-		_, err := c.SharedPollPublish(ctx, &apipb.SharedPollPublishRequest{})
-		if status.Code(err) != codes.Unimplemented {
-			t.Fatalf("shared_poll_publish: %v", err)
+	t.Run("shared_poll_publish", func(t *testing.T) {
+		resp, err := c.SharedPollPublish(ctx, &apipb.SharedPollPublishRequest{Channel: "poll:g", Key: "k", Data: []byte(`{"v":1}`), Version: 2})
+		if err != nil || resp.GetError() != nil {
+			t.Fatalf("shared_poll_publish: %v %v", resp, err)
 		}
 	})
+}
+
+func TestSharedPollPublishErrors(t *testing.T) {
+	exec := NewExecutor(newTestNode(t), ExecutorOptions{Logger: discard})
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		req  *apipb.SharedPollPublishRequest
+		want uint32
+	}{
+		{"ok", &apipb.SharedPollPublishRequest{Channel: "poll:a", Key: "k", Data: []byte(`{"v":1}`), Version: 1}, 0},
+		{"b64data with JSON", &apipb.SharedPollPublishRequest{Channel: "poll:a", Key: "k", B64Data: "eyJ2IjoxfQ==", Version: 1}, 0},
+		{"no version", &apipb.SharedPollPublishRequest{Channel: "poll:a", Key: "k", Data: []byte(`1`)}, CodeBadRequest},
+		{"empty key", &apipb.SharedPollPublishRequest{Channel: "poll:a", Data: []byte(`1`), Version: 1}, CodeBadRequest},
+		{"no data", &apipb.SharedPollPublishRequest{Channel: "poll:a", Key: "k", Version: 1}, CodeBadRequest},
+		{"b64data not JSON", &apipb.SharedPollPublishRequest{Channel: "poll:a", Key: "k", B64Data: "AAE=", Version: 1}, CodeBadRequest},
+		{"versionless namespace", &apipb.SharedPollPublishRequest{Channel: "pollvl:a", Key: "k", Data: []byte(`1`), Version: 1}, CodeNotAvailable},
+		{"not a shared poll channel", &apipb.SharedPollPublishRequest{Channel: "map:a", Key: "k", Data: []byte(`1`), Version: 1}, CodeBadRequest},
+		{"unknown namespace", &apipb.SharedPollPublishRequest{Channel: "nope:a", Key: "k", Data: []byte(`1`), Version: 1}, CodeUnknownChannel},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := exec.SharedPollPublish(ctx, c.req)
+			if got := resp.GetError().GetCode(); got != c.want {
+				t.Fatalf("error %v, want code %d", resp.GetError(), c.want)
+			}
+		})
+	}
 }

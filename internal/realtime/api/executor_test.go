@@ -120,6 +120,9 @@ func (s *stubNode) MapReadStream(_ context.Context, _ string, since *engine.Stre
 func (s *stubNode) MapStats(context.Context, string) (int, error) { return s.mapKeys, s.err }
 
 func (s *stubNode) MapClear(context.Context, string) error { return s.err }
+func (s *stubNode) SharedPollPublish(context.Context, string, string, []byte, uint64, string) error {
+	return s.err
+}
 
 func TestToAPIError(t *testing.T) {
 	cases := []struct {

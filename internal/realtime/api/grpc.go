@@ -26,8 +26,8 @@ type GRPCConfig struct {
 }
 
 // RegisterGRPC adds the CentrifugoApi service to s. OSS methods (map
-// channels among them) run on exec; PRO methods answer Unimplemented, as
-// Centrifugo OSS does, and so does SharedPollPublish, which Spindle lacks.
+// channels and shared poll among them) run on exec; PRO methods answer
+// Unimplemented, as Centrifugo OSS does.
 // Authentication is part of the registered service itself, so it holds
 // whatever interceptors s was built with and never reaches other services
 // on s.
@@ -191,4 +191,8 @@ func (s *grpcService) MapStats(ctx context.Context, req *apipb.MapStatsRequest) 
 
 func (s *grpcService) MapClear(ctx context.Context, req *apipb.MapClearRequest) (*apipb.MapClearResponse, error) {
 	return reply(s, ctx, s.exec.MapClear(ctx, req))
+}
+
+func (s *grpcService) SharedPollPublish(ctx context.Context, req *apipb.SharedPollPublishRequest) (*apipb.SharedPollPublishResponse, error) {
+	return reply(s, ctx, s.exec.SharedPollPublish(ctx, req))
 }

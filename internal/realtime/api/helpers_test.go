@@ -22,8 +22,9 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // newTestNode starts a real node on the memory engine with namespaces:
 // "hist" (history + presence), "plain" (neither), the top level
-// (neither), "map" (a persistent map whose stream keeps 3 changes) and
-// "emap" (an ephemeral map). The memory engine is also the map broker.
+// (neither), "map" (a persistent map whose stream keeps 3 changes),
+// "emap" (an ephemeral map), "poll" (versioned shared poll with
+// publish_enabled) and "pollvl" (versionless shared poll). The memory engine is also the map broker.
 func newTestNode(t *testing.T) *node.Node {
 	t.Helper()
 	cfg := node.Config{Name: "api-test-node", Channel: node.ChannelConfig{Namespaces: []node.Namespace{
@@ -31,6 +32,8 @@ func newTestNode(t *testing.T) *node.Node {
 		{Name: "plain"},
 		{Name: "map", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "persistent", StreamSize: 3, StreamTTL: time.Minute}}},
 		{Name: "emap", ChannelOptions: node.ChannelOptions{SubscriptionType: "map", Map: node.MapOptions{Mode: "ephemeral", KeyTTL: time.Minute}}},
+		{Name: "poll", ChannelOptions: node.ChannelOptions{SubscriptionType: "shared_poll", SharedPoll: node.SharedPollOptions{Mode: "versioned", PublishEnabled: true}}},
+		{Name: "pollvl", ChannelOptions: node.ChannelOptions{SubscriptionType: "shared_poll"}},
 	}}}
 	eng := memory.New(memory.Options{})
 	n, err := node.New(cfg, node.Options{Engine: eng, MapBroker: eng, Logger: discard})

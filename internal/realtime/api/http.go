@@ -132,8 +132,6 @@ func (h *httpHandler) serveMethod(w http.ResponseWriter, r *http.Request, name s
 	m, ok := methods[name]
 	if !ok {
 		// PRO methods and typos: Centrifugo OSS has no route for them.
-		// shared_poll_publish lands here too, as Spindle has no shared
-		// poll channels.
 		h.writeError(w, r, http.StatusNotFound, errNotFound(), h.transportMode(r))
 		return
 	}

@@ -95,7 +95,8 @@ func TestHTTPRequestErrors(t *testing.T) {
 		{name: "oversized body is 413", path: "/api/publish", body: `{"channel":"plain:a","data":"` + strings.Repeat("x", 100) + `"}`, status: 413, check: wantText("larger than 64")},
 		{name: "outside prefix is 404", path: "/apix/publish", status: 404, check: func(*testing.T, httpResult) {}},
 		{name: "PRO method is 104", path: "/api/connections", body: `{"user":"u"}`, status: 404, want: `{"error":{"code":104,"message":"not found"}}`},
-		{name: "shared_poll_publish is 104", path: "/api/shared_poll_publish", body: `{}`, status: 404, want: `{"error":{"code":104,"message":"not found"}}`},
+		{name: "shared_poll_publish without a channel is 107", path: "/api/shared_poll_publish", body: `{}`, status: 200, want: `{"error":{"code":107,"message":"bad request"}}`},
+		{name: "shared_poll_publish", path: "/api/shared_poll_publish", body: `{"channel":"poll:h","key":"k","data":{"v":1},"version":3}`, status: 200, want: `{"result":{}}`},
 		{name: "nested path is 104", path: "/api/publish/x", body: `{}`, status: 404, want: `{"error":{"code":104,"message":"not found"}}`},
 		{name: "empty body is an empty request", path: "/api/publish", status: 200, want: `{"error":{"code":107,"message":"bad request"}}`},
 	})

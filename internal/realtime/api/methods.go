@@ -68,6 +68,8 @@ var methods = map[string]method{
 	"map_read_stream": def(func() *apipb.MapReadStreamRequest { return new(apipb.MapReadStreamRequest) }, (*Executor).MapReadStream),
 	"map_stats":       def(func() *apipb.MapStatsRequest { return new(apipb.MapStatsRequest) }, (*Executor).MapStats),
 	"map_clear":       def(func() *apipb.MapClearRequest { return new(apipb.MapClearRequest) }, (*Executor).MapClear),
+	// v6.8 shared poll.
+	"shared_poll_publish": def(func() *apipb.SharedPollPublishRequest { return new(apipb.SharedPollPublishRequest) }, (*Executor).SharedPollPublish),
 }
 
 func batchMethod() method {

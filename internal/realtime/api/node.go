@@ -29,6 +29,8 @@ type Node interface {
 	MapReadStream(ctx context.Context, ch string, since *engine.StreamPosition, limit int, reverse bool) ([]*engine.Publication, engine.StreamPosition, error)
 	MapStats(ctx context.Context, ch string) (int, error)
 	MapClear(ctx context.Context, ch string) error
+
+	SharedPollPublish(ctx context.Context, ch, key string, data []byte, version uint64, epoch string) error
 }
 
 var _ Node = (*node.Node)(nil)

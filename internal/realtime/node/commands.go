@@ -219,6 +219,11 @@ func (c *Client) tick() {
 	}
 	var presence []presenceEntry
 	var presenceMaps []*subscription
+	type lapsedKeys struct {
+		ch   string
+		keys []string
+	}
+	var lapsed []lapsedKeys
 	var expired []*subscription
 	c.mu.Lock()
 	if c.status != statusConnected {
@@ -242,6 +247,11 @@ func (c *Client) tick() {
 		}
 		if !s.syncing && (s.ns.opts.MapClientsPresenceChannelPrefix != "" || s.ns.opts.MapUsersPresenceChannelPrefix != "") {
 			presenceMaps = append(presenceMaps, s)
+		}
+		if s.poll != nil {
+			if gone := expirePollKeysLocked(s, time.Now()); len(gone) > 0 {
+				lapsed = append(lapsed, lapsedKeys{s.channel, gone})
+			}
 		}
 	}
 	c.mu.Unlock()
@@ -275,6 +285,11 @@ func (c *Client) tick() {
 	}
 	for _, s := range presenceMaps {
 		c.writePresenceMaps(s)
+	}
+	for _, l := range lapsed {
+		if pc := c.n.existingPollChannel(l.ch); pc != nil {
+			pc.untrack(c, l.keys)
+		}
 	}
 }
 

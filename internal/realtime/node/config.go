@@ -18,6 +18,8 @@ type Config struct {
 	Client  ClientConfig
 	Channel ChannelConfig
 	RPC     RPCConfig
+	// SharedPoll signs track requests and bounds backend polls.
+	SharedPoll SharedPollConfig
 	// CommandRateLimit limits each connection's commands; nil means no
 	// limit (the default).
 	CommandRateLimit *CommandRateLimit
@@ -110,6 +112,8 @@ type ChannelOptions struct {
 	// AllowTagsFilter lets subscribers of map channels filter
 	// publications by their tags.
 	AllowTagsFilter bool
+	// SharedPoll holds the settings of shared_poll namespaces.
+	SharedPoll SharedPollOptions
 
 	AllowSubscribeForClient    bool
 	AllowSubscribeForAnonymous bool
@@ -180,6 +184,37 @@ type MapOptions struct {
 	SubscribeCatchUpTimeout time.Duration
 }
 
+// SharedPollOptions are a shared_poll namespace's settings (Centrifugo's
+// namespace `shared_poll` object). Zero values mean Centrifugo's defaults,
+// noted per field.
+type SharedPollOptions struct {
+	// Proxy answers SharedPollRefresh for the namespace; nil means none is
+	// configured (subscribers get 108).
+	Proxy *Proxy
+	// Mode is "" or "versionless" (the server versions items by content)
+	// or "versioned" (the backend's versions).
+	Mode                   string
+	RefreshInterval        time.Duration // 0 = 10 s
+	RefreshBatchSize       int           // 0 = 1000
+	MaxKeysPerConnection   int           // 0 = 5000
+	ChannelShutdownDelay   time.Duration // 0 = 1 s
+	TrackExpiredExtraDelay time.Duration // 0 = 25 s
+	// PublishEnabled allows the server API's shared_poll_publish (versioned
+	// mode only).
+	PublishEnabled bool
+}
+
+// SharedPollConfig is the top-level shared_poll section: the keys that
+// sign track requests, and the bound on concurrent backend polls.
+type SharedPollConfig struct {
+	HMACSecretKey         string
+	HMACPreviousSecretKey string
+	// HMACPreviousSecretKeyValidUntil, when > 0 (Unix seconds), accepts
+	// the previous key only for signatures issued before it.
+	HMACPreviousSecretKeyValidUntil int64
+	ConcurrencyLimit                int // 0 = 64
+}
+
 // RPCConfig routes client RPC.
 type RPCConfig struct {
 	// Ping answers the method PingMethod itself, without a proxy.
@@ -230,6 +265,9 @@ type Backend interface {
 	Publish(ctx context.Context, req *proxypb.PublishRequest) (*proxypb.PublishResponse, error)
 	RPC(ctx context.Context, req *proxypb.RPCRequest) (*proxypb.RPCResponse, error)
 	SubRefresh(ctx context.Context, req *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error)
+	// SharedPollRefresh is the shared-poll backend: the current state of
+	// the items a channel's subscribers track.
+	SharedPollRefresh(ctx context.Context, req *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error)
 	MapPublish(ctx context.Context, req *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error)
 	MapRemove(ctx context.Context, req *proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error)
 }

@@ -23,6 +23,8 @@ const (
 	// opEmulation carries an emulation request to the node holding its
 	// session (sent to that node only).
 	opEmulation = "emulation"
+	// opSharedPoll carries a shared_poll_publish to every node.
+	opSharedPoll = "shared_poll"
 )
 
 // controlMessage is a node-to-node command. It is JSON: control traffic
@@ -42,6 +44,9 @@ type controlMessage struct {
 	Subscribe *SubscribeOptions `json:"subscribe,omitempty"`
 	Node      *NodeInfo         `json:"node,omitempty"`
 	Data      []byte            `json:"data,omitempty"`
+	Key       string            `json:"key,omitempty"`
+	Version   uint64            `json:"version,omitempty"`
+	Epoch     string            `json:"epoch,omitempty"`
 }
 
 func (n *Node) handleControl(data []byte) error {
@@ -65,6 +70,9 @@ func (n *Node) handleControl(data []byte) error {
 		// its HTTP handler's: a command waiting for a free slot of its
 		// connection must not hold up this node's other control messages.
 		go n.emulateLocal(m.Session, m.Data)
+		return nil
+	case opSharedPoll:
+		n.applySharedPollPublish(m)
 		return nil
 	}
 	for _, c := range n.hub.userConnections(m.User) {

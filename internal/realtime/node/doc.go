@@ -62,6 +62,10 @@
 //
 //  6. sessionIndex.mu guards the emulation session index, and each
 //     deltaShard.mu one shard of the channels' delta bases (leaves).
+//     pollChannels.mu guards the shared-poll channel table and may take a
+//     pollChannel.mu (shutdownIfIdle); pollChannel.mu guards one channel's
+//     keys, versions and trackers and is a leaf: a client's mu is taken
+//     only after releasing it.
 //     nodeRegistry.mu guards the table of other nodes; preparedPush's
 //     sync.Once values guard each push's encodings; commandLimiter.mu
 //     guards one connection's rate-limit buckets (taken by the goroutine

@@ -68,6 +68,7 @@ func (n *Node) removeSubscription(ch string, c *Client, s *subscription) {
 	}
 	if removed {
 		n.mapSubscriptionEnded(ch, c, s)
+		n.sharedPollEnded(ch, c, s)
 	}
 }
 

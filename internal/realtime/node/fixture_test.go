@@ -392,6 +392,7 @@ type fakeBackend struct {
 	rpc        func(*proxypb.RPCRequest) (*proxypb.RPCResponse, error)
 	subRefresh func(*proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error)
 	mapPublish func(*proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error)
+	sharedPoll func(*proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error)
 	mapRemove  func(*proxypb.MapRemoveRequest) (*proxypb.MapRemoveResponse, error)
 	calls      []any
 	// mapDeadline is the deadline the last map proxy call came with, so
@@ -454,6 +455,11 @@ func (b *fakeBackend) RPC(_ context.Context, r *proxypb.RPCRequest) (*proxypb.RP
 
 func (b *fakeBackend) SubRefresh(_ context.Context, r *proxypb.SubRefreshRequest) (*proxypb.SubRefreshResponse, error) {
 	return call(b, r, &b.subRefresh)
+}
+
+func (b *fakeBackend) SharedPollRefresh(ctx context.Context, r *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+	b.noteDeadline(ctx)
+	return call(b, r, &b.sharedPoll)
 }
 
 func (b *fakeBackend) MapPublish(ctx context.Context, r *proxypb.MapPublishRequest) (*proxypb.MapPublishResponse, error) {

@@ -142,15 +142,7 @@ func (c *Client) startMapFlow(ctx context.Context, req *clientpb.SubscribeReques
 	if err != nil {
 		return nil, err
 	}
-	user, err := c.checkSubscriptionLimits(req.Channel)
-	if err != nil {
-		return nil, err
-	}
-	g, err := c.authorizeSubscribe(ctx, req, info, user)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := c.subscribeOptions(req, info, user, g)
+	opts, err := c.authorizeNew(ctx, req, info)
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ type Metrics struct {
 	recoveries            *prometheus.CounterVec
 	commandsOverLimit     *prometheus.CounterVec
 	emulationRequests     *prometheus.CounterVec
+	sharedPollCalls       *prometheus.CounterVec
 }
 
 // NewMetrics creates the instruments and registers them with reg (nil:
@@ -47,9 +48,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Client commands over their connection's rate limit, by method: refused with 111 (or 3013), except unsubscribe, which still runs, and with dry_run=\"true\", where nothing is refused."}, []string{"method", "dry_run"}),
 		emulationRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: "transport", Name: "emulation_requests_total",
 			Help: "HTTP-streaming and SSE command posts, by where they went: local (a session on this node), forwarded (to the node holding it), unknown_session, unknown_node, failed."}, []string{"result"}),
+		sharedPollCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: "node", Name: "shared_poll_calls_total",
+			Help: "Shared-poll backend calls (one per batch of a channel's tracked keys), by result: ok or failed."}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.emulationRequests, m.connectionsOpened, m.disconnects, m.subscriptions, m.commandsIn, m.commandDuration,
+		reg.MustRegister(m.sharedPollCalls, m.emulationRequests, m.connectionsOpened, m.disconnects, m.subscriptions, m.commandsIn, m.commandDuration,
 			m.commandErrors, m.framesOut, m.messagesOut, m.publications, m.publishErrors, m.publicationsDelivered, m.recoveries, m.commandsOverLimit)
 	}
 	return m

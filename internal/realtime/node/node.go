@@ -59,6 +59,8 @@ type Node struct {
 	hub     *hub
 	// sessions finds emulated connections for the emulation endpoint.
 	sessions sessionIndex
+	// polls is this node's shared-poll channel states (sharedpoll.go).
+	polls pollChannels
 	// deltaBases is each channel's last delta-eligible publication.
 	deltaBases deltaBases
 	// subLocks serialise "first subscriber → broker subscribe" against

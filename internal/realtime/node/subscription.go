@@ -17,8 +17,10 @@ type subscription struct {
 	serverSide bool
 	// mapType is the map kind (subTypeMap…) of a map subscription, 0 for
 	// a stream; filter is its tags filter (nil: everything).
-	mapType  int32
-	filter   *tagsFilter
+	mapType int32
+	filter  *tagsFilter
+	// poll is a shared-poll subscription's tracked keys (nil otherwise).
+	poll     *pollTracking
 	chanInfo []byte
 
 	presence      bool // keep this client in the channel's presence
@@ -104,18 +106,13 @@ func (c *Client) handleSubscribe(ctx context.Context, req *clientpb.SubscribeReq
 	if err != nil {
 		return nil, err
 	}
-	if isMapType(req.Type) {
+	switch {
+	case isMapType(req.Type):
 		return c.handleMapSubscribe(ctx, req, info)
+	case req.Type == subTypeSharedPoll:
+		return c.handleSharedPollSubscribe(ctx, req, info)
 	}
-	user, err := c.checkSubscriptionLimits(req.Channel)
-	if err != nil {
-		return nil, err
-	}
-	g, err := c.authorizeSubscribe(ctx, req, info, user)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := c.subscribeOptions(req, info, user, g)
+	opts, err := c.authorizeNew(ctx, req, info)
 	if err != nil {
 		return nil, err
 	}
@@ -146,14 +143,27 @@ func (c *Client) checkSubscribeRequest(req *clientpb.SubscribeRequest) (channelI
 	switch {
 	case req.Type == subTypeSharedPoll && want != subTypeSharedPoll:
 		return info, ErrorNotAvailable
-	case want == subTypeSharedPoll:
-		// Shared-poll namespaces are refused by the configuration; a
-		// hand-built Config gets the same answer as Centrifugo's.
-		return info, ErrorNotAvailable
+	case want == subTypeSharedPoll && req.Type != subTypeSharedPoll:
+		return info, ErrorBadRequest
 	case req.Type != want:
 		return info, ErrorPermissionDenied
 	}
 	return info, nil
+}
+
+// authorizeNew decides a client's subscribe (every type: stream, the
+// first page of a map, shared poll): limits, then the authorisation, then
+// the subscription's options.
+func (c *Client) authorizeNew(ctx context.Context, req *clientpb.SubscribeRequest, info channelInfo) (subOptions, error) {
+	user, err := c.checkSubscriptionLimits(req.Channel)
+	if err != nil {
+		return subOptions{}, err
+	}
+	g, err := c.authorizeSubscribe(ctx, req, info, user)
+	if err != nil {
+		return subOptions{}, err
+	}
+	return c.subscribeOptions(req, info, user, g)
 }
 
 // checkSubscriptionLimits refuses a second subscription to ch and one over
@@ -607,6 +617,9 @@ func (c *Client) serverUnsubscribe(ch string, code uint32, reason string) {
 func (c *Client) handleSubRefresh(ctx context.Context, req *clientpb.SubRefreshRequest) (*clientpb.Reply, error) {
 	if req.Channel == "" {
 		return nil, DisconnectBadRequest
+	}
+	if req.Type != 0 {
+		return c.handleTrack(ctx, req)
 	}
 	if req.Token == "" {
 		return nil, ErrorBadRequest

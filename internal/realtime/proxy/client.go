@@ -105,6 +105,21 @@ func (c *Client) MapRemove(ctx context.Context, req *proxypb.MapRemoveRequest) (
 	return resp, nil
 }
 
+// SharedPollRefresh asks the backend for the current state of the items a
+// shared-poll channel's subscribers track. Unlike the other events it is
+// per channel, not per connection: the request names no client, and the
+// poller's context carries no client headers, so only the proxy's static
+// headers (or gRPC credentials) go with it. It runs under the proxy's
+// timeout like every call. A backend answer that holds an error is
+// returned as it is: deciding that it means "no change" is the node's.
+func (c *Client) SharedPollRefresh(ctx context.Context, req *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+	resp := new(proxypb.SharedPollRefreshResponse)
+	if err := c.call(ctx, evSharedPollRefresh, req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 // Close releases what this backend owns alone (a gRPC connection or idle
 // HTTP connections). Backends handed out by a Set share those with other
 // backends; the Set closes them.

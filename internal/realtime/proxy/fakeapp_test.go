@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -75,8 +76,30 @@ func (a *fakeApp) answer(ctx context.Context, req proto.Message) proto.Message {
 		return &proxypb.MapRemoveResponse{Result: &proxypb.MapRemoveResult{
 			Key: r.Key, Tags: map[string]string{"channel": r.Channel}, IdempotencyKey: r.Client,
 		}}
+	case *proxypb.SharedPollRefreshRequest:
+		return sharedPollAnswer(r)
 	}
 	return nil
+}
+
+// sharedPollAnswer moves every requested item one version on, with its old
+// version as data and as the delta base, except keys starting with "gone",
+// which are removed; the epoch is the channel's name.
+func sharedPollAnswer(r *proxypb.SharedPollRefreshRequest) *proxypb.SharedPollRefreshResponse {
+	res := &proxypb.SharedPollRefreshResult{Epoch: "e-" + r.Channel}
+	for _, it := range r.Items {
+		if strings.HasPrefix(it.Key, "gone") {
+			res.Items = append(res.Items, &proxypb.SharedPollRefreshResultItem{Key: it.Key, Removed: true})
+			continue
+		}
+		res.Items = append(res.Items, &proxypb.SharedPollRefreshResultItem{
+			Key:      it.Key,
+			Data:     []byte(fmt.Sprintf(`{"key":%q,"was":%d}`, it.Key, it.Version)),
+			Version:  it.Version + 1,
+			PrevData: []byte(fmt.Sprintf(`{"was":%d}`, it.Version)),
+		})
+	}
+	return &proxypb.SharedPollRefreshResponse{Result: res}
 }
 
 // recorder keeps what the last request carried besides its body.
@@ -157,6 +180,11 @@ func (g *grpcApp) MapRemove(ctx context.Context, r *proxypb.MapRemoveRequest) (*
 	return resp, g.serve(ctx, r, resp)
 }
 
+func (g *grpcApp) SharedPollRefresh(ctx context.Context, r *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
+	resp := new(proxypb.SharedPollRefreshResponse)
+	return resp, g.serve(ctx, r, resp)
+}
+
 // compressionRecorder notes which compression the client used.
 type compressionRecorder struct{ rec *recorder }
 
@@ -210,6 +238,8 @@ func httpRequestFor(path string) proto.Message {
 		return new(proxypb.MapPublishRequest)
 	case "map_remove":
 		return new(proxypb.MapRemoveRequest)
+	case "shared_poll_refresh":
+		return new(proxypb.SharedPollRefreshRequest)
 	}
 	return nil
 }

@@ -75,6 +75,12 @@ func TestHTTPRequestBody(t *testing.T) {
 			_, err := b.MapRemove(context.Background(), &proxypb.MapRemoveRequest{Client: c, Transport: tr, Protocol: p, Encoding: "binary", User: "42", Channel: "seats", Key: "a1"})
 			return err
 		}, `{"client":"9336","transport":"websocket","protocol":"json","encoding":"binary","user":"42","channel":"seats","key":"a1"}`},
+		// The spec's example: per channel, no connection fields and no
+		// "user"; a version of 0 (unknown, or asked again) is left out.
+		{"shared_poll_refresh", func(b *Client) error {
+			_, err := b.SharedPollRefresh(context.Background(), &proxypb.SharedPollRefreshRequest{Channel: "poll:x", Items: []*proxypb.SharedPollRefreshItem{{Key: "k1", Version: 3}, {Key: "k2"}}})
+			return err
+		}, `{"channel":"poll:x","items":[{"key":"k1","version":3},{"key":"k2"}]}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,8 +261,11 @@ func TestHTTPTransformEveryResponseType(t *testing.T) {
 	if r, err := b.MapRemove(ctx, &proxypb.MapRemoveRequest{}); err == nil {
 		errs = append(errs, r.GetError())
 	}
-	if len(errs) != 7 {
-		t.Fatalf("%d of 7 calls succeeded", len(errs))
+	if r, err := b.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{}); err == nil {
+		errs = append(errs, r.GetError())
+	}
+	if len(errs) != 8 {
+		t.Fatalf("%d of 8 calls succeeded", len(errs))
 	}
 	for i, e := range errs {
 		if e.GetCode() != 1503 {

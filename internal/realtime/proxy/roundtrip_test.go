@@ -10,7 +10,7 @@ import (
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
 
-// roundTrips covers the eight unary methods; the fake app derives each answer
+// roundTrips covers the nine unary methods; the fake app derives each answer
 // from the request, so equality proves both directions of the codec.
 var roundTrips = []struct {
 	name string
@@ -77,6 +77,19 @@ var roundTrips = []struct {
 		want: &proxypb.MapRemoveResponse{Result: &proxypb.MapRemoveResult{
 			Key: "a1", Tags: map[string]string{"channel": "seats"}, IdempotencyKey: "c1",
 		}},
+	},
+	{
+		name: "shared_poll_refresh",
+		call: func(ctx context.Context, b *Client) (proto.Message, error) {
+			return b.SharedPollRefresh(ctx, &proxypb.SharedPollRefreshRequest{Channel: "poll:x", Items: []*proxypb.SharedPollRefreshItem{
+				{Key: "k1", Version: 3}, {Key: "k2"}, {Key: "gone-k3", Version: 7},
+			}})
+		},
+		want: &proxypb.SharedPollRefreshResponse{Result: &proxypb.SharedPollRefreshResult{Epoch: "e-poll:x", Items: []*proxypb.SharedPollRefreshResultItem{
+			{Key: "k1", Data: []byte(`{"key":"k1","was":3}`), Version: 4, PrevData: []byte(`{"was":3}`)},
+			{Key: "k2", Data: []byte(`{"key":"k2","was":0}`), Version: 1, PrevData: []byte(`{"was":0}`)},
+			{Key: "gone-k3", Removed: true},
+		}}},
 	},
 }
 

@@ -35,7 +35,9 @@ var (
 )
 
 // apply fills resp's error / disconnect field for status; false when no
-// transform matches. Every proxy response type has both fields.
+// transform matches. SharedPollRefreshResponse has no disconnect field (a
+// poll has no connection to close), so a to_disconnect transform leaves it
+// untouched and the status stays a failed call.
 func (ts statusTransforms) apply(status int, resp proto.Message) bool {
 	t, ok := ts[status]
 	if !ok {

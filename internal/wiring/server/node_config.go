@@ -113,6 +113,7 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 			MapClientsPresenceChannelPrefix: o.MapClientsPresenceChannelPrefix,
 			MapUsersPresenceChannelPrefix:   o.MapUsersPresenceChannelPrefix,
 			AllowTagsFilter:                 o.AllowTagsFilter,
+			SharedPoll:                      sharedPollOptions(o, ref),
 		}
 	}
 
@@ -138,6 +139,7 @@ func nodeConfig(cfg *config.Config, bind proxyBinder) (node.Config, error) {
 			PingMethod:        cfg.RPC.PingMethod,
 			NamespaceBoundary: cfg.RPC.NamespaceBoundary,
 		},
+		SharedPoll:       sharedPollConfig(cfg.SharedPoll),
 		CommandRateLimit: commandRateLimit(cfg.CommandRateLimit),
 		Connect:          ref(cfg.Proxy.Connect),
 		Refresh:          ref(cfg.Proxy.Refresh),
@@ -202,6 +204,39 @@ func mapOptions(o config.ChannelOptions, ref func(*config.Proxy) *node.Proxy) no
 		out.MetaTTL = orDuration(m.MetaTTL, config.DefaultMapMetaTTL(m.Mode, out.StreamTTL, m.KeyTTL))
 	}
 	return out
+}
+
+// sharedPollOptions maps a shared_poll namespace's object onto the hub's,
+// with its refresh proxy bound like every other proxy, filling in
+// Centrifugo's defaults (config.DefaultSharedPoll*) as mapOptions does for
+// maps. Namespaces of other types get none: validation refuses
+// shared_poll options there.
+func sharedPollOptions(o config.ChannelOptions, ref func(*config.Proxy) *node.Proxy) node.SharedPollOptions {
+	if o.SubscriptionType != config.SubscriptionSharedPoll {
+		return node.SharedPollOptions{}
+	}
+	sp := o.SharedPoll
+	return node.SharedPollOptions{
+		Proxy:                  ref(sp.Proxy),
+		Mode:                   sp.Mode,
+		RefreshInterval:        orDuration(sp.RefreshInterval, config.DefaultSharedPollRefreshInterval),
+		RefreshBatchSize:       orInt(sp.RefreshBatchSize, config.DefaultSharedPollRefreshBatchSize),
+		MaxKeysPerConnection:   orInt(sp.MaxKeysPerConnection, config.DefaultSharedPollMaxKeysPerConnection),
+		ChannelShutdownDelay:   orDuration(sp.ChannelShutdownDelay, config.DefaultSharedPollChannelShutdownDelay),
+		TrackExpiredExtraDelay: orDuration(sp.TrackExpiredExtraDelay, config.DefaultSharedPollTrackExpiredExtraDelay),
+		PublishEnabled:         sp.PublishEnabled,
+	}
+}
+
+// sharedPollConfig maps the top-level shared_poll object onto the hub's.
+// The HMAC keys pass through as they are; nothing here logs them.
+func sharedPollConfig(sp config.SharedPoll) node.SharedPollConfig {
+	return node.SharedPollConfig{
+		HMACSecretKey:                   sp.HMACSecretKey,
+		HMACPreviousSecretKey:           sp.HMACPreviousSecretKey,
+		HMACPreviousSecretKeyValidUntil: sp.HMACPreviousSecretKeyValidUntil,
+		ConcurrencyLimit:                orInt(sp.ConcurrencyLimit, config.DefaultSharedPollConcurrencyLimit),
+	}
 }
 
 func orInt(v, def int) int {

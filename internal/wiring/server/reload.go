@@ -40,10 +40,11 @@ func (s *Server) ReloadOn(ctx context.Context, sig <-chan os.Signal, load Loader
 }
 
 // Reload applies what can change while the server runs, as Centrifugo does
-// on SIGHUP: the token verifiers (connection and subscription), channel,
-// namespace and RPC options, client_connection_limit, the per-user
-// connection limit and the other per-connection client options, and
-// shutdown_timeout. Everything built at start — listeners, ports, TLS, the
+// on SIGHUP: the token verifiers (connection and subscription), the
+// shared-poll HMAC keys, channel, namespace and RPC options (map and
+// shared_poll ones included, for new subscriptions), client_connection_limit,
+// the per-user connection limit and the other per-connection client
+// options, and shutdown_timeout. Everything built at start — listeners, ports, TLS, the
 // engine, proxy clients, the connection-rate limiter, the APIs — keeps its
 // start-up value, and a changed key of that kind is logged as needing a
 // restart. Events and namespaces bind to the proxies built at start by
@@ -104,8 +105,13 @@ func appliedAtRunTime(field string) bool {
 		"RPC.ProxyName": // picks the RPC proxy, built at start
 		return false
 	case "Limits.Connections", "ShutdownTimeout", "SubToken",
-		"CommandRateLimit": // read when a connection is made: new connections get the new buckets
+		"CommandRateLimit", // read when a connection is made: new connections get the new buckets
+		// The node checks every track request against the keys in force,
+		// as it does tokens; the next batch is verified with the new ones.
+		"SharedPoll.HMACSecretKey", "SharedPoll.HMACPreviousSecretKey", "SharedPoll.HMACPreviousSecretKeyValidUntil":
 		return true
+	case "SharedPoll.ConcurrencyLimit": // the node sizes its poll semaphore once, for its first shared-poll channel
+		return false
 	}
 	for _, section := range []string{"Client.", "Token.", "Channel.", "RPC."} {
 		if strings.HasPrefix(field, section) {

@@ -11,6 +11,10 @@
 //              "badproto": a body that is not protobuf
 //   map_publish  MapPublishResponse{result{key: "w-" + key, data: request data}}
 //   map_remove   MapRemoveResponse{error{code: 1403, message: "kept " + key}}
+//   shared_poll_refresh  SharedPollRefreshResponse{result{items: per requested
+//              item {key, data: {"key": key, "was": version}, version: version + 1},
+//              or {key, removed: true} for keys starting with "gone";
+//              epoch: "w-" + channel}}; channel "poll:down": error{1500, "store down"}
 //   any other  an empty body (an empty response)
 const path = require('path');
 // The example's framing and loop, so that the bridge is tested against the
@@ -60,6 +64,45 @@ function varField(num, n) {
   return Buffer.from(out);
 }
 
+// each calls fn(num, value) for every field of buf in order, repeated ones
+// included: value is a number for varints, a Buffer for length-delimited.
+function each(buf, fn) {
+  let pos = 0;
+  while (pos < buf.length) {
+    let key, v;
+    [key, pos] = varint(buf, pos);
+    const num = Math.floor(key / 8), wt = key & 7;
+    if (wt === 0) { [v, pos] = varint(buf, pos); fn(num, v); continue; }
+    if (wt === 1) { pos += 8; continue; }
+    if (wt === 5) { pos += 4; continue; }
+    let len;
+    [len, pos] = varint(buf, pos);
+    fn(num, buf.subarray(pos, pos + len));
+    pos += len;
+  }
+}
+
+/** The SharedPollRefreshResponse for a SharedPollRefreshRequest body. */
+function sharedPoll(body) {
+  let channel = '';
+  const items = [];
+  each(body, (num, v) => {
+    if (num === 1) channel = v.toString();
+    if (num !== 2) return;
+    const it = { key: '', version: 0 };
+    each(v, (n, x) => {
+      if (n === 1) it.key = x.toString();
+      if (n === 2) it.version = x;
+    });
+    items.push(it);
+  });
+  if (channel === 'poll:down') return lenField(2, Buffer.concat([varField(1, 1500), lenField(2, 'store down')]));
+  const out = items.map(({ key, version }) => lenField(1, key.startsWith('gone')
+    ? Buffer.concat([lenField(1, key), varField(4, 1)])
+    : Buffer.concat([lenField(1, key), lenField(2, JSON.stringify({ key, was: version })), varField(3, version + 1)])));
+  return lenField(1, Buffer.concat([...out, lenField(2, 'w-' + channel)]));
+}
+
 // noAnswer is a reply that never comes: the loop then sends nothing, and
 // the server must give up on its own.
 const noAnswer = () => new Promise(() => {});
@@ -79,6 +122,7 @@ serveWorker((context, body, relay) => {
     const key = req[12] ? req[12].toString() : '';
     return lenField(2, Buffer.concat([varField(1, 1403), lenField(2, 'kept ' + key)]));
   }
+  if (type === 'shared_poll_refresh') return sharedPoll(body);
   if (type !== 'rpc') return Buffer.alloc(0);
   const method = req[11] ? req[11].toString() : '';
   switch (method) {
