@@ -209,3 +209,63 @@ for (const proto of PROTOCOLS) {
     });
   });
 }
+
+// Two nodes on one Redis: each node polls for its own subscribers (the
+// backend sees both nodes' polls, none per subscriber), and
+// shared_poll_publish through one node reaches trackers on the other.
+describe('shared poll on two nodes over Redis', () => {
+  let redis;
+  let nodes = [];
+  before(async () => {
+    const { startRedis } = await import('./procs.mjs');
+    redis = await startRedis();
+    const endpoint = `http://127.0.0.1:${pollServer.address().port}/refresh`;
+    const cfg = {
+      token_hmac_secret_key: SECRET,
+      api_key: API_KEY,
+      engine: 'redis',
+      redis_address: redis.address,
+      shared_poll: { hmac_secret_key: POLL_SECRET },
+      proxies: [{ name: 'poll_backend', endpoint, timeout: '5s' }],
+      namespaces: [{
+        name: 'poll', subscription_type: 'shared_poll', allow_subscribe_for_client: true,
+        shared_poll: { proxy_name: 'poll_backend', mode: 'versioned', publish_enabled: true, refresh_interval: '200ms' },
+      }],
+    };
+    nodes = await Promise.all([startServer(cfg), startServer(cfg)]);
+  }, { timeout: 20000 });
+  after(async () => {
+    closeClients();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis?.stop();
+  }, { timeout: 20000 });
+
+  test('each node polls for its own subscribers; shared_poll_publish through node 1 reaches node 2', T, async () => {
+    const ch = `poll:${uid('cluster')}`;
+    backend.set(ch, 'k', { v: 1 }, 1);
+    const subs = [];
+    for (const node of nodes) {
+      for (let i = 0; i < 3; i++) {
+        const user = uid('u');
+        const c = newClient(node, 'json', { token: signJWT({ sub: user, exp: nowSec(3600) }, { key: SECRET }) });
+        await connected(c);
+        const sub = c.newSharedPollSubscription(ch, { getSignature: async ({ keys }) => ({ keys, signature: sign(user, ch, keys) }) });
+        const updates = collect(sub, 'update');
+        const p = waitEvent(sub, 'subscribed');
+        sub.subscribe();
+        await p;
+        sub.track(['k']);
+        subs.push(updates);
+      }
+    }
+    for (const u of subs) await until(() => u.length === 1, { what: 'the item on both nodes' });
+    const before = backend.callsFor(ch).length;
+    await sleep(1000);
+    const polls = backend.callsFor(ch).length - before;
+    // Two nodes, 200 ms: about 10 polls, whatever the number of subscribers.
+    assert.ok(polls >= 6 && polls <= 14, `${polls} polls in 1 s from two nodes with six subscribers`);
+    await nodes[0].apiOK('shared_poll_publish', { channel: ch, key: 'k', data: { v: 5 }, version: 5 });
+    for (const u of subs) await until(() => u.length === 2, { timeout: 2000, what: 'the published version on both nodes' });
+    assert.ok(subs.every((u) => u[1].version === 5 && dec('json', u[1].data).v === 5));
+  });
+});
