@@ -17,6 +17,9 @@ type Options struct {
 	// SeatMap keeps each screening's seats as a map channel; nil keeps
 	// none (the page then has no seats to show).
 	SeatMap SeatMap
+	// PollSecret is the server's shared_poll.hmac_secret_key: the demo
+	// signs the schedule counts a page tracks with it (SeatsLeftChannel).
+	PollSecret []byte
 	// Secret signs session tokens; empty means a random per-process key.
 	Secret []byte
 	// ReservationTTL is how long a reservation holds a seat;
@@ -37,8 +40,10 @@ type Demo struct {
 	Cinema *Cinema
 	Tokens *Tokens
 	log    *slog.Logger
-	wsURL  string
-	stats  *Stats
+	// pollSecret signs track batches of SeatsLeftChannel.
+	pollSecret []byte
+	wsURL      string
+	stats      *Stats
 }
 
 // New builds the demo's state; Register wires its services into an App.
@@ -55,11 +60,12 @@ func New(o Options) (*Demo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo tokens: %w", err)
 	}
-	return &Demo{Cinema: cinema, Tokens: tokens, log: log, wsURL: o.WebSocketURL, stats: newStats()}, nil
+	return &Demo{Cinema: cinema, Tokens: tokens, log: log, wsURL: o.WebSocketURL, stats: newStats(), pollSecret: o.PollSecret}, nil
 }
 
 // Register installs the demo's interceptors (timing outermost, then auth,
-// on every event type) and its connect, subscribe and RPC services.
+// on every event type) and its connect, subscribe, RPC and shared-poll
+// services.
 func (d *Demo) Register(a *app.App) {
 	a.InterceptAll(d.timing, d.auth)
 	a.HandleConnect(d.connect)
@@ -70,6 +76,8 @@ func (d *Demo) Register(a *app.App) {
 	a.HandleRPC(MethodBuy, d.buy)
 	a.HandleRPC(MethodCancel, d.cancel)
 	a.HandleRPC(MethodTickets, d.tickets)
+	a.HandleRPC(MethodSeatsLeftSignature, d.seatsLeftSignature)
+	a.HandleSharedPollRefresh(d.seatsLeft)
 }
 
 // Run releases lapsed reservations until ctx ends.

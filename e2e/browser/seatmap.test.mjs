@@ -71,3 +71,26 @@ test('the server restarts with empty maps, the app keeps running: a late joiner 
   await screenshot(late.page, 'seatmap-after-server-restart');
   assert.deepEqual(late.errors, [], 'late page errors');
 });
+
+test('the schedule\'s free counts come from the seats-left shared poll: a reservation on one page shows on another', T, async (t) => {
+  const port = await freePort();
+  const server = await startDev({ port });
+  t.after(() => server.stop());
+  const alice = await openPage(server.url);
+  t.after(() => alice.close());
+  const bob = await openPage(server.url);
+  t.after(() => bob.close());
+  await Promise.all([waitLive(alice.page), waitLive(bob.page)]);
+  await signIn(alice.page, 'Alice');
+  const count = (page) => page.locator('[data-free="1"]').innerText().then((s) => Number.parseInt(s, 10));
+  // The first poll answers at once; wait until bob's page shows a count.
+  await bob.page.waitForFunction(() => /\d+ free/.test(document.querySelector('[data-free="1"]')?.textContent || ''));
+  const before = await count(bob.page);
+  const id = await commonFreeSeat(alice.page);
+  await seat(alice.page, id).click();
+  await alice.page.waitForSelector(`#seatmap .seat[data-seat="${id}"][data-state="mine"]`, { timeout: 3000 });
+  // The next poll (every 2 s) brings the new count to every page.
+  await bob.page.waitForFunction((n) => document.querySelector('[data-free="1"]')?.textContent === `${n} free`, before - 1, { timeout: 6000 });
+  assert.equal(await count(bob.page), before - 1);
+  assert.deepEqual(bob.errors, [], 'page errors');
+});

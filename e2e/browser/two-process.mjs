@@ -46,6 +46,7 @@ export async function twoProcesses(t, env = {}) {
       CENTRIFUGO_PROXY_CONNECT_ENDPOINT: proxy,
       CENTRIFUGO_PROXY_RPC_ENDPOINT: proxy,
       CENTRIFUGO_PROXY_SUBSCRIBE_ENDPOINT: proxy,
+      CENTRIFUGO_CHANNEL_PROXY_SHARED_POLL_REFRESH_ENDPOINT: proxy,
       CENTRIFUGO_ALLOWED_ORIGINS: page,
     },
   });

@@ -27,10 +27,15 @@ import (
 	"github.com/spindle-rt/spindle/internal/config"
 )
 
+// DemoPollSecret is config.json's shared_poll.hmac_secret_key: a published
+// development key, like the gRPC API key.
+const DemoPollSecret = "dev-poll-secret-change-me-0123456789abcdef"
+
 func main() {
 	rrFile := flag.String("c", ".rr.yaml", "RoadRunner-style config: centrifuge.proxy_address and centrifuge.grpc_api_address")
 	httpAddr := flag.String("http", "127.0.0.1:8080", "where the page and /demo/login are served")
 	ws := flag.String("ws", "ws://127.0.0.1:8000/connection/websocket", "the real-time server's WebSocket endpoint, as the browser reaches it")
+	pollSecret := flag.String("poll-secret", DemoPollSecret, "the server's shared_poll.hmac_secret_key, to sign the schedule counts a page tracks")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
@@ -52,6 +57,7 @@ func main() {
 		HTTPAddress:  *httpAddr,
 		WebSocketURL: *ws,
 		Secret:       []byte(os.Getenv("SPINDLE_DEMO_SECRET")),
+		PollSecret:   []byte(*pollSecret),
 	}, log)
 	if err != nil {
 		log.Error("ticket-booking stopped", "error", err)
@@ -68,6 +74,7 @@ type options struct {
 	HTTPAddress  string // page and /demo/login
 	WebSocketURL string
 	Secret       []byte
+	PollSecret   []byte
 	// ready, if set, is told the bound addresses (tests listen on port 0).
 	ready func(proxy, http net.Addr)
 }
@@ -84,6 +91,7 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		Publisher:    demo.APIPublisher(api),
 		SeatMap:      demo.APISeatMap(api),
 		Secret:       o.Secret,
+		PollSecret:   o.PollSecret,
 		WebSocketURL: o.WebSocketURL,
 		Logger:       log,
 	})

@@ -124,6 +124,7 @@ async function loadSchedule() {
     store.syncClock(data.server_time);
     scheduleLoaded = true;
     for (const id of store.order) subscribeScreening(id);
+    subscribeSeatsLeft();
     render();
   } catch (err) {
     backend.failed(err);
@@ -148,6 +149,30 @@ function subscribeScreening(id) {
     if (!backend.failed(ctx.error)) console.warn('subscription error', channel, ctx.error);
   });
   sub.subscribe();
+}
+
+/**
+ * The schedule's "N free": a shared-poll subscription tracking every
+ * screening. The server asks the app for the counts on a timer, once for
+ * all open pages, and pushes only those that changed; the app signs which
+ * screenings this page may track.
+ */
+function subscribeSeatsLeft() {
+  const channel = 'seatsleft:schedule';
+  if (client.getSubscription(channel)) return;
+  const sub = client.newSharedPollSubscription(channel, {
+    getSignature: async ({ keys }) => (await client.rpc('cinema.seats_left_signature', { keys })).data,
+  });
+  sub.on('update', (ctx) => {
+    if (ctx.removed || !ctx.data) return;
+    store.setFree(ctx.key, ctx.data.free);
+    render();
+  });
+  sub.on('error', (ctx) => {
+    if (!backend.failed(ctx.error)) console.warn('seat counts', ctx.error);
+  });
+  sub.subscribe();
+  sub.track(store.order);
 }
 
 async function loadTickets() {

@@ -44,6 +44,18 @@ export class Store {
     e.loaded = true;
   }
 
+  /** The schedule's count for a screening (the seats-left shared poll). */
+  setFree(id, free) {
+    const e = this.entry(id);
+    if (e.info && typeof free === 'number') e.info = { ...e.info, free };
+  }
+
+  /** What the schedule shows: the polled count. */
+  scheduleFree(id) {
+    const e = this.screenings.get(id);
+    return e && e.info ? e.info.free : 0;
+  }
+
   /** A change from the subscription: newer than anything we had. */
   setSeat(id, seat) {
     this.entry(id).seats.set(seat.id, { ...seat });

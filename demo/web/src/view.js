@@ -30,7 +30,9 @@ export function renderSchedule(store, actions) {
   if (!store.order.length) return;
   mount(list, store.order.map((id) => {
     const info = store.screenings.get(id).info;
-    const free = store.freeCount(id);
+    // The schedule shows the polled count (seatsleft:schedule); the open
+    // screening's header counts its live seat map.
+    const free = store.scheduleFree(id);
     const pct = info.total ? Math.round((free / info.total) * 100) : 0;
     return h('li', {},
       h('button', {

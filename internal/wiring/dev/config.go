@@ -39,7 +39,7 @@ func grpcAPIPort(port int) int {
 // configJSON renders the configuration `spindle dev` runs with, as a
 // Centrifugo-style config.json (flat v5 keys, with comments) that can be
 // copied and loaded by `spindle server` unchanged.
-func configJSON(address string, port int, apiKey string) []byte {
+func configJSON(address string, port int, apiKey, pollSecret string) []byte {
 	origins := allowedOrigins(address, port)
 	if origins[0] != "*" {
 		origins = append(origins, demoAppPageOrigins...)
@@ -94,15 +94,28 @@ func configJSON(address string, port int, apiKey string) []byte {
       "subscription_type": "map",
       "map": {"mode": "persistent", "stream_size": 1000},
       "proxy_subscribe": true
+    },
+    // seatsleft:schedule is the schedule's free-seat counts, a shared-poll
+    // channel keyed by screening: the server asks the app for them every
+    // 2 s (however many pages are open) and pushes only what changed.
+    {
+      "name": "seatsleft",
+      "subscription_type": "shared_poll",
+      "allow_subscribe_for_client": true,
+      "allow_subscribe_for_anonymous": true,
+      "shared_poll": {"refresh_interval": "2s"}
     }
   ],
+  "channel": {"proxy": {"shared_poll_refresh": {"endpoint": %q, "timeout": "5s"}}},
+  // The app signs the screenings a page may track with this key.
+  "shared_poll": {"hmac_secret_key": %q},
 
   // Where WebSocket is blocked (some proxies and networks) the page falls
   // back to HTTP-streaming, then SSE; their commands go to /emulation.
   "http_stream": true,
   "sse": true
 }
-`, address, port, strings.Join(quoted, ", "), apiKey, DemoProxyEndpoint, DemoProxyEndpoint, DemoProxyEndpoint, grpcAPIPort(port), DemoGRPCAPIKey)
+`, address, port, strings.Join(quoted, ", "), apiKey, DemoProxyEndpoint, DemoProxyEndpoint, DemoProxyEndpoint, grpcAPIPort(port), DemoGRPCAPIKey, DemoProxyEndpoint, pollSecret)
 	return []byte(b.String())
 }
 

@@ -79,7 +79,11 @@ func New(o Options) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dev{address: o.Address, log: log, cfgJSON: configJSON(o.Address, o.Port, apiKey)}
+	pollSecret, err := randomKey()
+	if err != nil {
+		return nil, err
+	}
+	d := &Dev{address: o.Address, log: log, cfgJSON: configJSON(o.Address, o.Port, apiKey, pollSecret)}
 	if d.cfg, err = loadConfig(d.cfgJSON); err != nil {
 		return nil, err
 	}
@@ -87,6 +91,7 @@ func New(o Options) (*Dev, error) {
 	d.demo, err = demo.New(demo.Options{
 		Publisher:      demo.PublisherFunc(d.publish),
 		SeatMap:        nodeSeatMap{d},
+		PollSecret:     []byte(pollSecret),
 		Secret:         o.Secret,
 		ReservationTTL: o.ReservationTTL,
 		Logger:         log,

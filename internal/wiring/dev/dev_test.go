@@ -180,7 +180,7 @@ func TestDevEndToEnd(t *testing.T) {
 
 	got := d.ResolvedProxies()
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"connect", "rpc", "subscribe"}) {
+	if !slices.Equal(got, []string{"connect", "rpc", "shared_poll_refresh", "subscribe"}) {
 		t.Fatalf("proxies bound to the app: %v", got)
 	}
 	stats := d.Demo().Stats()
