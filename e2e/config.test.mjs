@@ -6,6 +6,7 @@
 import { describe, test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import fs from 'node:fs';
 
 import {
   PROTOCOLS, T, startServer, newClient, connected, subscribed, closeClients, waitEvent,
@@ -222,4 +223,35 @@ describe('restart on the same port', () => {
       }
     });
   }
+});
+
+// centrifuge-js's own test config (its centrifugo_test.json as the spec
+// describes it, the mock backends' host names as 127.0.0.1), whole: the
+// server starts with it, and the SDK's subscription kinds work on it.
+describe("centrifuge-js's own test config", () => {
+  let server;
+  before(async () => {
+    const port = await freePort();
+    const cfg = JSON.parse(fs.readFileSync(new URL('../internal/config/testdata/centrifuge_js_test.json', import.meta.url), 'utf8'));
+    // Where to listen and a health check are this harness's, not the SDK's.
+    cfg.http_server = { address: '127.0.0.1', port };
+    cfg.health = { enabled: true };
+    server = await startServer({}, { configText: JSON.stringify(cfg), port, apiKey: 'test-api-key' });
+  });
+  after(() => server?.stop());
+
+  test('checkconfig accepts it, and a map, a shared-poll and a stream subscription work', T, async () => {
+    const r = await runSpindle(['checkconfig', '--config', server.configFile]);
+    assert.equal(r.code, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /client_publish_debounce_interval is a Centrifugo PRO option/);
+    const c = newClient(server, 'json');
+    await connected(c);
+    const map = c.newMapSubscription(`streamless:${uid()}`);
+    const poll = c.newSharedPollSubscription(`poll:${uid()}`);
+    const stream = c.newSubscription(`recovery:${uid()}`);
+    await Promise.all([map, poll, stream].map((s) => { const p = waitEvent(s, 'subscribed'); s.subscribe(); return p; }));
+    await map.publish('k', { v: 1 });
+    const st = await server.apiOK('map_read_state', { channel: map.channel });
+    assert.deepEqual(st.entries.map((e) => e.key), ['k']);
+  });
 });

@@ -295,3 +295,25 @@ func TestRedisMapBrokerCleanupKeys(t *testing.T) {
 		t.Fatalf("defaults = %+v", def.MapBroker)
 	}
 }
+
+// The whole of centrifuge-js's test config (maps, shared poll, transports,
+// delta, recovery; mock backends on 127.0.0.1) loads, with the one warning
+// for its PRO key.
+func TestCentrifugeJSTestConfigWhole(t *testing.T) {
+	cfg, warnings, err := Load(LoadOptions{File: "testdata/centrifuge_js_test.json"})
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if len(cfg.Channel.Namespaces) != 16 || cfg.SharedPoll.HMACSecretKey != "test-poll-secret" || !cfg.HTTPStream.Enabled {
+		t.Fatalf("loaded %d namespaces, shared poll %+v", len(cfg.Channel.Namespaces), cfg.SharedPoll)
+	}
+	pro := 0
+	for _, w := range warnings {
+		if strings.Contains(w.String(), "client_publish_debounce_interval is a Centrifugo PRO option") {
+			pro++
+		}
+	}
+	if pro != 1 {
+		t.Fatalf("warnings %v, want one about the PRO debounce key", warnings)
+	}
+}
