@@ -13,7 +13,7 @@ import http from 'node:http';
 
 import {
   PROTOCOLS, T, startServer, newClient, connected, closeClients, collect, waitEvent,
-  until, uid, signJWT, nowSec, dec, sleep,
+  until, uid, signJWT, nowSec, dec, sleep, startRelay,
 } from './helpers.mjs';
 
 const SECRET = 'e2e-secret-' + uid();
@@ -59,7 +59,11 @@ before(async () => {
     api_key: API_KEY,
     shared_poll: { hmac_secret_key: POLL_SECRET },
     proxies: [{ name: 'poll_backend', endpoint, timeout: '5s' }],
-    namespaces: [ns('poll', { mode: 'versioned', publish_enabled: true }), ns('pollvl', {})],
+    namespaces: [
+      ns('poll', { mode: 'versioned', publish_enabled: true }),
+      ns('pollvl', {}),
+      { ...ns('polld', { mode: 'versioned' }), allowed_delta_types: ['fossil'] },
+    ],
   });
 });
 after(async () => {
@@ -70,18 +74,19 @@ afterEach(() => closeClients());
 
 /** The application's signature for a batch, as a backend computes it. */
 function sign(user, channel, keys, ttl = 3600) {
-  const iat = String(nowSec());
+  const iat = String(nowSec(Math.min(0, ttl - 60)));
   const exp = String(nowSec(ttl));
   const keysHash = crypto.createHash('sha256').update(keys.join('\0')).digest('hex');
   const mac = crypto.createHmac('sha256', POLL_SECRET).update([iat, exp, user, channel, keysHash].join('\0')).digest('hex');
   return `${iat}:${exp}:${mac}`;
 }
 
-async function pollClient(proto, channel, { user = uid('u'), getSignature } = {}) {
-  const c = newClient(server, proto, { token: signJWT({ sub: user, exp: nowSec(3600) }, { key: SECRET }) });
+async function pollClient(proto, channel, { user = uid('u'), getSignature, delta, url } = {}) {
+  const c = newClient(server, proto, { token: signJWT({ sub: user, exp: nowSec(3600) }, { key: SECRET }), ...(url ? { url } : {}) });
   await connected(c);
   const sub = c.newSharedPollSubscription(channel, {
     getSignature: getSignature || (async ({ keys }) => ({ keys, signature: sign(user, channel, keys) })),
+    ...(delta ? { delta } : {}),
   });
   const ev = { updates: collect(sub, 'update'), errors: collect(sub, 'error') };
   const p = waitEvent(sub, 'subscribed', { what: `subscribed to ${channel}` });
@@ -175,6 +180,18 @@ for (const proto of PROTOCOLS) {
       await until(() => ev.updates.some((u) => !u.removed), { what: 'the item with a good signature' });
     });
 
+    test('an expired signature is 109: the SDK asks getSignature again and the item comes', T, async () => {
+      const ch = `poll:${uid('exp')}`;
+      backend.set(ch, 'k', { v: 1 }, 1);
+      let calls = 0;
+      const { sub, ev, user } = await pollClient(proto, ch, {
+        getSignature: async ({ keys }) => ({ keys, signature: sign(user, ch, keys, calls++ === 0 ? -60 : 3600) }),
+      });
+      sub.track(['k']);
+      await until(() => ev.updates.some((u) => !u.removed), { timeout: 8000, what: 'the item after a fresh signature' });
+      assert.ok(calls >= 2, `getSignature called ${calls} times`);
+    });
+
     test('a backend that fails and comes back: no pushes meanwhile, no disconnect, then the change', T, async () => {
       const ch = `poll:${uid('down')}`;
       backend.set(ch, 'k', { v: 1 }, 1);
@@ -193,6 +210,56 @@ for (const proto of PROTOCOLS) {
       }
       await until(() => ev.updates.length === 2, { timeout: 8000, what: 'the change once the backend is back' });
       assert.equal(view(proto, ev.updates[1]), 'k={"v":2}@2');
+    });
+
+    test('a reconnect replays the tracked batches with an inline untrack: only newer versions come, the untracked key stays out', T, async () => {
+      const relay = await startRelay(server.port);
+      try {
+        const ch = `poll:${uid('replay')}`;
+        for (const k of ['a', 'b', 'c']) backend.set(ch, k, { k, v: 1 }, 1);
+        let signatures = 0;
+        const { c, sub, ev, user } = await pollClient(proto, ch, {
+          url: `ws://127.0.0.1:${relay.port}/connection/websocket`,
+          getSignature: async ({ keys }) => { signatures++; return { keys, signature: sign(user, ch, keys) }; },
+        });
+        sub.track(['a', 'b']);
+        sub.track(['c']); // a second batch
+        await until(() => ev.updates.length === 3, { what: 'three items' });
+        sub.untrack(['b']);
+        await sleep(300);
+        relay.drop();
+        await waitEvent(c, 'connecting', { what: 'drop noticed' });
+        relay.block();
+        backend.set(ch, 'a', { k: 'a', v: 2 }, 2);
+        backend.set(ch, 'b', { k: 'b', v: 2 }, 2);
+        const signedBefore = signatures;
+        relay.unblock();
+        await until(() => ev.updates.length === 4, { timeout: 8000, what: 'the change of a after the reconnect' });
+        await sleep(600);
+        assert.deepEqual(ev.updates.slice(3).map((u) => view(proto, u)), ['a={"k":"a","v":2}@2'], 'only a changed; b is untracked, c unchanged');
+        // The SDK replays its cached batches ([a, b] and [c]) with an inline
+        // untrack of b; the server applies the untrack after the batch.
+        assert.ok(signatures >= signedBefore);
+      } finally {
+        await relay.close();
+      }
+    });
+
+    test('per-key fossil deltas: the first value whole, then patches the SDK decodes', T, async () => {
+      const ch = `polld:${uid('delta')}`;
+      const doc = (v) => ({ match: 'Rovers v United', venue: 'Old Park, north stand', minute: v, score: '1:0', events: ["goal 12'", "card 30'"] });
+      backend.set(ch, 'm', doc(1), 1);
+      const { sub, ev } = await pollClient(proto, ch, { delta: 'fossil' });
+      sub.track(['m']);
+      await until(() => ev.updates.length === 1, { what: 'the first value' });
+      for (let v = 2; v <= 4; v++) {
+        backend.set(ch, 'm', doc(v), v);
+        await until(() => ev.updates.length === v, { what: `version ${v}` });
+      }
+      assert.deepEqual(ev.updates.map((u) => dec(proto, u.data).minute), [1, 2, 3, 4]);
+      const stats = sub.deltaStats();
+      assert.equal(stats.numFullPayloads, 1, JSON.stringify(stats));
+      assert.equal(stats.numDeltaPayloads, 3, JSON.stringify(stats));
     });
 
     test('shared_poll_publish pushes a version at once; a versionless namespace refuses it (108)', T, async () => {

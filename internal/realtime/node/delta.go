@@ -144,7 +144,7 @@ func deltaData(t protocol.Type, b []byte) []byte {
 // deltaPublication is pub in a delta subscription's form: whole, or as a
 // patch (delta true).
 func deltaPublication(t protocol.Type, pub *clientpb.Publication, data []byte, patch bool) *clientpb.Publication {
-	out := &clientpb.Publication{Data: deltaData(t, data), Info: pub.Info, Offset: pub.Offset, Tags: pub.Tags, Delta: patch, Key: pub.Key, Epoch: pub.Epoch}
+	out := &clientpb.Publication{Data: deltaData(t, data), Info: pub.Info, Offset: pub.Offset, Tags: pub.Tags, Delta: patch, Key: pub.Key, Epoch: pub.Epoch, Version: pub.Version}
 	if !patch {
 		out.Time = pub.Time
 	}

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"github.com/spindle-rt/spindle/internal/realtime/protocol"
 	"github.com/spindle-rt/spindle/proto/clientpb"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
@@ -366,6 +368,9 @@ type pollDelivery struct {
 	removed bool
 	push    *preparedPush
 	to      []*Client
+	// baseVersion is the version the push's delta patch applies to (the
+	// item's previous version); 0 when there is no base.
+	baseVersion uint64
 }
 
 // apply takes a backend answer (or a shared_poll_publish) and delivers
@@ -388,6 +393,7 @@ func (pc *pollChannel) apply(epoch string, items []*proxypb.SharedPollRefreshRes
 			continue // a key nobody here tracks
 		}
 		d := pollDelivery{key: r.GetKey()}
+		prevData, prevVersion := it.data, it.version
 		switch {
 		case r.GetRemoved():
 			d.removed = true
@@ -413,6 +419,11 @@ func (pc *pollChannel) apply(epoch string, items []*proxypb.SharedPollRefreshRes
 		}
 		d.version = it.version
 		d.push = pc.itemPush(d.key, r.GetData(), d.version, d.removed)
+		// A tracker that negotiated delta and holds exactly the previous
+		// version can take a patch against it.
+		if !d.removed && prevData != nil && prevVersion > 0 {
+			d.push.delta.base, d.baseVersion = prevData, prevVersion
+		}
 		for c := range pc.trackers[d.key] {
 			d.to = append(d.to, c)
 		}
@@ -455,9 +466,21 @@ func (c *Client) deliverPollItem(ch string, d pollDelivery) {
 	case d.version <= tk.version:
 		c.mu.Unlock()
 		return
-	default:
+	}
+	form := formPlain
+	if s.delta && !d.removed {
+		// Delta subscribers get every value in delta form: a patch when
+		// they hold exactly the base version, else the value whole.
+		form = formDeltaWhole
+		if d.baseVersion > 0 && tk.version == d.baseVersion {
+			if patch := d.push.delta.patchFor(d.push.reply.Push.Pub.Data); patch != nil && (c.proto == protocol.TypeProtobuf || utf8.Valid(patch)) {
+				form = formDeltaPatch
+			}
+		}
+	}
+	if !d.removed {
 		tk.version = d.version
 	}
 	c.mu.Unlock()
-	c.enqueuePush(d.push, formPlain)
+	c.enqueuePush(d.push, form)
 }

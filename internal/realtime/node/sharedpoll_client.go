@@ -53,6 +53,7 @@ func (c *Client) handleSharedPollSubscribe(ctx context.Context, req *clientpb.Su
 		emitJoinLeave: o.joinLeave,
 		pushJoinLeave: o.pushJL,
 		expireAt:      o.expireAt,
+		delta:         o.delta,
 		syncing:       true,
 		checkedAt:     time.Now(),
 	}
@@ -60,7 +61,7 @@ func (c *Client) handleSharedPollSubscribe(ctx context.Context, req *clientpb.Su
 		return nil, err
 	}
 	pc := c.n.pollChannel(req.Channel, &ns.opts.SharedPoll)
-	res := &clientpb.SubscribeResult{Type: subTypeSharedPoll, Epoch: pc.join(), Data: o.data}
+	res := &clientpb.SubscribeResult{Type: subTypeSharedPoll, Epoch: pc.join(), Data: o.data, Delta: s.delta}
 	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
 		res.Ttl = ttlSeconds(o.expireAt - time.Now().Unix())

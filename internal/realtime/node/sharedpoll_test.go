@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindle-rt/spindle/internal/fossil"
 	"github.com/spindle-rt/spindle/proto/clientpb"
 	"github.com/spindle-rt/spindle/proto/proxypb"
 )
@@ -351,5 +352,54 @@ func TestTrackSignature(t *testing.T) {
 				t.Fatalf("verify = %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+func TestSharedPollDeltaPerKey(t *testing.T) {
+	pb := &pollBackend{fakeBackend: &fakeBackend{}}
+	pp := &Proxy{Name: "poll", Endpoint: "fake://poll", Timeout: time.Second, Backend: pb}
+	e := newHubEnv(t, func(cfg *Config, _ *Proxy) {
+		cfg.SharedPoll.HMACSecretKey = pollSecret
+		cfg.Channel.Namespaces = append(cfg.Channel.Namespaces, Namespace{Name: "polld", ChannelOptions: ChannelOptions{
+			SubscriptionType: "shared_poll", AllowSubscribeForClient: true, DeltaFossil: true,
+			SharedPoll: SharedPollOptions{Proxy: pp, Mode: "versioned", RefreshInterval: 50 * time.Millisecond},
+		}})
+	})
+	doc := func(v int) string {
+		return fmt.Sprintf(`{"match":"Rovers v United","venue":"Old Park","minute":%d,"score":"1:0","events":["goal 12'"]}`, v)
+	}
+	pb.set("m", doc(1), 1)
+	tc := e.connectUser(t, "alice")
+	sub := pollSub("polld:live")
+	sub.Subscribe.Delta = "fossil"
+	if res := tc.ok(sub).Subscribe; !res.Delta {
+		t.Fatalf("delta not negotiated: %+v", res)
+	}
+	tc.ok(trackCmd("alice", "polld:live", time.Minute, "m"))
+	first := tc.waitPush("the first value", func(p *clientpb.Push) bool { return p.Pub != nil })
+	if first.Pub.Delta || string(first.Pub.Data) != doc(1) {
+		t.Fatalf("first value %q (delta %v), want it whole", first.Pub.Data, first.Pub.Delta)
+	}
+	held := first.Pub.Data
+	for v := 2; v <= 3; v++ {
+		pb.set("m", doc(v), uint64(v))
+		p := tc.waitPush("a change", func(p *clientpb.Push) bool { return p.Pub != nil }).Pub
+		if !p.Delta || p.Version != uint64(v) {
+			t.Fatalf("change %d: delta %v version %d, want a patch of version %d", v, p.Delta, p.Version, v)
+		}
+		next, err := fossil.Apply(held, p.Data, 1<<20)
+		if err != nil || string(next) != doc(v) {
+			t.Fatalf("patch %d gives %q (%v)", v, next, err)
+		}
+		held = next
+	}
+	// A second tracker joining late holds no version: whole, from the
+	// value the node has.
+	late := e.connectUser(t, "bob")
+	late.ok(sub)
+	late.ok(trackCmd("bob", "polld:live", time.Minute, "m"))
+	p := late.waitPush("the late value", func(p *clientpb.Push) bool { return p.Pub != nil }).Pub
+	if p.Delta || string(p.Data) != doc(3) {
+		t.Fatalf("late tracker got %q (delta %v), want the current value whole", p.Data, p.Delta)
 	}
 }
