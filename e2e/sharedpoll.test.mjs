@@ -200,16 +200,25 @@ for (const proto of PROTOCOLS) {
       await until(() => ev.updates.length === 1, { what: 'the item' });
       backend.failing = true;
       backend.set(ch, 'k', { v: 2 }, 2);
+      let newcomer;
       try {
         const failedFrom = backend.callsFor(ch).length;
         await until(() => backend.callsFor(ch).length > failedFrom, { what: 'a failed poll' });
         assert.equal(ev.updates.length, 1);
         assert.equal(c.state, 'connected');
+        // A newcomer wanting a key with no value yet is told: a temporary
+        // error on its track, which the SDK retries.
+        backend.set(ch, 'fresh', { v: 1 }, 1);
+        newcomer = await pollClient(proto, ch);
+        newcomer.sub.track(['fresh']);
+        await until(() => newcomer.ev.errors.length >= 1, { what: 'the track error' });
+        assert.equal(newcomer.ev.errors[0].error.code, 100);
       } finally {
         backend.failing = false;
       }
       await until(() => ev.updates.length === 2, { timeout: 8000, what: 'the change once the backend is back' });
       assert.equal(view(proto, ev.updates[1]), 'k={"v":2}@2');
+      await until(() => newcomer.ev.updates.some((u) => u.key === 'fresh' && !u.removed), { timeout: 10000, what: 'the retried track served' });
     });
 
     test('a reconnect replays the tracked batches with an inline untrack: only newer versions come, the untracked key stays out', T, async () => {

@@ -233,6 +233,24 @@ func (pc *pollChannel) track(c *Client, keys []string, versions []uint64) {
 	}
 }
 
+// unavailable says whether a track of keys cannot be served now: the
+// backend failed its last call and some key has no value yet. The client
+// is told (a temporary error; the SDK tracks again with back-off) rather
+// than left waiting without a word.
+func (pc *pollChannel) unavailable(keys []string) bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.failures == 0 {
+		return false
+	}
+	for _, k := range keys {
+		if it := pc.items[k]; it == nil || it.data == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // itemPush is the push of one item.
 func (pc *pollChannel) itemPush(key string, data []byte, version uint64, removed bool) *preparedPush {
 	pub := &clientpb.Publication{Key: key, Removed: removed}

@@ -129,6 +129,10 @@ func (c *Client) track(req *clientpb.SubRefreshRequest, s *subscription, user st
 			exps = append(exps, sig.exp)
 		}
 	}
+	pc := c.n.pollChannel(req.Channel, &s.ns.opts.SharedPoll)
+	if pc.unavailable(keys) {
+		return nil, ErrorInternal
+	}
 	limit := s.ns.opts.SharedPoll.MaxKeysPerConnection
 	if limit <= 0 {
 		limit = defaultPollMaxKeys
@@ -163,7 +167,6 @@ func (c *Client) track(req *clientpb.SubRefreshRequest, s *subscription, user st
 		tk.version, tk.expireAt = versions[i], exps[i]
 	}
 	c.mu.Unlock()
-	pc := c.n.pollChannel(req.Channel, &s.ns.opts.SharedPoll)
 	pc.track(c, keys, versions)
 	if len(req.Untrack) > 0 {
 		c.untrackKeys(s, req.Untrack)

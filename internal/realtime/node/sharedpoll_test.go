@@ -284,6 +284,14 @@ func TestSharedPollBackendDown(t *testing.T) {
 	tc.ok(pollSub("poll:down"))
 	tc.ok(trackCmd("alice", "poll:down", time.Minute, "k"))
 	eventually(t, "a failed poll", func() bool { return pb.numCalls() >= 1 })
+	// While the backend fails, a key with no value yet cannot be served:
+	// the tracker is told with a temporary error (the SDK retries).
+	other := e.connectUser(t, "bob")
+	other.ok(pollSub("poll:down"))
+	r := other.call(trackCmd("bob", "poll:down", time.Minute, "fresh"))
+	if r.Error == nil || r.Error.Code != ErrorInternal.Code || !r.Error.Temporary {
+		t.Fatalf("track while the backend is down = %v, want temporary 100", r)
+	}
 	pb.mu.Lock()
 	pb.fail = nil
 	pb.mu.Unlock()
