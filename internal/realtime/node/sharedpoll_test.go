@@ -24,6 +24,8 @@ type pollBackend struct {
 	items map[string]*proxypb.SharedPollRefreshResultItem
 	epoch string
 	fail  error
+	// extra items are answered whatever was asked.
+	extra []*proxypb.SharedPollRefreshResultItem
 }
 
 func (b *pollBackend) SharedPollRefresh(_ context.Context, req *proxypb.SharedPollRefreshRequest) (*proxypb.SharedPollRefreshResponse, error) {
@@ -39,6 +41,7 @@ func (b *pollBackend) SharedPollRefresh(_ context.Context, req *proxypb.SharedPo
 			res.Items = append(res.Items, v)
 		}
 	}
+	res.Items = append(res.Items, b.extra...)
 	return &proxypb.SharedPollRefreshResponse{Result: res}, nil
 }
 
@@ -409,5 +412,28 @@ func TestSharedPollDeltaPerKey(t *testing.T) {
 	p := late.waitPush("the late value", func(p *clientpb.Push) bool { return p.Pub != nil }).Pub
 	if p.Delta || string(p.Data) != doc(3) {
 		t.Fatalf("late tracker got %q (delta %v), want the current value whole", p.Data, p.Delta)
+	}
+}
+
+func TestSharedPollGarbageAndUnknownItems(t *testing.T) {
+	e, pb := newPollEnv(t)
+	pb.set("k", `not json`, 1)
+	pb.mu.Lock()
+	pb.extra = []*proxypb.SharedPollRefreshResultItem{{Key: "stranger", Data: []byte(`{"v":1}`), Version: 1}} // answered though nobody asked
+	pb.mu.Unlock()
+	tc := e.connectUser(t, "alice")
+	tc.ok(pollSub("poll:g"))
+	tc.ok(trackCmd("alice", "poll:g", time.Minute, "k"))
+	calls := pb.numCalls()
+	eventually(t, "three polls", func() bool { return pb.numCalls() >= calls+3 })
+	if got := tc.pollPubs("poll:g"); len(got) != 0 {
+		t.Fatalf("garbage reached the client: %v", got)
+	}
+	// Answers for keys nobody tracks are ignored; a good value still comes.
+	pb.mu.Lock()
+	pb.items["k"] = &proxypb.SharedPollRefreshResultItem{Key: "k", Data: []byte(`{"ok":true}`), Version: 2}
+	pb.mu.Unlock()
+	if got := waitPollPubs(t, tc, "poll:g", 1); got[0] != `k={"ok":true}@2` {
+		t.Fatalf("pushes = %v", got)
 	}
 }
