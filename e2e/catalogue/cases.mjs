@@ -6,9 +6,10 @@
 // Answers are written as:  close CODE "reason" | error CODE "message" |
 // HTTP STATUS body | connected … | exit N: message.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 
-import { API_KEY, GRPC_API_KEY, GOOD_ORIGIN, SECRET, USER_LIMIT, startWorkerApp } from './topology.mjs';
+import { API_KEY, GRPC_API_KEY, GOOD_ORIGIN, SECRET, POLL_SECRET, USER_LIMIT, startWorkerApp } from './topology.mjs';
 import {
   RawWS, pbFrame, pbConnect, pbBytes, pbVarint, tokenFor, b64url, grpcPublish, checkconfig, uid,
 } from './wire.mjs';
@@ -129,6 +130,29 @@ const hmacToken = (header, claims, key = SECRET) => signJWT(claims, { key, heade
 
 // A JSON config for checkconfig, on loopback.
 const cfg = (o) => JSON.stringify({ address: '127.0.0.1', port: 18000, ...o });
+
+/** A shared-poll track signature (Centrifugo's recipe); ttl in seconds. */
+function pollSignature(user, channel, keys, ttl = 3600) {
+  const iat = String(nowSec(Math.min(0, ttl - 60)));
+  const exp = String(nowSec(ttl));
+  const keysHash = crypto.createHash('sha256').update(keys.join('\0')).digest('hex');
+  const mac = crypto.createHmac('sha256', POLL_SECRET).update([iat, exp, user, channel, keysHash].join('\0')).digest('hex');
+  return `${iat}:${exp}:${mac}`;
+}
+
+/** Subscribes a fresh JSON connection of user to a shared-poll channel, then answers a track (sub_refresh) command. */
+async function trackAnswer(ctx, refresh, user = uid('u')) {
+  const ws = await jsonConn(ctx, user);
+  try {
+    ws.send({ id: 2, subscribe: { channel: refresh.channel, type: 4 } });
+    const s = await ws.reply(2);
+    if (s.error) return `subscribe failed: ${errAnswer(s)}`;
+    ws.send({ id: 3, sub_refresh: typeof refresh === 'function' ? refresh(user) : refresh });
+    const r = await Promise.race([ws.reply(3).catch(() => null), ws.closed(3000)]);
+    if (r && r.id === 3) return errAnswer(r);
+    return closeAnswer(await ws.closed(100));
+  } finally { ws.close(); }
+}
 
 // --- the catalogue -----------------------------------------------------------
 
@@ -486,6 +510,23 @@ export const CASES = [
     run: async () => { const r = await checkconfig('c.json', cfg({ namespaces: [{ name: 'mm', subscription_type: 'map' }] })); return `exit ${r.code}: ${/map\.mode/.test(r.out) ? 'map.mode named' : r.out.trim()}`; } },
   { area: 'maps', input: 'config: `client_publish_debounce_interval` (Centrifugo PRO)', expect: 'exit 0 with a warning: PRO, ignored',
     run: async () => { const r = await checkconfig('c.json', cfg({ namespaces: [{ name: 'mm', subscription_type: 'map', map: { mode: 'ephemeral', key_ttl: '60s' }, client_publish_debounce_interval: '50ms' }] })); return `exit ${r.code}${/client_publish_debounce_interval/.test(r.out) && /PRO/.test(r.out) && /ignores/.test(r.out) ? ' with a warning: PRO, ignored' : `: ${r.out.trim()}`}`; } },
+  // ---- shared poll ----
+  { area: 'shared poll', input: 'track with a signature made for another user', expect: 'error 103 "permission denied"',
+    run: (ctx) => { const ch = `poll:${uid()}`; return trackAnswer(ctx, { channel: ch, type: 1, track: [{ signature: pollSignature('mallory', ch, ['k']), items: [{ key: 'k' }] }] }); } },
+  { area: 'shared poll', input: 'track with a signature that expired a minute ago', expect: 'error 109 "token expired"',
+    run: (ctx) => { const ch = `poll:${uid()}`; const user = uid('u'); return trackAnswer(ctx, { channel: ch, type: 1, track: [{ signature: pollSignature(user, ch, ['k'], -60), items: [{ key: 'k' }] }] }, user); } },
+  { area: 'shared poll', input: 'track of 4 keys where a connection may track 3', expect: 'error 106 "limit exceeded"',
+    run: (ctx) => { const ch = `poll:${uid()}`; const user = uid('u'); const keys = ['a', 'b', 'c', 'd']; return trackAnswer(ctx, { channel: ch, type: 1, track: [{ signature: pollSignature(user, ch, keys), items: keys.map((key) => ({ key })) }] }, user); } },
+  { area: 'shared poll', input: 'track with no batches', expect: 'error 107 "bad request"',
+    run: (ctx) => trackAnswer(ctx, { channel: `poll:${uid()}`, type: 1 }) },
+  { area: 'shared poll', input: 'sub_refresh `type: 9` on a shared-poll channel', expect: 'error 107 "bad request"',
+    run: (ctx) => trackAnswer(ctx, { channel: `poll:${uid()}`, type: 9 }) },
+  { area: 'shared poll', input: 'stream subscribe (no `type`) to a shared-poll namespace', expect: 'error 107 "bad request"',
+    run: (ctx) => jsonCall(ctx, { subscribe: { channel: `poll:${uid()}` } }) },
+  { area: 'shared poll', input: 'API `shared_poll_publish` with version 0', expect: 'HTTP 200 {"error":{"code":107,"message":"bad request: version must be greater than 0"}}',
+    run: async (ctx) => httpAnswer(await api(ctx, 'shared_poll_publish', { channel: `poll:${uid()}`, key: 'k', data: {} })) },
+  { area: 'shared poll', input: 'config: a shared_poll namespace without `shared_poll.hmac_secret_key`', expect: 'exit 1: shared_poll.hmac_secret_key named',
+    run: async () => { const r = await checkconfig('c.json', cfg({ proxies: [{ name: 'p', endpoint: 'http://127.0.0.1:1/x' }], namespaces: [{ name: 'pp', subscription_type: 'shared_poll', shared_poll: { proxy_name: 'p' } }] })); return `exit ${r.code}: ${/shared_poll\.hmac_secret_key/.test(r.out) ? 'shared_poll.hmac_secret_key named' : r.out.trim()}`; } },
 ];
 
 const GRPC_NAMES = { 3: 'INVALID_ARGUMENT', 8: 'RESOURCE_EXHAUSTED', 14: 'UNAVAILABLE', 16: 'UNAUTHENTICATED' };

@@ -16,6 +16,8 @@ import {
 import { Proc, startScriptedApp } from '../procs.mjs';
 
 export const SECRET = 'catalogue-secret-' + uid() + '-0123456789abcdef';
+/** The shared-poll signing key of the topology's `poll` namespace. */
+export const POLL_SECRET = 'catalogue-poll-secret-0123456789abcdef012345';
 export const API_KEY = 'catalogue-api-' + uid();
 export const GRPC_API_KEY = 'catalogue-grpc-' + uid();
 export const GOOD_ORIGIN = 'http://app.example.test';
@@ -115,11 +117,16 @@ function serverConfig({ scripted, appPort, apiPort }) {
       { name: 'nosub' },
       { name: 'delta', allow_subscribe_for_client: true, history_size: 10, history_ttl: '60s', allowed_delta_types: ['fossil'] },
       {
+        name: 'poll', subscription_type: 'shared_poll', allow_subscribe_for_client: true,
+        shared_poll: { proxy_name: 'rpc-http', mode: 'versioned', refresh_interval: '1s', max_keys_per_connection: 3 },
+      },
+      {
         name: 'map', subscription_type: 'map', allow_subscribe_for_client: true, allow_tags_filter: true,
         map: { mode: 'persistent', allow_publish_for_client: true, allow_remove_for_client: true },
       },
     ],
     map_broker: {},
+    shared_poll: { hmac_secret_key: POLL_SECRET },
   };
 }
 
