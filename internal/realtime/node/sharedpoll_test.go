@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -436,4 +437,27 @@ func TestSharedPollGarbageAndUnknownItems(t *testing.T) {
 	if got := waitPollPubs(t, tc, "poll:g", 1); got[0] != `k={"ok":true}@2` {
 		t.Fatalf("pushes = %v", got)
 	}
+}
+
+// FuzzVerifyTrackBatch feeds arbitrary signatures and keys to the
+// verifier: it must never panic, and must accept only what the signer
+// made.
+func FuzzVerifyTrackBatch(f *testing.F) {
+	f.Add("1700000000:1700003600:00", "u", "ch", "k")
+	f.Add(signTrackBatch("s", "1", "0", "u", "ch", []string{"k"}), "u", "ch", "k")
+	f.Add("::", "", "", "")
+	f.Add("-1:-1:zz", "u", "c", "a\x00b")
+	cfg := &SharedPollConfig{HMACSecretKey: "s", HMACPreviousSecretKey: "p"}
+	now := time.Unix(1700000000, 0)
+	f.Fuzz(func(t *testing.T, sig, user, ch, key string) {
+		if _, err := verifyTrackBatch(cfg, sig, user, ch, []string{key}, now); err == nil {
+			parts := strings.SplitN(sig, ":", 3)
+			if len(parts) != 3 {
+				t.Fatalf("accepted %q", sig)
+			}
+			if sig != signTrackBatch("s", parts[0], parts[1], user, ch, []string{key}) && sig != signTrackBatch("p", parts[0], parts[1], user, ch, []string{key}) {
+				t.Fatalf("accepted a signature no key made: %q", sig)
+			}
+		}
+	})
 }
