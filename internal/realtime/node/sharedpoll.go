@@ -106,9 +106,28 @@ func (pc *pollChannel) versioned() bool { return pc.opts.Mode == "versioned" }
 
 // pollChannel returns the channel's state, creating it (and its poller).
 func (n *Node) pollChannel(ch string, opts *SharedPollOptions) *pollChannel {
+	n.polls.mu.Lock()
+	defer n.polls.mu.Unlock()
+	return n.pollChannelLocked(ch, opts)
+}
+
+// joinPollChannel counts a new subscriber in the channel's state and
+// returns the state and the epoch the subscriber starts from. It holds the
+// table's lock throughout, so a state shutting down (shutdownIfIdle) is
+// never joined.
+func (n *Node) joinPollChannel(ch string, opts *SharedPollOptions) (*pollChannel, string) {
+	n.polls.mu.Lock()
+	defer n.polls.mu.Unlock()
+	pc := n.pollChannelLocked(ch, opts)
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.subscribers++
+	return pc, pc.epoch
+}
+
+// pollChannelLocked is pollChannel with the table's lock held.
+func (n *Node) pollChannelLocked(ch string, opts *SharedPollOptions) *pollChannel {
 	ps := &n.polls
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
 	if ps.m == nil {
 		ps.m = make(map[string]*pollChannel)
 		lim := n.settings().cfg.SharedPoll.ConcurrencyLimit
@@ -152,14 +171,6 @@ func newPollEpoch() string {
 		out[i] = pollEpochLetters[rand.N(len(pollEpochLetters))]
 	}
 	return string(out)
-}
-
-// join counts a subscriber and returns the epoch it starts from.
-func (pc *pollChannel) join() string {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	pc.subscribers++
-	return pc.epoch
 }
 
 // leave uncounts a subscriber and its keys; the state goes once nobody is

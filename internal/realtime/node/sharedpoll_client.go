@@ -57,11 +57,15 @@ func (c *Client) handleSharedPollSubscribe(ctx context.Context, req *clientpb.Su
 		syncing:       true,
 		checkedAt:     time.Now(),
 	}
+	// Counted in the channel's state before the subscription exists, so
+	// that whatever ends it (a close racing this subscribe included)
+	// finds the state to leave.
+	pc, epoch := c.n.joinPollChannel(req.Channel, &ns.opts.SharedPoll)
 	if err := c.join(ctx, s); err != nil {
+		pc.leave(c, nil)
 		return nil, err
 	}
-	pc := c.n.pollChannel(req.Channel, &ns.opts.SharedPoll)
-	res := &clientpb.SubscribeResult{Type: subTypeSharedPoll, Epoch: pc.join(), Data: o.data, Delta: s.delta}
+	res := &clientpb.SubscribeResult{Type: subTypeSharedPoll, Epoch: epoch, Data: o.data, Delta: s.delta}
 	if o.expireAt > 0 && ns.opts.SubRefreshProxy == nil {
 		res.Expires = true
 		res.Ttl = ttlSeconds(o.expireAt - time.Now().Unix())
