@@ -193,6 +193,7 @@ func (n *Node) Shutdown(ctx context.Context) error {
 	case <-waited:
 	case <-ctx.Done():
 	}
+	n.polls.stopAll()
 	if c, ok := n.maps.(interface{ Close(context.Context) error }); ok && n.separateMaps() {
 		if err := c.Close(ctx); err != nil {
 			n.log.Warn("close map broker", "error", err)

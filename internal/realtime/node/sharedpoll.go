@@ -155,6 +155,21 @@ func (n *Node) pollChannelLocked(ch string, opts *SharedPollOptions) *pollChanne
 	return pc
 }
 
+// stopAll ends every channel's poller (node shutdown).
+func (ps *pollChannels) stopAll() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for ch, pc := range ps.m {
+		pc.mu.Lock()
+		if !pc.closed {
+			pc.closed = true
+			close(pc.stop)
+		}
+		pc.mu.Unlock()
+		delete(ps.m, ch)
+	}
+}
+
 // existingPollChannel is the channel's state if this node has one.
 func (n *Node) existingPollChannel(ch string) *pollChannel {
 	n.polls.mu.Lock()
