@@ -55,6 +55,9 @@ func configJSON(address string, port int, apiKey, pollSecret string) []byte {
   "port": %d,
   "allowed_origins": [%s],
   "api_key": %q,
+  // GET /health (200 while serving) and /metrics (Prometheus).
+  "health": true,
+  "prometheus": true,
 
   // The demo app decides connects, subscriptions and RPCs. spindle dev
   // calls it in-process through these proxies; spindle server calls the

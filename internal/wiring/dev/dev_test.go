@@ -134,6 +134,18 @@ func TestDevEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Contains(page, []byte("/app.js")) {
 		t.Fatalf("GET / = %d", resp.StatusCode)
 	}
+	// The README promises /health and /metrics in `spindle dev`.
+	for _, path := range []string{"health", "metrics"} {
+		r, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != 200 || (path == "metrics" && !bytes.Contains(body, []byte("spindle_"))) {
+			t.Fatalf("GET /%s = %d", path, r.StatusCode)
+		}
+	}
 
 	ann := login(t, base, "Ann")
 	annC, info := connect(t, d, ann.Token)
