@@ -1,12 +1,10 @@
 package app
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/spindle-rt/spindle/internal/tracksign"
 )
 
 // SignSharedPollTrack signs a batch of keys a user may track in a
@@ -18,13 +16,9 @@ import (
 // the client sends them. The recipe is Centrifugo's, so the signature
 // works with either server.
 func SignSharedPollTrack(secret, user, channel string, keys []string, iat, exp time.Time) string {
-	i := strconv.FormatInt(iat.Unix(), 10)
 	e := "0"
 	if !exp.IsZero() {
 		e = strconv.FormatInt(exp.Unix(), 10)
 	}
-	sum := sha256.Sum256([]byte(strings.Join(keys, "\x00")))
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(i + "\x00" + e + "\x00" + user + "\x00" + channel + "\x00" + hex.EncodeToString(sum[:])))
-	return i + ":" + e + ":" + hex.EncodeToString(mac.Sum(nil))
+	return tracksign.Sign(secret, strconv.FormatInt(iat.Unix(), 10), e, user, channel, keys)
 }

@@ -63,7 +63,7 @@ var floors = []struct {
 	name     string
 	prefixes []string
 }{
-	{"leaves", []string{"proto", "internal/clientheaders", "internal/pbjson", "internal/jsonwire", "internal/rraddr", "internal/tlsconf", "internal/fossil", "internal/version", "internal/testredis", "internal/testlog", "internal/testcert", "internal/wstest", "internal/archtest"}},
+	{"leaves", []string{"proto", "internal/clientheaders", "internal/pbjson", "internal/jsonwire", "internal/rraddr", "internal/tlsconf", "internal/fossil", "internal/tracksign", "internal/version", "internal/testredis", "internal/testlog", "internal/testcert", "internal/wstest", "internal/archtest"}},
 	{"shared clients", []string{"apiclient"}},
 	{"wings", []string{"internal/realtime", "app", "internal/appserver"}},
 	{"configuration", []string{"internal/config"}},

@@ -316,11 +316,18 @@ func (pc *pollChannel) run() {
 		case <-timer.C:
 			pc.pollAll()
 			pc.mu.Lock()
-			backoff := min(1<<min(pc.failures, 3), maxPollBackoff)
+			failures := pc.failures
 			pc.mu.Unlock()
-			timer.Reset(time.Duration(backoff) * interval)
+			timer.Reset(time.Duration(pollBackoff(failures)) * interval)
 		}
 	}
+}
+
+// pollBackoff is how many intervals the next full refresh waits after
+// failures consecutive failed calls: 1 while the backend answers, then 2,
+// 4 and at most maxPollBackoff.
+func pollBackoff(failures int) int {
+	return min(1<<min(failures, 3), maxPollBackoff)
 }
 
 func (pc *pollChannel) pollUrgent() {

@@ -2,23 +2,16 @@ package node
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spindle-rt/spindle/internal/tracksign"
 )
 
 // A shared-poll client tracks keys in batches the application signed, so a
-// client can follow only the items its backend let it see. The signature
-// is "<iat>:<exp>:<hex>", where hex is the lowercase HMAC-SHA256, with
-// shared_poll.hmac_secret_key, of
-//
-//	iat \0 exp \0 user \0 channel \0 hex(SHA-256(keys joined by \0))
-//
-// with iat and exp (Unix seconds) exactly as written in the signature and
-// the keys in request order (Centrifugo's recipe, so one backend signs for
-// either server).
+// client can follow only the items its backend let it see; the recipe is
+// in internal/tracksign.
 
 // trackSignatureLeeway tolerates clock skew between the signer and this
 // server before an expired signature is refused.
@@ -29,13 +22,9 @@ type trackSignature struct {
 	iat, exp int64 // Unix seconds; exp 0: never expires
 }
 
-// signTrackBatch computes the signature of a batch (also used by tests and
-// by backends written in Go).
+// signTrackBatch computes the signature of a batch.
 func signTrackBatch(secret, iat, exp, user, channel string, keys []string) string {
-	sum := sha256.Sum256([]byte(strings.Join(keys, "\x00")))
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(iat + "\x00" + exp + "\x00" + user + "\x00" + channel + "\x00" + hex.EncodeToString(sum[:])))
-	return iat + ":" + exp + ":" + hex.EncodeToString(mac.Sum(nil))
+	return tracksign.Sign(secret, iat, exp, user, channel, keys)
 }
 
 // verifyTrackBatch checks a batch's signature against the current key, or

@@ -32,8 +32,10 @@ type mapChannel struct {
 	metaExpireAt time.Time
 	idleExpireAt time.Time
 	// ttlKeys counts entries with an expiry, so the sweep skips maps
-	// without key TTLs.
-	ttlKeys int
+	// without key TTLs; nextExpiry is no later than the earliest of them,
+	// so a write or read scans the keys only once one may have expired.
+	ttlKeys    int
+	nextExpiry time.Time
 	// opts are the settings of the last write, applied to the removals
 	// that key expiry writes.
 	opts engine.MapStreamOptions
@@ -107,11 +109,16 @@ func (cs *channelState) expireMap(now time.Time) bool {
 		m.stream, m.streamExpireAt = nil, time.Time{}
 	}
 	queued := false
-	if m.ttlKeys > 0 {
+	if m.ttlKeys > 0 && !now.Before(m.nextExpiry) {
 		var expired []string
+		m.nextExpiry = time.Time{}
 		for k, e := range m.entries {
-			if !e.expireAt.IsZero() && !now.Before(e.expireAt) {
+			switch {
+			case e.expireAt.IsZero():
+			case !now.Before(e.expireAt):
 				expired = append(expired, k)
+			case m.nextExpiry.IsZero() || e.expireAt.Before(m.nextExpiry):
+				m.nextExpiry = e.expireAt
 			}
 		}
 		sort.Strings(expired)
@@ -264,6 +271,9 @@ func (m *mapChannel) setExpiry(e *mapEntry, now time.Time, ttl time.Duration) {
 		m.ttlKeys++
 	case !has && had:
 		m.ttlKeys--
+	}
+	if !e.expireAt.IsZero() && (m.nextExpiry.IsZero() || e.expireAt.Before(m.nextExpiry)) {
+		m.nextExpiry = e.expireAt
 	}
 }
 
