@@ -57,12 +57,12 @@ $(E2E_DIR)/node_modules/.package-lock.json: $(E2E_DIR)/package-lock.json $(E2E_D
 e2e: build e2e-deps
 	$(GO) build -o bin/goapp ./examples/goapp
 	@echo "== e2e (node --test)"
-	cd $(E2E_DIR) && SPINDLE_BIN=../$(BIN) node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
+	cd $(E2E_DIR) && SPINDLE_BIN=../$(BIN) node --test --test-reporter=spec --test-concurrency=1 --test-timeout=60000 *.test.mjs
 
 ## e2e-workers: spindle app with real Node and PHP worker processes
 e2e-workers: build
 	@echo "== e2e workers (node --test)"
-	cd e2e/workers && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 --test-timeout=60000 *.test.mjs
+	cd e2e/workers && npm ci --no-audit --no-fund --ignore-scripts && SPINDLE_BIN=$(CURDIR)/$(BIN) node --test --test-reporter=spec --test-concurrency=1 --test-timeout=60000 *.test.mjs
 
 ## e2e-browser: the demo page in headless Chromium, two users at once
 e2e-browser: build
