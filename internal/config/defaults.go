@@ -11,9 +11,11 @@ func Default() *Config {
 		HTTP:     HTTPServer{Port: 8000, Autocert: Autocert{HTTPAddr: ":80"}},
 		WebSocket: WebSocket{
 			HandlerPrefix:    "/connection/websocket",
+			ReadBufferSize:   1024,
 			MessageSizeLimit: 65536,
 			WriteTimeout:     time.Second,
 		},
+		Debug:         Debug{HandlerPrefix: "/debug/pprof"},
 		HTTPStream:    StreamTransport{HandlerPrefix: "/connection/http_stream", MaxRequestBodySize: 65536},
 		SSE:           StreamTransport{HandlerPrefix: "/connection/sse", MaxRequestBodySize: 65536},
 		Emulation:     EmulationEndpoint{HandlerPrefix: "/emulation", MaxRequestBodySize: 65536},

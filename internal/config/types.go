@@ -50,8 +50,10 @@ type Config struct {
 	// shared-poll track requests and the bound on concurrent backend polls.
 	SharedPoll SharedPoll
 
-	Prometheus      bool
-	Health          bool
+	Prometheus bool
+	Health     bool
+	// Debug is the `debug` section: Go's pprof handlers.
+	Debug           Debug
 	ShutdownTimeout time.Duration
 }
 
@@ -125,6 +127,7 @@ type WebSocket struct {
 	HandlerPrefix    string        // default /connection/websocket
 	MessageSizeLimit int           // default 65536 bytes
 	WriteTimeout     time.Duration // default 1s
+	ReadBufferSize   int           // default 1024 bytes
 	Compression      bool
 }
 
@@ -585,4 +588,10 @@ type Redis struct {
 	SentinelUser       string
 	SentinelPassword   string
 	SentinelTLS        TLS
+}
+
+// Debug serves net/http/pprof (Centrifugo's `debug.*` keys).
+type Debug struct {
+	Enabled       bool
+	HandlerPrefix string
 }

@@ -206,6 +206,7 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 			AllowedOrigins:   cfg.Client.AllowedOrigins,
 			MessageSizeLimit: cfg.WebSocket.MessageSizeLimit,
 			WriteTimeout:     cfg.WebSocket.WriteTimeout,
+			ReadBufferSize:   cfg.WebSocket.ReadBufferSize,
 			Compression:      cfg.WebSocket.Compression,
 			Logger:           log,
 			Accept: func(t *websocket.Conn, r *http.Request) (websocket.Session, error) {
@@ -234,6 +235,9 @@ func NewWithOptions(cfg *config.Config, log *slog.Logger, o Options) (*Server, e
 	}
 	if cfg.Prometheus {
 		internal.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
+	if cfg.Debug.Enabled {
+		registerPprof(internal, cfg.Debug.HandlerPrefix)
 	}
 	for pattern, h := range o.Handlers {
 		mux.Handle(pattern, h)
