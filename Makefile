@@ -5,7 +5,7 @@ BIN       := bin/spindle
 FUZZTIME  ?= 5s
 E2E_DIR   := e2e
 
-.PHONY: all build fmt vet unit fuzz fuzz-long e2e e2e-deps test soak clean
+.PHONY: all build fmt vet unit fuzz fuzz-long e2e e2e-deps test soak bench-load clean
 
 all: build
 
@@ -85,6 +85,13 @@ SOAKFLAGS ?=
 soak: build
 	$(GO) build -o bin/soak ./e2e/soak
 	bin/soak -bin $(BIN) $(SOAKFLAGS)
+
+## bench-load: this tree against the baseline commit under the shared load
+## tool (../shared/loadgen), interleaved, RUNS=2 × REPS=3 rounds (about 25
+## min); prints medians, ratios and the goals. Not in CI. ONLY=idle (or any
+## of bench.sh's run names) for a subset.
+bench-load:
+	bash scripts/bench-load.sh
 
 clean:
 	rm -rf bin

@@ -28,8 +28,8 @@ const (
 
 // Client is one connection. Its commands are handled one after another on
 // the transport's reader goroutine; its replies and pushes are written by
-// one writer goroutine of its own, so an idle connection costs two
-// goroutines in all.
+// a writer goroutine that runs only while something is queued (queue.go),
+// so an idle connection costs the reader goroutine alone.
 type Client struct {
 	n     *Node
 	id    string
@@ -91,10 +91,10 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 		t:        t,
 		proto:    t.Protocol(),
 		req:      req,
-		q:        newWriteQueue(cc.QueueMaxSize),
 		closedCh: make(chan struct{}),
 		subs:     make(map[string]*subscription),
 	}
+	c.q = newWriteQueue(cc.QueueMaxSize, c.writeLoop)
 	c.log = n.log.With("client", c.id)
 	c.uni = isUnidirectional(t)
 	c.framesOut = n.metrics.framesOut.WithLabelValues(t.Name())
@@ -112,7 +112,6 @@ func (n *Node) NewClient(t Transport, req RequestInfo) (*Client, error) {
 		c.mu.Unlock()
 	}
 	n.metrics.connectionsOpened.WithLabelValues(t.Name()).Inc()
-	go c.writeLoop()
 	return c, nil
 }
 
@@ -240,20 +239,25 @@ func (c *Client) waitClosed(ctx context.Context) {
 	}
 }
 
-// writeLoop is the connection's single writer: it batches whatever is
-// queued into one frame, and on close flushes the rest before the close
-// frame.
+// writeLoop is the connection's writer while something is queued: it
+// batches whatever is queued into one frame, returns when the queue is
+// empty, and on close flushes the rest before the close frame.
 func (c *Client) writeLoop() {
-	defer close(c.closedCh)
 	var spare [][]byte
 	var frame []byte
 	for {
-		items, closing := c.q.wait(spare)
+		items, closing, idle := c.q.take(spare)
+		if idle {
+			return
+		}
 		if len(items) > 0 {
 			var err error
-			if bw, ok := c.t.(BatchWriter); ok {
+			switch bw, ok := c.t.(BatchWriter); {
+			case ok:
 				err = bw.WriteBatch(items)
-			} else {
+			case len(items) == 1:
+				err = c.t.Write(items[0]) // nothing to join: no copy
+			default:
 				frame = joinFrame(c.proto, frame[:0], items)
 				err = c.t.Write(frame)
 			}
@@ -263,6 +267,7 @@ func (c *Client) writeLoop() {
 					c.close(DisconnectWriteError)
 				}
 				_ = c.t.Close(int(DisconnectWriteError.Code), DisconnectWriteError.Reason)
+				close(c.closedCh)
 				return
 			}
 			c.framesOut.Inc()
@@ -279,6 +284,7 @@ func (c *Client) writeLoop() {
 			// Anything queued after the close request is dropped.
 			c.q.markClosed()
 			_ = c.t.Close(int(closing.Code), closing.Reason)
+			close(c.closedCh)
 			return
 		}
 	}

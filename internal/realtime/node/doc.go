@@ -5,9 +5,13 @@
 //
 // # Goroutines
 //
-// Each connection has two: the transport's reader, which calls HandleFrame
-// and so runs the connection's commands one after another, and the
-// writer (Client.writeLoop), the only caller of Transport.Write. Timers
+// Each connection has the transport's reader, which calls HandleFrame and
+// so runs the connection's commands one after another, and, only while
+// something is queued, the writer (Client.writeLoop), the only caller of
+// Transport.Write: the first push into a queue without a writer starts
+// it, and the node's sweeper (Node.retireIdleWriters, once a second) ends
+// it once nothing was pushed for a whole interval, so an idle connection
+// holds one goroutine and a busy one does not start one per frame. Timers
 // (stale, ping, pong, expiry, ticks) run their callbacks on goroutines of
 // their own, and so do server API operations on a connection (control
 // messages start one goroutine per affected client). Publications are
@@ -57,7 +61,8 @@
 //     and lock clients only after releasing them.
 //
 //  5. writeQueue.mu guards a connection's queued frames and close request;
-//     its cond wakes the writer. It is a leaf, taken under Client.mu or
+//     its cond wakes the writer, which a push starts when there is none.
+//     It is a leaf, taken under Client.mu or
 //     alone, so enqueueing never blocks on anything but the queue itself.
 //
 //  6. sessionIndex.mu guards the emulation session index, and each

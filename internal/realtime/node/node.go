@@ -146,7 +146,30 @@ func (n *Node) Run() error {
 	n.running = true
 	n.mu.Unlock()
 	go n.nodes.run(n.done, n.announcerDone)
+	go n.retireIdleWriters(n.done)
 	return nil
+}
+
+// writerSweepInterval is how often the node ends the writer goroutines of
+// connections that had nothing to write since the previous sweep: an idle
+// connection keeps a writer for one to two intervals.
+const writerSweepInterval = time.Second
+
+// retireIdleWriters ends idle connections' writer goroutines (queue.go)
+// until done is closed.
+func (n *Node) retireIdleWriters(done <-chan struct{}) {
+	t := time.NewTicker(writerSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			for _, c := range n.hub.allClients() {
+				c.q.retire()
+			}
+		}
+	}
 }
 
 // Shutdown refuses new connections (NewClient returns DisconnectShutdown),

@@ -35,6 +35,7 @@ func NewHandler(cfg Config) http.Handler {
 		origins: origins,
 		upgrader: gws.Upgrader{
 			HandshakeTimeout:  cfg.WriteTimeout,
+			ReadBufferSize:    cfg.ReadBufferSize,
 			WriteBufferPool:   &sync.Pool{}, // idle connections hold no write buffer
 			EnableCompression: cfg.Compression,
 			// The origin is checked before Upgrade with our own rules.
@@ -43,16 +44,24 @@ func NewHandler(cfg Config) http.Handler {
 	}
 }
 
-// ServeHTTP upgrades the request and then reads the connection on this
-// goroutine until it is gone. The handshake is split into helpers whose
-// frames are popped before readLoop parks, which keeps an idle handler
-// goroutine's stack at 4 KiB instead of 8 KiB (see BenchmarkTransportIdle).
+// ServeHTTP upgrades the request, starts the connection's reader on a
+// goroutine of its own and returns. Returning lets net/http drop what it
+// holds for a request for as long as its handler runs (its 4 KiB response
+// buffer, the response, the handler's deep stack): an idle connection then
+// keeps only the reader, whose stack is the read loop's few frames (see
+// BenchmarkIdleConnection in internal/wiring/server). The hijacked
+// connection is no longer net/http's: the node closes it on shutdown.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, sess := h.open(w, r)
 	if c == nil {
 		return
 	}
-	c.readLoop(sess, h.cfg.MessageSizeLimit)
+	go c.serve(sess, h.cfg.MessageSizeLimit)
+}
+
+// serve reads the connection until it is gone, then tells the session.
+func (c *Conn) serve(sess Session, limit int) {
+	c.readLoop(sess, limit)
 	if sess != nil {
 		sess.HandleClose()
 	}

@@ -361,3 +361,20 @@ func TestClosePayload(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallReadBuffer: messages far larger than the read buffer (and
+// several in a row) still arrive whole and in order.
+func TestSmallReadBuffer(t *testing.T) {
+	h := newHarness(t, Config{ReadBufferSize: 128}, nil)
+	c, _ := h.dial(t, "", nil, nil)
+	_, sess := h.accepted(t)
+	for i, size := range []int{10, 5000, 127, 60000} {
+		msg := strings.Repeat(string(rune('a'+i)), size)
+		if err := c.WriteMessage(gws.TextMessage, []byte(msg)); err != nil {
+			t.Fatalf("client write: %v", err)
+		}
+		if got := sess.nextFrame(t); string(got) != msg {
+			t.Fatalf("message %d: got %d bytes, want %d", i, len(got), size)
+		}
+	}
+}
